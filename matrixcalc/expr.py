@@ -1,0 +1,181 @@
+"""The matrix-level expression tree: four frozen, slotted node kinds.
+
+Nodes compare and hash by structure only. Three annotations ride along without taking
+part in equality: `ty` (the inferred `Shape`), `span` (where in the source the node's
+operator or name stands, for carets) and, on symbols, `info` (kind, dimensions,
+assumptions). Operators are open (`Apply.op` names a record of the operator table);
+node kinds are closed. Methods here only delegate to the modules that compute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from .errors import Span
+from .shapes import Dim, Shape
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """What a symbol is: its kind, dimensions, assumptions and how the kind was decided."""
+
+    name: str
+    kind: str
+    rows: Dim
+    cols: Dim
+    assumptions: frozenset[str] = frozenset()
+    origin: str = "convention"  # "declared", "convention" or "inferred scalar"
+
+    @property
+    def shape(self) -> Shape:
+        return Shape(self.rows, self.cols)
+
+    def describe(self) -> str:
+        """`A: matrix (n×n); symmetric (declared)`."""
+        words = ", ".join(sorted(self.assumptions))
+        extra = f"; {words}" if words else ""
+        return f"{self.name}: {self.shape.describe().split(' ', 1)[1]}{extra} ({self.origin})"
+
+
+class Expr:
+    """Base of the node kinds; the public methods of a result live here."""
+
+    __slots__ = ()
+
+    ty: Shape | None
+    span: Span | None
+
+    # -- what the tree holds ----------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return _typed(self).kind
+
+    @property
+    def shape(self) -> tuple:
+        return _typed(self).dims
+
+    @property
+    def shapes(self) -> dict[str, SymbolInfo]:
+        """Every symbol's kind, dimensions and assumptions, by name, in order of use."""
+        return {s.name: s.info for s in self.symbols() if s.info is not None}
+
+    def symbols(self) -> list[Symbol]:
+        seen: dict[str, Symbol] = {}
+        for node in walk(self):
+            if isinstance(node, Symbol) and node.name not in seen:
+                seen[node.name] = node
+        return list(seen.values())
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    # -- delegation to the modules that compute ----------------------------------------
+    def __str__(self) -> str:
+        from .printing import to_text
+        return to_text(self)
+
+    def latex(self) -> str:
+        from .printing import to_latex
+        return to_latex(self)
+
+    def _repr_latex_(self) -> str:
+        return f"${self.latex()}$"
+
+    def evaluate(self, values: dict[str, Any]) -> Any:
+        from .numeric import evaluate
+        return evaluate(self, values)
+
+    def __lt__(self, other: Expr) -> bool:
+        from .printing import sort_key
+        return sort_key(self) < sort_key(other)
+
+
+def _typed(node: Expr) -> Shape:
+    if node.ty is None:
+        from .errors import UsageError
+        raise UsageError("this expression has no inferred shape: build it with mc.parse")
+    return node.ty
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol(Expr):
+    name: str
+    info: SymbolInfo | None = field(default=None, compare=False, kw_only=True)
+    ty: Shape | None = field(default=None, compare=False, kw_only=True)
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+    def __repr__(self) -> str:
+        return f"Symbol({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Expr):
+    """A non-negative exact constant (a negative one is `neg` of a Number)."""
+
+    value: Fraction
+    ty: Shape | None = field(default=None, compare=False, kw_only=True)
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError("Number holds non-negative values; wrap it in neg")
+
+    def __repr__(self) -> str:
+        return f"Number({self.value})"
+
+
+@dataclass(frozen=True, slots=True)
+class Const(Expr):
+    """`I` (identity) or `ones` (all-ones vector); sizes come from the context."""
+
+    name: str
+    ty: Shape | None = field(default=None, compare=False, kw_only=True)
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+    def __repr__(self) -> str:
+        return f"Const({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Apply(Expr):
+    """An operator of the table applied to arguments; `attrs` holds its fixed parameters."""
+
+    op: str
+    args: tuple[Expr, ...]
+    attrs: tuple = ()
+    ty: Shape | None = field(default=None, compare=False, kw_only=True)
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def __repr__(self) -> str:
+        inner = ", ".join(repr(a) for a in self.args)
+        attrs = f", attrs={self.attrs!r}" if self.attrs else ""
+        return f"Apply({self.op!r}, ({inner}){attrs})"
+
+
+def walk(root: Expr) -> Iterator[Expr]:
+    """Every node, parents before children, left to right (iterative: no depth limit)."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+def with_args(node: Apply, args: tuple[Expr, ...]) -> Apply:
+    return replace(node, args=args, ty=None)
+
+
+def number(value: int | Fraction | str) -> Expr:
+    """A numeric constant as a tree: non-negative values are a Number, others neg(Number)."""
+    frac = Fraction(value)
+    if frac < 0:
+        return Apply("neg", (Number(-frac),))
+    return Number(frac)

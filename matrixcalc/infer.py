@@ -1,0 +1,205 @@
+"""Shape inference: kinds and symbolic dimensions for a whole expression (or statement).
+
+Walks the raw tree bottom-up, asks each operator's shape rule for its result, lets
+syntax-only operators elaborate into resolved ones, then names the dimensions
+deterministically and annotates every node (`ty`) and symbol (`info`). Implements the
+kind rules of SPEC section 2, including rule 3: an undeclared symbol whose conventional
+kind cannot fit where it is used, while a scalar can, becomes a scalar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import combinations
+
+from .declarations import SQUARE, Declaration, conventional_kind
+from .errors import ShapeError
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
+from .ops import lookup
+from .shapes import ONE, SCALAR, Shape, Unifier, name_dims
+
+MAX_RULE3_SUBSETS = 64
+
+
+class InferContext:
+    """What a shape rule may use: unification, fresh dimensions and typed failure."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+        self.unifier = Unifier()
+
+    def fresh(self):
+        return self.unifier.fresh()
+
+    def unify(self, a, b) -> bool:
+        return self.unifier.unify(a, b)
+
+    def unify_shapes(self, a: Shape, b: Shape) -> bool:
+        return self.unifier.unify_shapes(a, b)
+
+    def resolve(self, shape: Shape) -> Shape:
+        return self.unifier.resolve_shape(shape)
+
+    def describe(self, shape: Shape) -> str:
+        shape = self.resolve(shape)
+        names = name_dims(self.unifier.order, set())
+        rename = lambda dim: tuple(names.get(a, a) if isinstance(a, str) else a  # noqa: E731
+                                   for a in dim)
+        return Shape(rename(shape.rows), rename(shape.cols)).describe()
+
+    def fail(self, message: str, node: Expr, hint: str | None = None):
+        error = ShapeError(message, self.text, node.span, hint)
+        error.node = node
+        raise error
+
+
+class Inference:
+    """One attempt at typing `roots` with a fixed kind for every symbol."""
+
+    def __init__(self, kinds: dict[str, str], declared: dict[str, Declaration],
+                 text: str | None) -> None:
+        self.ctx = InferContext(text)
+        self.declared = declared
+        self.symbol_shapes: dict[str, Shape] = {}
+        for name, kind in kinds.items():
+            self.symbol_shapes[name] = self._new_shape(name, kind)
+
+    def _new_shape(self, name: str, kind: str) -> Shape:
+        if kind == "scalar":
+            return SCALAR
+        rows = self.ctx.fresh()
+        if kind == "vector":
+            return Shape(rows, ONE)
+        assumptions = self.declared.get(name, Declaration(None, frozenset())).assumptions
+        return Shape(rows, rows if assumptions & SQUARE else self.ctx.fresh())
+
+    def type(self, node: Expr) -> Expr:
+        if node.ty is not None:
+            return node
+        if isinstance(node, Symbol):
+            return replace(node, ty=self.symbol_shapes[node.name])
+        if isinstance(node, Number):
+            return replace(node, ty=SCALAR)
+        if isinstance(node, Const):
+            dim = self.ctx.fresh()
+            return replace(node, ty=Shape(dim, dim if node.name == "I" else ONE))
+        if isinstance(node, Apply):
+            return self._type_apply(node)
+        raise TypeError(f"not an expression node: {node!r}")
+
+    def _type_apply(self, node: Apply) -> Expr:
+        args = tuple(self.type(arg) for arg in node.args)
+        node = replace(node, args=args)
+        spec = lookup(node.op)
+        types = [arg.ty for arg in args]
+        if spec.elaborate is not None:
+            elaborated = spec.elaborate(self.ctx, node, types)
+            if elaborated is not None:
+                return self.type(elaborated)
+        return replace(node, ty=spec.shape(self.ctx, node, types))
+
+
+def infer(roots: list[Expr], declared: dict[str, Declaration],
+          text: str | None = None) -> list[Expr]:
+    """Type every root in one shared context; symbols mean the same thing in all."""
+    names = _symbol_names(roots)
+    kinds = {name: _initial_kind(name, declared) for name in names}
+    origins = {name: "declared" if declared.get(name, Declaration(None, frozenset())).kind
+               else "convention" for name in names}
+    while True:
+        try:
+            attempt = Inference(kinds, declared, text)
+            typed = [attempt.type(root) for root in roots]
+            return _finalize(typed, attempt, declared, origins)
+        except ShapeError as error:
+            forced = _rule3_scalars(error, roots, kinds, declared, text)
+            if not forced:
+                raise
+            for name in forced:
+                kinds[name] = "scalar"
+                origins[name] = "inferred scalar"
+
+
+def _initial_kind(name: str, declared: dict[str, Declaration]) -> str:
+    declaration = declared.get(name)
+    if declaration is not None and declaration.kind is not None:
+        return declaration.kind
+    return conventional_kind(name)
+
+
+def _symbol_names(roots: list[Expr]) -> list[str]:
+    names: dict[str, None] = {}
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, Symbol):
+                names.setdefault(node.name)
+    return list(names)
+
+
+def _rule3_scalars(error: ShapeError, roots, kinds, declared, text) -> tuple[str, ...]:
+    """The smallest set of undeclared, non-scalar symbols under the failing node that,
+    made scalars, removes the failure there (singles first, in order of appearance)."""
+    failing = getattr(error, "node", None)
+    if not isinstance(failing, Apply) or "scalar_context" not in lookup(failing.op).flags:
+        return ()
+    candidates = [name for name in _symbol_names([failing])
+                  if kinds[name] != "scalar" and not _declared_kind(name, declared)]
+    subsets = [(c,) for c in candidates]
+    if 1 < len(candidates) <= 6:
+        subsets += [s for k in range(2, len(candidates) + 1)
+                    for s in combinations(candidates, k)]
+    elif len(candidates) > 6:
+        subsets.append(tuple(candidates))
+    for subset in subsets[:MAX_RULE3_SUBSETS]:
+        trial = dict(kinds, **{name: "scalar" for name in subset})
+        try:
+            attempt = Inference(trial, declared, text)
+            for root in roots:
+                attempt.type(root)
+            return subset
+        except ShapeError as again:
+            if getattr(again, "node", None) is not None and again.span != error.span:
+                return subset  # progress: this spot is fixed, a later one fails
+    return ()
+
+
+def _declared_kind(name: str, declared: dict[str, Declaration]) -> bool:
+    declaration = declared.get(name)
+    return declaration is not None and declaration.kind is not None
+
+
+def _finalize(typed: list[Expr], attempt: Inference, declared, origins) -> list[Expr]:
+    """Name the dimensions (in order of first appearance) and annotate every node."""
+    unifier = attempt.ctx.unifier
+    order: dict[str, None] = {}
+    for root in typed:
+        for node in walk(root):
+            shape = unifier.resolve_shape(node.ty)
+            for atom in shape.rows + shape.cols:
+                if isinstance(atom, str) and atom.startswith("?"):
+                    order.setdefault(atom)
+    taken = set(_symbol_names(typed))
+    names = name_dims(list(order), taken)
+
+    def final(shape: Shape) -> Shape:
+        shape = unifier.resolve_shape(shape)
+        rename = lambda dim: tuple(sorted((names.get(a, a) for a in dim),  # noqa: E731
+                                          key=lambda a: (isinstance(a, str), str(a))))
+        return Shape(rename(shape.rows), rename(shape.cols))
+
+    infos: dict[str, SymbolInfo] = {}
+    for name, shape in attempt.symbol_shapes.items():
+        decl = declared.get(name, Declaration(None, frozenset()))
+        fixed = final(shape)
+        kind = {"row vector": "vector"}.get(fixed.kind, fixed.kind)
+        infos[name] = SymbolInfo(name, kind, fixed.rows, fixed.cols, decl.assumptions,
+                                 origins[name])
+
+    def annotate(node: Expr) -> Expr:
+        if isinstance(node, Apply):
+            node = replace(node, args=tuple(annotate(a) for a in node.args))
+        if isinstance(node, Symbol):
+            return replace(node, ty=final(node.ty), info=infos[node.name])
+        return replace(node, ty=final(node.ty))
+
+    return [annotate(root) for root in typed]

@@ -1,0 +1,378 @@
+"""Text to typed expression trees: Lark (LALR) with a table-driven transformer.
+
+The transformer builds raw nodes whose operator names come from the grammar's aliases
+and, for calls, from the operator table's function spellings; `infer` then types and
+elaborates them. Invariants: no Lark exception escapes (every failure is a ParseError
+with position and caret, or a ShapeError), and no tree deeper than MAX_DEPTH is built,
+so no later pass can hit Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from functools import lru_cache
+
+import lark
+from lark import Lark, Token, Transformer
+
+from .declarations import parse_where
+from .errors import MatrixCalcError, ParseError
+from .expr import Apply, Const, Expr, Number, Symbol
+from .infer import infer
+from .ops import FUNCTIONS
+from .resources import grammar_text
+
+MAX_DEPTH = 200
+MAX_LENGTH = 1_000_000
+CONSTANTS = {"I": "I", "ones": "ones"}
+# Tokens after which an operand has ended: a bar there may close a |…| or ||…||.
+OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "RBRACE", "RBAR", "RNORM", "TRANSPOSE",
+               "INVERSE_TRANSPOSE", "QUOTE"}
+TOKEN_WORDS = {
+    "NAME": "a name", "NUMBER": "a number", "FUNC": "a function name", "STRING": "a string",
+    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
+    "PLUS": "+", "MINUS": "-", "STAR": "*", "SLASH": "/", "COMMA": ",", "SEMICOLON": ";",
+    "EQUAL": "=", "CIRCUMFLEX": "^", "QUOTE": "'", "AT": "@", "HADAMARD": "⊙",
+    "TRANSPOSE": "^T", "INVERSE_TRANSPOSE": "^-T", "LBAR": "|", "RBAR": "closing |",
+    "LNORM": "||", "RNORM": "closing ||", "DERIV": "d/dX", "$END": "the end of the input",
+    "UNDERSCORE": "_",
+}
+
+
+class BarClassifier:
+    """Post-lexer: tells opening bars from closing ones. A bar closes the innermost open
+    bar of its kind when an operand has just ended; otherwise it opens a new one."""
+
+    always_accept = ("BAR", "DOUBLE_BAR")
+
+    def process(self, stream):
+        open_bars: list[str] = []
+        previous = None
+        for token in stream:
+            for out in self._classify(token, previous, open_bars):
+                previous = out.type
+                yield out
+
+    @staticmethod
+    def _classify(token, previous, open_bars):
+        if token.type not in ("BAR", "DOUBLE_BAR"):
+            return [token]
+        operand_ended = previous in OPERAND_END
+        if token.type == "DOUBLE_BAR" and operand_ended and open_bars[-1:] == ["|"]:
+            # `|A||B|`: the first bar closes, the second is read again
+            open_bars.pop()
+            first = Token.new_borrow_pos("RBAR", "|", token)
+            rest = Token("BAR", "|", token.start_pos + 1, token.line, token.column + 1,
+                         token.end_line, token.end_column, token.end_pos)
+            return [first] + BarClassifier._classify(rest, "RBAR", open_bars)
+        kind = "|" if token.type == "BAR" else "||"
+        if operand_ended and open_bars and open_bars[-1] == kind:
+            open_bars.pop()
+            return [Token.new_borrow_pos("RBAR" if kind == "|" else "RNORM", kind, token)]
+        open_bars.append(kind)
+        return [Token.new_borrow_pos("LBAR" if kind == "|" else "LNORM", kind, token)]
+
+
+def _span(token: Token) -> tuple[int, int]:
+    return (token.start_pos, token.end_pos)
+
+
+@dataclass(frozen=True)
+class StringArgument:
+    value: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class RawStatement:
+    kind: str  # "equality" or "derivative"
+    lhs: Expr
+    rhs: Expr
+    wrt: str | None
+    wrt_span: tuple[int, int] | None
+
+
+class TreeBuilder(Transformer):
+    """Grammar aliases to raw nodes; operator spans point at the operator token."""
+
+    # -- atoms ---------------------------------------------------------------------------
+    def number(self, children):
+        token = children[-1]
+        return Number(Fraction(Decimal(str(token))), span=_span(token))
+
+    def negative_number(self, children):
+        minus, token = children
+        return Apply("neg", (self.number([token]),), span=_span(minus))
+
+    def name(self, children):
+        (token,) = children
+        name = str(token)
+        if name in CONSTANTS:
+            return Const(CONSTANTS[name], span=_span(token))
+        return Symbol(name, span=_span(token))
+
+    def atom(self, children):  # ( sum )
+        return children[1]
+
+    def exponent(self, children):  # { sum }
+        return children[1]
+
+    def start(self, children):
+        return children[0]
+
+    # -- operators -----------------------------------------------------------------------
+    def add(self, children):
+        left, plus, right = children
+        return _flat_sum(left, right, _span(plus))
+
+    def sub(self, children):
+        left, minus, right = children
+        return _flat_sum(left, Apply("neg", (right,), span=_span(minus)), _span(minus))
+
+    def neg(self, children):
+        minus, operand = children
+        return Apply("neg", (operand,), span=_span(minus))
+
+    def product(self, children):
+        if len(children) == 2:  # juxtaposition: point at the right operand's start
+            left, right = children
+            return Apply("product", (left, right), span=right.span)
+        left, star, right = children
+        return Apply("product", (left, right), span=_span(star))
+
+    def _binary(op):  # noqa: N805
+        def build(self, children):
+            left, token, right = children
+            return Apply(op, (left, right), span=_span(token))
+        return build
+
+    div = _binary("div")
+    hadamard = _binary("hadamard")
+    ediv = _binary("ediv")
+    kron = _binary("kron")
+
+    def _postfix(op):  # noqa: N805
+        def build(self, children):
+            operand, token = children
+            return Apply(op, (operand,), span=_span(token))
+        return build
+
+    transpose = _postfix("transpose")
+    inverse_transpose = _postfix("inverse_transpose")
+
+    def caret(self, children):
+        base, hat, exponent = children
+        return Apply("caret", (base, exponent), span=_span(hat))
+
+    def epow(self, children):
+        base, hat, exponent = children
+        return Apply("epow", (base, exponent), span=_span(hat))
+
+    # -- delimiters ----------------------------------------------------------------------
+    def bars(self, children):
+        left, inner, _ = children
+        return Apply("bars", (inner,), span=_span(left))
+
+    def normbars(self, children):
+        left, inner = children[0], children[1]
+        order = children[3] if len(children) > 3 else "2"
+        return Apply("normbars", (inner,), (order,), span=_span(left))
+
+    def norm_order(self, children):
+        token = [c for c in children if c.type in ("NUMBER", "NAME")][0]
+        order = str(token)
+        if order in ("2", "1", "F"):
+            return order
+        raise ParseError(f"unknown norm `_{order}`: write ||x||, ||x||_2, ||x||_1 or "
+                         "||X||_F", span=_span(token))
+
+    def bracket(self, children):
+        rows = [c for c in children if isinstance(c, list)]
+        width = len(rows[0])
+        for row in rows:
+            if len(row) != width:
+                raise ParseError(f"every row of a bracket literal needs {width} entries; "
+                                 f"this one has {len(row)}", span=row[0].span)
+        entries = tuple(entry for row in rows for entry in row)
+        return Apply("bracket", entries, (len(rows), width), span=_span(children[0]))
+
+    def row(self, children):
+        return [c for c in children if not isinstance(c, Token)]
+
+    # -- calls ---------------------------------------------------------------------------
+    def call(self, children):
+        func, _, arguments, _ = children
+        name, span = str(func), _span(func)
+        exprs = tuple(a for a in arguments if not isinstance(a, StringArgument))
+        strings = tuple(a for a in arguments if isinstance(a, StringArgument))
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            if len(name) == 1 and len(exprs) == 1 and not strings:
+                return Apply("product", (Symbol(name, span=span), exprs[0]), span=span)
+            raise ParseError(f"unknown function `{name}`", span=span,
+                             hint=_function_hint(name))
+        if strings and "string_args" not in spec.flags:
+            raise ParseError(f"`{name}` takes no string argument", span=strings[0].span)
+        if spec.arity is not None and len(exprs) != spec.arity:
+            raise ParseError(f"`{name}` takes {spec.arity} argument"
+                             f"{'s' if spec.arity != 1 else ''}, got {len(exprs)}",
+                             span=span)
+        return Apply(spec.name, exprs, tuple(s.value for s in strings), span=span)
+
+    def arguments(self, children):
+        return [c for c in children if not (isinstance(c, Token) and c.type == "COMMA")]
+
+    def argument(self, children):
+        (token,) = children
+        return StringArgument(str(token)[1:-1], _span(token))
+
+    # -- statements ----------------------------------------------------------------------
+    def equality(self, children):
+        lhs, _, rhs = children
+        return RawStatement("equality", lhs, rhs, None, None)
+
+    def derivative_claim(self, children):
+        deriv, expr, _, rhs = children
+        text = str(deriv)
+        wrt = text[3:]
+        span = (deriv.start_pos + 3, deriv.end_pos)
+        return RawStatement("derivative", expr, rhs, wrt, span)
+
+
+def _flat_sum(left: Expr, right: Expr, span) -> Apply:
+    """Sums are n-ary: `a + b - c` is add(a, b, neg(c)); nested sums are flattened."""
+    terms = []
+    for part in (left, right):
+        if isinstance(part, Apply) and part.op == "add":
+            terms.extend(part.args)
+        else:
+            terms.append(part)
+    return Apply("add", tuple(terms), span=span)
+
+
+def _function_hint(name: str) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
+    if close:
+        return f"did you mean `{close[0]}`?"
+    return ("for a product, put a space or * before the parenthesis: "
+            f"`{name} (…)`; a table's `functions:` can teach new functions")
+
+
+@lru_cache(maxsize=None)
+def _parser(start: str) -> Lark:
+    return Lark(grammar_text(), parser="lalr", lexer="basic", start=start,
+                postlex=BarClassifier(), keep_all_tokens=True, maybe_placeholders=False,
+                transformer=TreeBuilder())
+
+
+def _run(text: str, start: str):
+    # The transformer runs inside the LALR parser, so building the tree never recurses.
+    try:
+        return _parser(start).parse(text)
+    except MatrixCalcError as error:
+        raise error.with_source(text) from None
+    except lark.exceptions.UnexpectedInput as error:
+        raise _translate(error, text) from None
+
+
+def _translate(error: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
+    """A Lark error in words: what was found, where, and what was expected."""
+    position = getattr(error, "pos_in_stream", None) or 0
+    expected = _expected_words(error)
+    if isinstance(error, lark.exceptions.UnexpectedCharacters):
+        char = text[position] if position < len(text) else ""
+        message = f"unexpected character `{char}`"
+        span = (position, position + 1)
+    elif isinstance(error, lark.exceptions.UnexpectedEOF) or (
+            isinstance(error, lark.exceptions.UnexpectedToken)
+            and error.token.type == "$END"):
+        message = "the input ends too early"
+        span = (len(text), len(text) + 1)
+    else:
+        token = error.token
+        shown = {"RBAR": "|", "RNORM": "||", "LBAR": "|", "LNORM": "||"}.get(
+            token.type, str(token))
+        message = f"unexpected `{shown}`"
+        span = (token.start_pos, max(token.end_pos, token.start_pos + 1))
+    if expected:
+        message += f"; expected {expected}"
+    return ParseError(message, text, span)
+
+
+def _expected_words(error) -> str:
+    names = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
+    words = []
+    for name in names:
+        word = TOKEN_WORDS.get(name)
+        if word is None:
+            continue
+        if word not in words:
+            words.append(word)
+    if not words:
+        return ""
+    operand_words = {"a name", "a number", "a function name", "(", "[", "|", "||", "-"}
+    if operand_words & set(words) and len(words) > 6:
+        return "an operand (a name, a number, a function call or a parenthesis)"
+    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+
+
+def _check_depth(root: Expr, text: str) -> None:
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ParseError(f"the expression is nested more than {MAX_DEPTH} levels deep",
+                             text, node.span)
+        stack.extend((child, depth + 1) for child in node.children())
+
+
+def parse_raw(text: str) -> Expr:
+    """The untyped tree (operators as written); used by `parse` and by tests."""
+    root = _run_checked(text, "start")
+    _check_depth(root, text)
+    return root
+
+
+def _run_checked(text: str, start: str):
+    if not isinstance(text, str):
+        from .errors import UsageError
+        raise UsageError(f"expected the expression as a string, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"the input is longer than {MAX_LENGTH:,} characters")
+    if not text.strip():
+        raise ParseError("the input is empty: write an expression such as `x^T A x`",
+                         text, (0, max(1, len(text))))
+    return _run(text, start)
+
+
+def parse(text: str, where=None) -> Expr:
+    """Parse, infer kinds and dimensions, and return the typed tree (SPEC section 5)."""
+    root = parse_raw(text)
+    (typed,) = infer([root], parse_where(where), text)
+    return typed
+
+
+@dataclass(frozen=True)
+class Statement:
+    """`LHS = RHS` or `d/dX EXPR = RHS`, both sides typed in one context."""
+
+    kind: str
+    lhs: Expr
+    rhs: Expr
+    wrt: Symbol | None
+    text: str
+
+
+def parse_statement(text: str, where=None) -> Statement:
+    raw = _run_checked(text, "statement")
+    for side in (raw.lhs, raw.rhs):
+        _check_depth(side, text)
+    roots = [raw.lhs, raw.rhs]
+    if raw.wrt is not None:
+        roots.append(Symbol(raw.wrt, span=raw.wrt_span))
+    typed = infer(roots, parse_where(where), text)
+    wrt = typed[2] if raw.wrt is not None else None
+    return Statement(raw.kind, typed[0], typed[1], wrt, text)

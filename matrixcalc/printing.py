@@ -1,0 +1,112 @@
+"""Printers: text in the input language, LaTeX, and the canonical sort key.
+
+Each operator's record says how it is written; this module only supplies leaves and
+parenthesization. Invariant: for every typed tree e, `parse(to_text(e)) == e`; so a
+node is parenthesized when its printed form binds more loosely than its position
+needs, and the right operand of a product always binds at least as tightly as a postfix.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from .expr import Apply, Const, Expr, Number, Symbol
+from .ops import lookup
+from .ops.spec import ATOM, POSTFIX
+
+GREEK_LATEX = {name: "\\" + name for name in (
+    "alpha", "beta", "gamma", "delta", "epsilon", "eta", "kappa", "lambda", "mu", "nu",
+    "rho", "sigma", "tau", "omega", "theta", "phi", "psi", "xi", "zeta", "chi", "pi",
+    "Gamma", "Delta", "Lambda", "Sigma", "Omega", "Theta", "Phi", "Psi", "Pi")}
+GREEK_LATEX["eps"] = r"\epsilon"
+UNICODE_GREEK = {chr(0x3b1 + i): n for i, n in enumerate(
+    ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+     "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "varsigma", "sigma", "tau",
+     "upsilon", "phi", "chi", "psi", "omega"])}
+UNICODE_GREEK.update({"Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi",
+                      "Π": "Pi", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega"})
+
+
+def number_text(value: Fraction) -> str:
+    """Exact decimal where one exists (`0.5`, `1e-300`), else `p/q`."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    decimal = Decimal(value.numerator) / Decimal(value.denominator)
+    if Fraction(decimal) == value:
+        text = format(decimal.normalize(), "f")
+        sci = format(decimal.normalize(), "e")
+        return sci if len(text) > 12 and len(sci) < len(text) else text
+    return f"{value.numerator}/{value.denominator}"
+
+
+class Printer:
+    """Shared walk for both printers; `style` is "text" or "latex"."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+
+    def prec(self, node: Expr) -> int:
+        if isinstance(node, Apply):
+            return lookup(node.op).prec
+        if isinstance(node, Number) and "/" in number_text(node.value):
+            return 2  # printed as p/q, a product-level form
+        return ATOM
+
+    def arg(self, node: Expr, min_prec: int) -> str:
+        text = self.node(node)
+        if self.prec(node) < min_prec:
+            return f"\\left({text}\\right)" if self.style == "latex" else f"({text})"
+        return text
+
+    def right(self, node: Expr) -> str:
+        """The right operand of a product: a product or a negation needs parentheses."""
+        return self.arg(node, POSTFIX)
+
+    def node(self, node: Expr) -> str:
+        if isinstance(node, Symbol):
+            return node.name if self.style == "text" else symbol_latex(node.name)
+        if isinstance(node, Number):
+            text = number_text(node.value)
+            if self.style == "latex" and "/" in text:
+                return f"\\frac{{{node.value.numerator}}}{{{node.value.denominator}}}"
+            return text
+        if isinstance(node, Const):
+            if self.style == "latex":
+                return r"\mathbf{1}" if node.name == "ones" else "I"
+            return node.name
+        if isinstance(node, Apply):
+            spec = lookup(node.op)
+            render = spec.text if self.style == "text" else spec.latex
+            if render is None:
+                raise TypeError(f"operator `{node.op}` has no {self.style} printer")
+            return render(self, node)
+        raise TypeError(f"not an expression node: {node!r}")
+
+
+def symbol_latex(name: str) -> str:
+    base, _, subscript = name.partition("_")
+    if not subscript:
+        stripped = base.rstrip("0123456789")
+        if stripped and stripped != base:
+            base, subscript = stripped, base[len(stripped):]
+    base = GREEK_LATEX.get(base) or (
+        "\\" + UNICODE_GREEK[base] if base in UNICODE_GREEK else base)
+    if subscript in ("hat", "bar", "tilde"):
+        return f"\\{subscript}{{{base}}}"
+    if len(base) > 1 and not base.startswith("\\"):
+        base = f"\\mathrm{{{base}}}"
+    return f"{base}_{{{subscript}}}" if subscript else base
+
+
+def to_text(expr: Expr) -> str:
+    return Printer("text").node(expr)
+
+
+def to_latex(expr: Expr) -> str:
+    return Printer("latex").node(expr)
+
+
+def sort_key(expr: Expr) -> tuple:
+    """A total, deterministic order on trees (by printed form, then by structure)."""
+    return (to_text(expr), repr(expr))

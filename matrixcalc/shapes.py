@@ -1,0 +1,133 @@
+"""Kinds and symbolic dimensions, and the unifier that infers them.
+
+A dimension is a product of atoms: a symbolic name (`"n"`) or a concrete size (`3`);
+the empty product `ONE` is the size 1. A `Shape` is rows × cols: a scalar is ONE × ONE,
+a vector n × ONE, a row vector ONE × n, a matrix m × n. Invariant (SPEC section 2): a
+dimension of a vector or a matrix is never unified with ONE, so a kind never changes.
+During inference, atoms may be variables (`"?3"`); `Unifier.resolve` replaces them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+Atom = str | int
+Dim = tuple[Atom, ...]
+ONE: Dim = ()
+
+KINDS = ("scalar", "vector", "matrix")
+
+
+def normalize(atoms: tuple[Atom, ...]) -> Dim:
+    """A product in canonical order: concrete sizes folded into one, names sorted."""
+    size = prod(a for a in atoms if isinstance(a, int))
+    names = sorted(a for a in atoms if isinstance(a, str))
+    return ((size,) if size != 1 else ()) + tuple(names)
+
+
+def dim_text(dim: Dim) -> str:
+    if dim == ONE:
+        return "1"
+    return "·".join(str(a) for a in dim)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    rows: Dim
+    cols: Dim
+
+    @property
+    def kind(self) -> str:
+        if self.rows == ONE:
+            return "scalar" if self.cols == ONE else "row vector"
+        return "vector" if self.cols == ONE else "matrix"
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.rows == ONE and self.cols == ONE
+
+    @property
+    def dims(self) -> tuple:
+        """The user-facing shape: () scalar, ("n",) vector, (1, "n") row, ("m", "n")."""
+        kind = self.kind
+        if kind == "scalar":
+            return ()
+        if kind == "vector":
+            return (dim_text(self.rows),)
+        if kind == "row vector":
+            return (1, dim_text(self.cols))
+        return (dim_text(self.rows), dim_text(self.cols))
+
+    def transposed(self) -> Shape:
+        return Shape(self.cols, self.rows)
+
+    def describe(self) -> str:
+        """`a vector (n)`, `a matrix (m×n)`: the words used in error messages."""
+        kind = self.kind
+        if kind == "scalar":
+            return "a scalar"
+        article = "an" if kind[0] in "aeiou" else "a"
+        size = "×".join(dim_text(d) for d in (self.rows, self.cols)) if kind != "vector" \
+            else dim_text(self.rows)
+        return f"{article} {kind} ({size})"
+
+
+SCALAR = Shape(ONE, ONE)
+
+
+class Unifier:
+    """Union-find over dimension variables; a variable may be bound to a product."""
+
+    def __init__(self) -> None:
+        self._bindings: dict[str, Dim] = {}
+        self._count = 0
+        self.order: list[str] = []  # variables in order of creation, for naming
+
+    def fresh(self) -> Dim:
+        name = f"?{self._count}"
+        self._count += 1
+        self.order.append(name)
+        return (name,)
+
+    def resolve(self, dim: Dim) -> Dim:
+        atoms: list[Atom] = []
+        for atom in dim:
+            if isinstance(atom, str) and atom in self._bindings:
+                atoms.extend(self.resolve(self._bindings[atom]))
+            else:
+                atoms.append(atom)
+        return normalize(tuple(atoms))
+
+    def resolve_shape(self, shape: Shape) -> Shape:
+        return Shape(self.resolve(shape.rows), self.resolve(shape.cols))
+
+    def unify(self, a: Dim, b: Dim) -> bool:
+        """Make a and b equal; False (and nothing bound) when they cannot be."""
+        a, b = self.resolve(a), self.resolve(b)
+        if a == b:
+            return True
+        for var, other in ((a, b), (b, a)):
+            if len(var) == 1 and _is_var(var[0]) and other != ONE and var[0] not in other:
+                self._bindings[var[0]] = other
+                return True
+        return False
+
+    def unify_shapes(self, a: Shape, b: Shape) -> bool:
+        if a.kind != b.kind:
+            return False
+        return self.unify(a.rows, b.rows) and self.unify(a.cols, b.cols)
+
+
+def _is_var(atom: Atom) -> bool:
+    return isinstance(atom, str) and atom.startswith("?")
+
+
+DIM_NAMES = ("n", "m", "p", "q", "r", "s", "t", "u", "v", "w", "k", "l")
+
+
+def name_dims(variables: list[str], taken: set[str]) -> dict[str, str]:
+    """Deterministic names for dimension variables, avoiding `taken` (symbol names)."""
+    pool = [name for name in DIM_NAMES if name not in taken]
+    pool += [f"d{i}" for i in range(1, len(variables) + 1) if f"d{i}" not in taken]
+    return dict(zip(variables, pool))

@@ -8,6 +8,7 @@ turn an undeclared symbol into a scalar (rule 3), never any other change of kind
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -55,10 +56,13 @@ def _is_greek(char: str) -> bool:
 
 
 def parse_where(where: str | Mapping[str, object] | None) -> dict[str, Declaration]:
-    """`"n, m: scalar; A: symmetric"` or `{"A": "symmetric"}` -> declarations by name."""
+    """`"n, m: scalar; A: symmetric"` or `{"A": "symmetric"}` -> declarations by name.
+
+    Errors point into the `where` text; a dict entry is shown as the text `name: words`.
+    """
     if where is None:
         return {}
-    entries: list[tuple[str, str, int]] = []
+    entries: list[tuple[str, str, str, int, int]] = []  # name, words, source, offsets
     if isinstance(where, str):
         offset = 0
         for chunk in where.split(";"):
@@ -67,54 +71,70 @@ def parse_where(where: str | Mapping[str, object] | None) -> dict[str, Declarati
                     raise UsageError("a `where` entry is `names: words`, e.g. `A: symmetric`",
                                      where, (offset, offset + len(chunk)))
                 names, words = chunk.split(":", 1)
+                words_at = offset + len(names) + 1
+                name_at = offset
                 for name in names.split(","):
-                    entries.append((name.strip(), words, offset))
+                    lead = len(name) - len(name.lstrip())
+                    entries.append((name.strip(), words, where, name_at + lead, words_at))
+                    name_at += len(name) + 1
             offset += len(chunk) + 1
     elif isinstance(where, Mapping):
         for name, words in where.items():
-            text = " ".join(words) if isinstance(words, (list, tuple)) else str(words)
-            entries.append((str(name).strip(), text, 0))
+            text = " ".join(map(str, words)) if isinstance(words, (list, tuple)) \
+                else str(words)
+            name = str(name).strip()
+            entries.append((name, text, f"{name}: {text}", 0, len(name) + 2))
     else:
         raise UsageError(f"`where` takes a string or a dict, not {type(where).__name__}")
     declared: dict[str, Declaration] = {}
-    for name, words, offset in entries:
-        declared[name] = _merge(declared.get(name), _declaration(name, words, where, offset))
+    for name, words, source, name_at, words_at in entries:
+        new = _declaration(name, words, source, name_at, words_at)
+        declared[name] = _merge(name, declared.get(name), new, source, name_at)
     return declared
 
 
-def _declaration(name: str, words: str, where: object, offset: int) -> Declaration:
-    source = where if isinstance(where, str) else None
+def _declaration(name: str, words: str, source: str, name_at: int,
+                 words_at: int) -> Declaration:
     if not name or not (name[0].isalpha()) or not name.replace("_", "").isalnum():
         raise UsageError(f"`{name}` in `where` is not a symbol name", source,
-                         (offset, offset + max(1, len(name))) if source else None)
+                         (name_at, name_at + max(1, len(name))))
     kind, assumptions = None, set()
-    for word in words.replace(",", " ").split():
-        word = word.lower()
+    for match in re.finditer(r"[^\s,]+", words):
+        word, span = match.group().lower(), (words_at + match.start(), words_at + match.end())
         if word in KIND_WORDS:
-            kind = _agree(name, kind, word)
+            kind = _agree(name, kind, word, source, span)
         elif word in IMPLIES:
             implied, implied_kind = IMPLIES[word]
             assumptions |= implied
             if implied_kind:
-                kind = _agree(name, kind, implied_kind)
+                kind = _agree(name, kind, implied_kind, source, span, word)
         else:
             close = difflib.get_close_matches(word, ASSUMPTIONS + KIND_WORDS, n=1)
             hint = f"did you mean `{close[0]}`?" if close else \
                 f"known words: {', '.join(KIND_WORDS + ASSUMPTIONS)}"
-            raise UsageError(f"unknown assumption `{word}` for `{name}`", hint=hint)
+            raise UsageError(f"unknown assumption `{word}` for `{name}`", source, span, hint)
+    if kind is None and not assumptions:
+        raise UsageError(f"`{name}` is declared with no kind or assumption", source,
+                         (name_at, name_at + len(name)),
+                         f"known words: {', '.join(KIND_WORDS + ASSUMPTIONS)}")
     return Declaration(kind, frozenset(assumptions))
 
 
-def _agree(name: str, kind: str | None, new: str) -> str:
+def _agree(name: str, kind: str | None, new: str, source: str, span,
+           word: str | None = None) -> str:
     if kind is not None and kind != new:
-        raise UsageError(f"`{name}` is declared both a {kind} and a {new}")
+        because = f" (`{word}` implies a {new})" if word else ""
+        raise UsageError(f"`{name}` is declared both a {kind} and a {new}{because}", source,
+                         span)
     return new
 
 
-def _merge(old: Declaration | None, new: Declaration) -> Declaration:
+def _merge(name: str, old: Declaration | None, new: Declaration, source: str,
+           name_at: int) -> Declaration:
     if old is None:
         return new
-    kind = new.kind if old.kind is None else old.kind
     if new.kind is not None and old.kind is not None and new.kind != old.kind:
-        raise UsageError(f"a symbol is declared both a {old.kind} and a {new.kind}")
+        raise UsageError(f"`{name}` is declared both a {old.kind} and a {new.kind}", source,
+                         (name_at, name_at + len(name)))
+    kind = new.kind if old.kind is None else old.kind
     return Declaration(kind, old.assumptions | new.assumptions)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from itertools import combinations
 
 from .declarations import SQUARE, Declaration, conventional_kind
-from .errors import ShapeError
+from .errors import MatrixCalcError, ShapeError
 from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
 from .ops import lookup
 from .shapes import ONE, SCALAR, Shape, Unifier, name_dims
@@ -57,12 +57,15 @@ class Inference:
     """One attempt at typing `roots` with a fixed kind for every symbol."""
 
     def __init__(self, kinds: dict[str, str], declared: dict[str, Declaration],
-                 text: str | None) -> None:
+                 text: str | None, known: dict[str, SymbolInfo] | None = None) -> None:
         self.ctx = InferContext(text)
         self.declared = declared
         self.symbol_shapes: dict[str, Shape] = {}
         for name, kind in kinds.items():
-            self.symbol_shapes[name] = self._new_shape(name, kind)
+            if known and name in known:
+                self.symbol_shapes[name] = known[name].shape  # dimensions already named
+            else:
+                self.symbol_shapes[name] = self._new_shape(name, kind)
 
     def _new_shape(self, name: str, kind: str) -> Shape:
         if kind == "scalar":
@@ -88,36 +91,57 @@ class Inference:
         raise TypeError(f"not an expression node: {node!r}")
 
     def _type_apply(self, node: Apply) -> Expr:
-        args = tuple(self.type(arg) for arg in node.args)
-        node = replace(node, args=args)
-        spec = lookup(node.op)
-        types = [arg.ty for arg in args]
-        if spec.elaborate is not None:
-            elaborated = spec.elaborate(self.ctx, node, types)
-            if elaborated is not None:
-                return self.type(elaborated)
-        return replace(node, ty=spec.shape(self.ctx, node, types))
+        try:
+            args = tuple(self.type(arg) for arg in node.args)
+            typed = replace(node, args=args)
+            spec = lookup(node.op)
+            types = [arg.ty for arg in args]
+            if spec.elaborate is not None:
+                elaborated = spec.elaborate(self.ctx, typed, types)
+                if elaborated is not None:
+                    return self.type(elaborated)
+            return replace(typed, ty=spec.shape(self.ctx, typed, types))
+        except ShapeError as error:
+            # the operators being typed when it failed, innermost first (used by rule 3)
+            if not hasattr(error, "ancestors"):
+                error.ancestors = []
+            error.ancestors.append(node)
+            raise
 
 
 def infer(roots: list[Expr], declared: dict[str, Declaration],
-          text: str | None = None) -> list[Expr]:
-    """Type every root in one shared context; symbols mean the same thing in all."""
+          text: str | None = None, known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
+    """Type every root in one shared context; symbols mean the same thing in all.
+    `known` symbols keep the kinds and named dimensions they already have."""
+    if known:
+        declared = {**declared, **{n: Declaration(i.kind, i.assumptions)
+                                   for n, i in known.items()}}
+    try:
+        return _infer(roots, declared, text, known)
+    except MatrixCalcError as error:  # an operator's hook may not know the source text
+        raise error.with_source(text) if text is not None else error from None
+
+
+def _infer(roots: list[Expr], declared: dict[str, Declaration],
+           text: str | None, known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
     names = _symbol_names(roots)
     kinds = {name: _initial_kind(name, declared) for name in names}
     origins = {name: "declared" if declared.get(name, Declaration(None, frozenset())).kind
                else "convention" for name in names}
+    forced: set[str] = set()
     while True:
         try:
-            attempt = Inference(kinds, declared, text)
+            attempt = Inference(kinds, declared, text, known)
             typed = [attempt.type(root) for root in roots]
-            return _finalize(typed, attempt, declared, origins)
+            return _finalize(typed, attempt, declared, origins, known)
         except ShapeError as error:
-            forced = _rule3_scalars(error, roots, kinds, declared, text)
-            if not forced:
+            found = _rule3_scalars(error, roots, kinds, declared, text, forced)
+            if not found:
                 raise
-            for name in forced:
+            for name in found:
                 kinds[name] = "scalar"
                 origins[name] = "inferred scalar"
+                forced.add(name)
 
 
 def _initial_kind(name: str, declared: dict[str, Declaration]) -> str:
@@ -136,20 +160,28 @@ def _symbol_names(roots: list[Expr]) -> list[str]:
     return list(names)
 
 
-def _rule3_scalars(error: ShapeError, roots, kinds, declared, text) -> tuple[str, ...]:
-    """The smallest set of undeclared, non-scalar symbols under the failing node that,
-    made scalars, removes the failure there (singles first, in order of appearance)."""
-    failing = getattr(error, "node", None)
-    if not isinstance(failing, Apply) or "scalar_context" not in lookup(failing.op).flags:
+def _rule3_scalars(error: ShapeError, roots, kinds, declared, text,
+                   forced: set[str]) -> tuple[str, ...]:
+    """The smallest set of undeclared, non-scalar symbols that, made scalars, removes the
+    failure (singles first, in order of appearance). Only a failure of an operator that
+    needs a scalar somewhere (`scalar_context`) qualifies; so does a failure caused by a
+    symbol already made a scalar (the `+` in `[x1^2 + x2; …]`) when an enclosing operator
+    needs scalars. A set that types everything wins over one that only moves the failure
+    on, so `(x + y)(x - y)` makes both x and y scalars."""
+    scope = _rule3_scope(error, forced)
+    if scope is None:
         return ()
-    candidates = [name for name in _symbol_names([failing])
-                  if kinds[name] != "scalar" and not _declared_kind(name, declared)]
+    failing = getattr(error, "node", None)
+    candidates = _candidates(failing, kinds, declared) if isinstance(failing, Expr) else []
+    if not candidates:
+        candidates = _candidates(scope, kinds, declared)
     subsets = [(c,) for c in candidates]
     if 1 < len(candidates) <= 6:
         subsets += [s for k in range(2, len(candidates) + 1)
                     for s in combinations(candidates, k)]
     elif len(candidates) > 6:
         subsets.append(tuple(candidates))
+    progress: tuple[str, ...] = ()
     for subset in subsets[:MAX_RULE3_SUBSETS]:
         trial = dict(kinds, **{name: "scalar" for name in subset})
         try:
@@ -158,9 +190,30 @@ def _rule3_scalars(error: ShapeError, roots, kinds, declared, text) -> tuple[str
                 attempt.type(root)
             return subset
         except ShapeError as again:
-            if getattr(again, "node", None) is not None and again.span != error.span:
-                return subset  # progress: this spot is fixed, a later one fails
-    return ()
+            if not progress and again.span != error.span:
+                progress = subset  # this spot is fixed, a later one fails
+    return progress
+
+
+def _rule3_scope(error: ShapeError, forced: set[str]) -> Apply | None:
+    """The operator whose need for a scalar may justify rule 3 here, or None."""
+    ancestors = getattr(error, "ancestors", [])
+    if not ancestors:
+        return None
+    raising = ancestors[0]
+    if "scalar_context" in lookup(raising.op).flags:
+        return raising
+    if not forced & set(_symbol_names([raising])):
+        return None
+    for node in ancestors[1:]:
+        if "scalar_context" in lookup(node.op).flags:
+            return node
+    return None
+
+
+def _candidates(node: Expr, kinds, declared) -> list[str]:
+    return [name for name in _symbol_names([node])
+            if kinds[name] != "scalar" and not _declared_kind(name, declared)]
 
 
 def _declared_kind(name: str, declared: dict[str, Declaration]) -> bool:
@@ -168,7 +221,8 @@ def _declared_kind(name: str, declared: dict[str, Declaration]) -> bool:
     return declaration is not None and declaration.kind is not None
 
 
-def _finalize(typed: list[Expr], attempt: Inference, declared, origins) -> list[Expr]:
+def _finalize(typed: list[Expr], attempt: Inference, declared, origins,
+              known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
     """Name the dimensions (in order of first appearance) and annotate every node."""
     unifier = attempt.ctx.unifier
     order: dict[str, None] = {}
@@ -179,6 +233,8 @@ def _finalize(typed: list[Expr], attempt: Inference, declared, origins) -> list[
                 if isinstance(atom, str) and atom.startswith("?"):
                     order.setdefault(atom)
     taken = set(_symbol_names(typed))
+    for info in (known or {}).values():
+        taken.update(a for a in info.rows + info.cols if isinstance(a, str))
     names = name_dims(list(order), taken)
 
     def final(shape: Shape) -> Shape:
@@ -192,8 +248,8 @@ def _finalize(typed: list[Expr], attempt: Inference, declared, origins) -> list[
         decl = declared.get(name, Declaration(None, frozenset()))
         fixed = final(shape)
         kind = {"row vector": "vector"}.get(fixed.kind, fixed.kind)
-        infos[name] = SymbolInfo(name, kind, fixed.rows, fixed.cols, decl.assumptions,
-                                 origins[name])
+        origin = known[name].origin if known and name in known else origins[name]
+        infos[name] = SymbolInfo(name, kind, fixed.rows, fixed.cols, decl.assumptions, origin)
 
     def annotate(node: Expr) -> Expr:
         if isinstance(node, Apply):

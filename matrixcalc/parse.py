@@ -41,16 +41,27 @@ TOKEN_WORDS = {
 }
 
 
+OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
+CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
+
+
 class BarClassifier:
     """Post-lexer: tells opening bars from closing ones. A bar closes the innermost open
-    bar of its kind when an operand has just ended; otherwise it opens a new one."""
+    bar of its kind when an operand has just ended and no parenthesis, bracket or brace
+    opened inside that bar is still open; otherwise it opens a new one. So in
+    `||(a ||x||)||` the inner pair is a norm inside the parentheses."""
 
     always_accept = ("BAR", "DOUBLE_BAR")
 
     def process(self, stream):
-        open_bars: list[str] = []
+        open_bars: list[str] = []  # bars and the brackets opened inside them
         previous = None
         for token in stream:
+            if token.type in OPENERS:
+                open_bars.append(OPENERS[token.type])
+            elif token.type in CLOSERS and CLOSERS[token.type] in open_bars:
+                while open_bars.pop() != CLOSERS[token.type]:
+                    pass  # bars left open inside the parenthesis: the parser reports it
             for out in self._classify(token, previous, open_bars):
                 previous = out.type
                 yield out

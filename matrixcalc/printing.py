@@ -59,6 +59,14 @@ class Printer:
             return f"\\left({text}\\right)" if self.style == "latex" else f"({text})"
         return text
 
+    def base(self, node: Expr) -> str:
+        """The operand of a postfix. In LaTeX a base that carries its own superscript is
+        braced (`{X^{\\top}}^{-1}`): a double superscript does not compile."""
+        text = self.arg(node, POSTFIX)
+        if self.style == "latex" and isinstance(node, Apply) and self.prec(node) == POSTFIX:
+            return "{" + text + "}"
+        return text
+
     def right(self, node: Expr) -> str:
         """The right operand of a product: a product or a negation needs parentheses."""
         return self.arg(node, POSTFIX)

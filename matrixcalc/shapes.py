@@ -91,13 +91,27 @@ class Unifier:
         return (name,)
 
     def resolve(self, dim: Dim) -> Dim:
+        """The product with every bound variable replaced, iteratively; each binding met
+        is rewritten to its resolved form (path compression), so chains stay short."""
         atoms: list[Atom] = []
         for atom in dim:
             if isinstance(atom, str) and atom in self._bindings:
-                atoms.extend(self.resolve(self._bindings[atom]))
+                atoms.extend(self._resolve_var(atom))
             else:
                 atoms.append(atom)
         return normalize(tuple(atoms))
+
+    def _resolve_var(self, var: str) -> Dim:
+        chain = []
+        bound = self._bindings[var]
+        while len(bound) == 1 and bound[0] in self._bindings:  # a plain alias chain
+            chain.append(bound[0])
+            bound = self._bindings[bound[0]]
+        if any(isinstance(a, str) and a in self._bindings for a in bound):
+            bound = self.resolve(bound)  # a product: its atoms resolve on their own
+        for alias in [var] + chain:
+            self._bindings[alias] = bound
+        return bound
 
     def resolve_shape(self, shape: Shape) -> Shape:
         return Shape(self.resolve(shape.rows), self.resolve(shape.cols))

@@ -52,8 +52,8 @@ def _epow_shape(ctx, node, types):
 
 register(OpSpec(
     "epow", 2, POSTFIX,
-    text=lambda p, node: f"{p.arg(node.args[0], POSTFIX)}.^{exponent_text(p, node.args[1])}",
-    latex=lambda p, node: (f"{p.arg(node.args[0], POSTFIX)}^{{\\circ "
+    text=lambda p, node: f"{p.base(node.args[0])}.^{exponent_text(p, node.args[1])}",
+    latex=lambda p, node: (f"{p.base(node.args[0])}^{{\\circ "
                            f"{exponent_latex(p, node.args[1])[1:-1]}}}"),
     shape=_epow_shape, evaluate=lambda B, node, x, k: x ** k,
     domains=("positive", "real"), flags=frozenset({"elementwise", "scalar_context"}),

@@ -32,6 +32,8 @@ def exponent_text(p, exponent: Expr) -> str:
         isinstance(exponent, Apply) and exponent.op == "neg"
         and isinstance(exponent.args[0], Number))
     text = p.arg(exponent, 0)
+    if text in ("T", "-T"):  # `x^{T}` would read as a transpose
+        text = f"({text})"
     return text if bare else "{" + text + "}"
 
 
@@ -91,15 +93,15 @@ def _inv_shape(ctx, node, types):
 def _inv_text(p, node):
     (arg,) = node.args
     if isinstance(arg, Apply) and arg.op == "transpose":
-        return f"{p.arg(arg.args[0], POSTFIX)}^-T"
-    return f"{p.arg(arg, POSTFIX)}^-1"
+        return f"{p.base(arg.args[0])}^-T"
+    return f"{p.base(arg)}^-1"
 
 
 def _inv_latex(p, node):
     (arg,) = node.args
     if isinstance(arg, Apply) and arg.op == "transpose":
-        return f"{p.arg(arg.args[0], POSTFIX)}^{{-\\top}}"
-    return f"{p.arg(arg, POSTFIX)}^{{-1}}"
+        return f"{p.base(arg.args[0])}^{{-\\top}}"
+    return f"{p.base(arg)}^{{-1}}"
 
 
 register(OpSpec(
@@ -115,8 +117,8 @@ def _matpow_shape(ctx, node, types):
 
 register(OpSpec(
     "matpow", 1, POSTFIX,
-    text=lambda p, node: f"{p.arg(node.args[0], POSTFIX)}^{node.attrs[0]}",
-    latex=lambda p, node: f"{p.arg(node.args[0], POSTFIX)}^{{{node.attrs[0]}}}",
+    text=lambda p, node: f"{p.base(node.args[0])}^{node.attrs[0]}",
+    latex=lambda p, node: f"{p.base(node.args[0])}^{{{node.attrs[0]}}}",
     shape=_matpow_shape,
     evaluate=lambda B, node, x: B.xp.linalg.matrix_power(x, node.attrs[0]),
     domains=("invertible",), source=f"{COOKBOOK}, section 2.5 (101) for tr(X^k)"))
@@ -131,8 +133,8 @@ def _power_shape(ctx, node, types):
 
 register(OpSpec(
     "power", 2, POSTFIX,
-    text=lambda p, node: f"{p.arg(node.args[0], POSTFIX)}^{exponent_text(p, node.args[1])}",
-    latex=lambda p, node: f"{p.arg(node.args[0], POSTFIX)}^{exponent_latex(p, node.args[1])}",
+    text=lambda p, node: f"{p.base(node.args[0])}^{exponent_text(p, node.args[1])}",
+    latex=lambda p, node: f"{p.base(node.args[0])}^{exponent_latex(p, node.args[1])}",
     shape=_power_shape, evaluate=lambda B, node, x, k: x ** k,
     domains=("positive", "real"), flags=frozenset({"scalar_context"}), source="definition"))
 
@@ -201,7 +203,8 @@ NORM_STRINGS = {"fro": "F", "F": "F", "1": "1", "2": "2"}
 
 def _norm_call_elaborate(ctx, node, types):
     args, strings = node.args, node.attrs
-    if len(args) == 2 and isinstance(args[1], Number) and args[1].value in NORM_ORDERS:
+    if len(args) == 2 and not strings and isinstance(args[1], Number) \
+            and args[1].value in NORM_ORDERS:
         p = NORM_ORDERS[args[1].value]
     elif len(args) == 1 and len(strings) == 1 and strings[0] in NORM_STRINGS:
         p = NORM_STRINGS[strings[0]]
@@ -219,6 +222,15 @@ register(OpSpec(
     source="norm(x), norm(x, 1), norm(X, \"fro\")"))
 
 
+def norm_text(suffix: str):
+    """`||x||_1`; an argument containing bars is parenthesized (`||(a ||x||)||`), since
+    `||a ||x||||` would not read back."""
+    def text(p, node):
+        inner = p.arg(node.args[0], 0)
+        return f"||({inner})||{suffix}" if "|" in inner else f"||{inner}||{suffix}"
+    return text
+
+
 def _vector_norm_shape(ctx, node, types):
     if types[0].kind == "matrix":
         ctx.fail(f"this norm takes a vector, not {ctx.describe(types[0])}", node)
@@ -226,21 +238,21 @@ def _vector_norm_shape(ctx, node, types):
 
 
 register(OpSpec(
-    "norm2", 1, ATOM, text=lambda p, node: f"||{p.arg(node.args[0], 0)}||",
+    "norm2", 1, ATOM, text=norm_text(""),
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_2",
     shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
     source=f"{COOKBOOK}, section 2.6 (129)"))
 
 register(OpSpec(
-    "norm1", 1, ATOM, text=lambda p, node: f"||{p.arg(node.args[0], 0)}||_1",
+    "norm1", 1, ATOM, text=norm_text("_1"),
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_1",
     shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.abs(x).sum().reshape(1, 1),
     source=f"{COOKBOOK}, section 2.6"))
 
 register(OpSpec(
-    "normF", 1, ATOM, text=lambda p, node: f"||{p.arg(node.args[0], 0)}||_F",
+    "normF", 1, ATOM, text=norm_text("_F"),
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_F",
     shape=lambda ctx, node, types: SCALAR,
     evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),

@@ -67,6 +67,7 @@ def _product_elaborate(ctx, node, types):
 
 register(OpSpec(
     "product", 2, PRODUCT, elaborate=_product_elaborate, syntax_only=True,
+    flags=frozenset({"scalar_context"}),
     source="juxtaposition, * and @: a scalar factor scales, otherwise a matrix product"))
 
 
@@ -109,7 +110,7 @@ def _div_shape(ctx, node, types):
 
 
 register(OpSpec(
-    "div", 2, PRODUCT, text=infix_text(" / "),
+    "div", 2, PRODUCT, text=infix_text("/"),
     latex=lambda p, node: f"\\frac{{{p.arg(node.args[0], 0)}}}{{{p.arg(node.args[1], 0)}}}",
     shape=_div_shape, evaluate=lambda B, node, x, y: x / y,
     domains=("real", "nonzero"), flags=frozenset({"linear-in-first", "scalar_context"}),

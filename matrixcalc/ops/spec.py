@@ -95,4 +95,4 @@ def infix_text(token: str) -> PrintFn:
 
 
 def postfix_text(suffix: str) -> PrintFn:
-    return lambda p, node: f"{p.arg(node.args[0], POSTFIX)}{suffix}"
+    return lambda p, node: f"{p.base(node.args[0])}{suffix}"

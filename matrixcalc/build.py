@@ -1,0 +1,125 @@
+"""Typed constructors for trees the engine builds.
+
+Each constructor computes the node's shape with the operator's own shape rule, and
+builds exactly the tree the parser would build for the printed text, so results
+round-trip (`parse(str(r)) == r`): a negative leading factor is `neg` on the leftmost
+factor (`-2 x`, `-X^T r`), a negative later term of a sum is `neg` of the term.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from fractions import Fraction
+
+from .errors import ShapeError
+from .expr import Apply, Const, Expr, Number
+from .infer import InferContext
+from .ops import lookup
+from .shapes import ONE, SCALAR, Shape
+
+PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})
+
+
+def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
+    """`op(args)` with its shape; a shape failure here is a bug in the caller."""
+    node = Apply(op, tuple(args), attrs)
+    ctx = InferContext(None)
+    try:
+        ty = lookup(op).shape(ctx, node, [a.ty for a in args])
+    except ShapeError as error:  # pragma: no cover - an engine bug, reported loudly
+        raise AssertionError(f"engine built an ill-shaped {op}: {error.message}") from None
+    return replace(node, ty=ctx.resolve(ty))
+
+
+def num(value: int | Fraction, shape: Shape = SCALAR) -> Expr:
+    value = Fraction(value)
+    if value < 0:
+        return apply("neg", Number(-value, ty=shape))
+    return Number(value, ty=shape)
+
+
+def zero(shape: Shape) -> Expr:
+    return Number(Fraction(0), ty=shape)
+
+
+def identity(dim) -> Expr:
+    return Const("I", ty=Shape(dim, dim))
+
+
+def ones(dim) -> Expr:
+    return Const("ones", ty=Shape(dim, ONE))
+
+
+def is_zero(e: Expr) -> bool:
+    return isinstance(e, Number) and e.value == 0
+
+
+def is_negated(e: Expr) -> bool:
+    """Whether e's printed form starts with a minus sign."""
+    while isinstance(e, Apply) and e.op in PRODUCT_OPS:
+        e = e.args[0]
+    return isinstance(e, Apply) and e.op == "neg"
+
+
+def negate(e: Expr) -> Expr:
+    """-e, with the minus on the leftmost factor of a product (as `-X^T r` parses)."""
+    if isinstance(e, Apply) and e.op == "neg":
+        return e.args[0]
+    if isinstance(e, Apply) and e.op in PRODUCT_OPS:
+        return apply(e.op, negate(e.args[0]), *e.args[1:], attrs=e.attrs)
+    return apply("neg", e)
+
+
+def strip_sign(e: Expr) -> tuple[int, Expr]:
+    """(sign, e without its leading minus)."""
+    if is_negated(e):
+        return -1, negate(e)
+    return 1, e
+
+
+def product(left: Expr, right: Expr) -> Expr:
+    """left · right: a scalar factor scales, otherwise a matrix product."""
+    if left.ty.is_scalar and not right.ty.is_scalar:
+        return apply("mul", left, right)
+    if right.ty.is_scalar and not left.ty.is_scalar:
+        return apply("mul", right, left)  # scalars go first: 2 x, not x 2
+    if left.ty.is_scalar and right.ty.is_scalar:
+        return apply("mul", left, right)
+    return apply("matmul", left, right)
+
+
+def chain(factors: list[Expr]) -> Expr:
+    """A left-nested product of factors (as `A B C` parses); factors that are themselves
+    products are spliced in, so no product is parenthesized inside another."""
+    flat: list[Expr] = []
+    for factor in factors:
+        flat.extend(factors_of(factor))
+    result = flat[0]
+    for factor in flat[1:]:
+        result = product(result, factor)
+    return result
+
+
+def factors_of(e: Expr) -> list[Expr]:
+    """The factors of a product chain of `mul` and `matmul`, left to right."""
+    if isinstance(e, Apply) and e.op in ("mul", "matmul"):
+        return factors_of(e.args[0]) + factors_of(e.args[1])
+    return [e]
+
+
+def total(terms: list[Expr], shape: Shape) -> Expr:
+    """The sum of terms as the parser builds `a - b + c`; zero of `shape` if empty."""
+    terms = [t for t in terms if not is_zero(t)]
+    if not terms:
+        return zero(shape)
+    if len(terms) == 1:
+        return terms[0]
+    positive = [t for t in terms if not is_negated(t)]
+    negative = [t for t in terms if is_negated(t)]
+    ordered = positive + negative
+    args = [ordered[0]] + [apply("neg", negate(t)) if is_negated(t) else t
+                           for t in ordered[1:]]
+    flat: list[Expr] = []
+    for arg in args:
+        flat.extend(arg.args if isinstance(arg, Apply) and arg.op == "add" else (arg,))
+    return apply("add", *flat)

@@ -1,0 +1,554 @@
+"""Numeric truth: `check` a derivative and `verify` a claim against torch.autograd.
+
+`check(expr, wrt, result)` compares a claimed derivative with `torch.func.jacrev` (or
+its second application, `order=2`, the Hessian) of the original expression, evaluated by
+the same tree evaluator on the torch backend, in float64, at random points drawn by
+`matrixcalc.sampling` (assumptions and operator domains honoured, distinct sizes).
+`verify("LHS = RHS")` compares the two sides the same way; `verify("d/dX F = R")` is
+`check(F, X, R)`. A claim that fails at one point is false, with that point as a
+counterexample; one that holds at every point of several independent draws (sizes
+differ between draws) is true, how="numeric". Identical canonical forms will make it
+how="symbolic" once a simplifier exists (`_symbolic_verdict`, the hook).
+
+Errors are measured as max|L - R| / max(1, max|L|, max|R|): relative for values above
+1, absolute below (so a derivative that is zero compares sensibly). Torch is imported
+only inside functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from .backends import backend
+from .declarations import parse_where
+from .errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from .expr import Apply, Expr, Number, Symbol
+from .numeric import Layout, run, to_jacrev_layout, user_dims
+from .parse import Statement, parse, parse_statement
+from .sampling import MAX_REDRAWS, Draw, OutOfDomain, Problem, describe_sizes, domain_guard
+from .shapes import Shape
+
+TOLERANCE = 1e-6
+DEFAULT_TRIALS = 5
+
+
+# -- reports -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Counterexample:
+    """A point where a claim fails: the inputs (user forms), both values, how to replay."""
+
+    inputs: dict[str, Any]
+    left: Any
+    right: Any
+    sizes: dict[str, int]
+    seed: int
+    error: float
+    left_label: str = "LHS"
+    right_label: str = "RHS"
+
+    def __str__(self) -> str:
+        lines = [f"counterexample (sizes {describe_sizes(self.sizes)}; seed {self.seed}; "
+                 f"error {self.error:.3g}):"]
+        for name, value in self.inputs.items():
+            lines.append(f"  {name} = {_show(value)}")
+        lines.append(f"  {self.left_label}: {_show(self.left)}")
+        lines.append(f"  {self.right_label}: {_show(self.right)}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The outcome of `check`: ok, the largest error seen, the per-trial sizes, the seed
+    of the first trial (trial t used seed + t; replay one with `seed=..., trials=1`)."""
+
+    ok: bool
+    max_error: float
+    trials: int
+    sizes: list[dict[str, int]]
+    seed: int
+    counterexample: Counterexample | None = None
+    wrt: tuple[str, ...] = ()
+    order: int = 1
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        head = "ok" if self.ok else "FAILED"
+        text = (f"check {head}: max error {self.max_error:.3g} over {self.trials} trial"
+                f"{'s' if self.trials != 1 else ''} (seed {self.seed})")
+        return text + (f"\n{self.counterexample}" if self.counterexample else "")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of `verify`: holds, how ("numeric" or "symbolic"), a counterexample
+    when it does not hold, and the evidence (trials, max error, sizes, seed)."""
+
+    holds: bool
+    how: str
+    counterexample: Counterexample | None = None
+    statement: str = ""
+    trials: int = 0
+    max_error: float = 0.0
+    sizes: list[dict[str, int]] = field(default_factory=list)
+    seed: int = 0
+    shapes: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+
+def format_verdict(verdict: Verdict) -> str:
+    """The CLI's words for a verdict."""
+    kinds = "; ".join(verdict.shapes.values())
+    used = f"\n  with {kinds}" if kinds else ""
+    if verdict.holds:
+        if verdict.how == "symbolic":
+            return f"true (symbolic: identical canonical forms){used}"
+        sizes = " | ".join(describe_sizes(s) for s in verdict.sizes)
+        return (f"true (numeric: holds at {verdict.trials} random points, max error "
+                f"{verdict.max_error:.2g}; sizes {sizes}){used}")
+    return f"false{used}\n{verdict.counterexample}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return f"{float(array):.6g}"
+    text = np.array2string(array, precision=4, suppress_small=True, max_line_width=88)
+    return text.replace("\n", "\n      ")
+
+
+def relative_error(left: Any, right: Any) -> float:
+    left, right = np.asarray(left, dtype=np.float64), np.asarray(right, dtype=np.float64)
+    if left.shape != right.shape:
+        return float("inf")
+    if left.size == 0:
+        return 0.0
+    scale = max(1.0, float(np.max(np.abs(left))), float(np.max(np.abs(right))))
+    return float(np.max(np.abs(left - right))) / scale
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+def _as_expr(expr: Expr | str, where) -> Expr:
+    if isinstance(expr, str):
+        return parse(expr, where)
+    if isinstance(expr, Expr):
+        return expr
+    raise UsageError(f"expected an expression (text or Expr), not {type(expr).__name__}")
+
+
+def _wrt_names(wrt) -> tuple[list[str], bool]:
+    """The variables' names and whether `wrt` was a list."""
+    items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
+    if not items:
+        raise UsageError("`wrt` is empty: name the variable to differentiate by")
+    names = []
+    for item in items:
+        if isinstance(item, Symbol):
+            names.append(item.name)
+        elif isinstance(item, str) and item.strip():
+            names.append(item.strip())
+        else:
+            raise UsageError(f"`wrt` takes symbol names, not {item!r}")
+    return names, isinstance(wrt, (list, tuple))
+
+
+def _wrt_symbol(e: Expr, name: str, where, seen: dict[str, Symbol]) -> Symbol:
+    """The variable as a typed symbol: e's own, or (absent from e) one with fresh dims."""
+    for symbol in e.symbols():
+        if symbol.name == name:
+            return symbol
+    if name in seen:
+        return seen[name]
+    try:
+        node = parse(name, where)
+    except MatrixCalcError:
+        node = None
+    if not isinstance(node, Symbol):
+        raise UsageError(f"`wrt` must be a symbol name, not `{name}`")
+    info = node.info
+    fresh = lambda dim, part: tuple(f"{name}.{part}" for _ in dim)  # noqa: E731
+    rows = fresh(info.rows, "rows")
+    cols = rows if info.cols == info.rows and info.cols else fresh(info.cols, "cols")
+    info = replace(info, rows=rows, cols=cols)
+    symbol = replace(node, info=info, ty=info.shape)
+    seen[name] = symbol
+    return symbol
+
+
+def _result_where(e: Expr, wrts: list[Symbol], where) -> dict[str, str]:
+    """Declarations for parsing a result text: `where`, plus the kinds `e` settled on."""
+    words: dict[str, str] = {}
+    for name, decl in parse_where(where).items():
+        words[name] = " ".join(filter(None, [decl.kind, *sorted(decl.assumptions)]))
+    for symbol in [*e.symbols(), *wrts]:
+        info = symbol.info
+        words[symbol.name] = " ".join([info.kind, *sorted(info.assumptions)])
+    return {k: v for k, v in words.items() if v}
+
+
+def _is_zero_literal(node: Expr) -> bool:
+    while isinstance(node, Apply) and node.op == "neg":
+        node = node.args[0]
+    return isinstance(node, Number) and node.value == 0
+
+
+def _derive(e: Expr, name: str, where, order: int) -> Expr:
+    """The engine's derivative (imported lazily: it may not exist yet)."""
+    try:
+        from .derive import derive
+    except ImportError:
+        raise UnsupportedError("derive is not available yet: pass the claimed derivative "
+                               "as `result=`") from None
+    if order == 1:
+        return derive(e, name, where=where)
+    try:
+        from .derive import hessian
+    except ImportError:
+        raise UnsupportedError("hessian is not available yet: pass the claimed Hessian "
+                               "as `result=`") from None
+    return hessian(e, name, where=where)
+
+
+# -- the derivative claim --------------------------------------------------------------------
+
+@dataclass
+class _Target:
+    """One variable and what is claimed to be the derivative with respect to it."""
+
+    symbol: Symbol
+    layout: Layout
+    result: Expr | Callable | None  # None: the literal zero
+    ns: int
+
+
+class _DerivativeClaim:
+    """F and, per variable, a claimed derivative; all symbols unified in one Problem."""
+
+    def __init__(self, problem: Problem, f: Expr, targets: list[_Target], order: int) -> None:
+        self.problem, self.f, self.targets, self.order = problem, f, targets, order
+
+    def evaluate(self, draw: Draw) -> list[tuple[Any, Any]]:
+        """(autograd, claimed) per variable, in jacrev layout; OutOfDomain to redraw."""
+        np_backend = backend("numpy")
+        size0 = self._size_of(0, draw)
+        f_value = run(self.f, draw.values, np_backend, size0, domain_guard)
+        _finite(f_value)
+        pairs = []
+        for target in self.targets:
+            dims = target.layout.user_dims(size0)
+            claimed = self._claimed(target, draw, dims)
+            _finite(claimed)
+            truth = _autograd(self.f, draw.values, target.symbol, size0, self.order)
+            _finite(truth)
+            pairs.append((truth, claimed))
+        return pairs
+
+    def _size_of(self, ns: int, draw: Draw):
+        return lambda dim: self.problem.size(ns, dim, draw.sizes)
+
+    def _claimed(self, target: _Target, draw: Draw, dims: tuple[int, ...]) -> Any:
+        if target.result is None:
+            return np.zeros(dims)
+        if isinstance(target.result, Expr):
+            value = run(target.result, draw.values, backend("numpy"),
+                        self._size_of(target.ns, draw), domain_guard)
+            return to_jacrev_layout(value, dims)
+        inputs = _user_inputs(self.problem, draw)
+        try:
+            value = np.asarray(target.result(inputs), dtype=np.float64)
+        except MatrixCalcError:
+            raise
+        except Exception as error:  # a user's callable failed: say so plainly
+            raise UsageError(f"the `result` callable raised {type(error).__name__}: "
+                             f"{error}") from None
+        if value.shape != dims:
+            raise UsageError(f"the `result` callable returned shape {value.shape}; the "
+                             f"derivative's jacrev layout is {dims}")
+        return value
+
+
+def _finite(value: Any) -> None:
+    if not np.all(np.isfinite(np.asarray(value, dtype=np.float64))):
+        raise OutOfDomain("a non-finite value")
+
+
+def _user_inputs(problem: Problem, draw: Draw) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, spec in problem.symbols.items():
+        value = draw.values[name]
+        if spec.kind == "scalar":
+            out[name] = float(value[0, 0])
+        elif spec.kind == "vector":
+            out[name] = value.reshape(-1).copy()
+        else:
+            out[name] = value.copy()
+    return out
+
+
+def _autograd(f: Expr, values: dict[str, np.ndarray], wrt: Symbol, size_of,
+              order: int) -> np.ndarray:
+    """torch.func.jacrev (applied `order` times) of f through the torch tree evaluator."""
+    import torch
+    from torch.func import jacrev
+
+    torch_backend = backend("torch")
+    env = {name: torch.from_numpy(np.array(v)) for name, v in values.items()}
+    internal = tuple(env[wrt.name].shape)
+    out_dims = user_dims(f.ty, size_of)
+
+    def function(w):
+        inputs = dict(env)
+        inputs[wrt.name] = w.reshape(internal)
+        return run(f, inputs, torch_backend, size_of).reshape(out_dims)
+
+    derivative = function
+    for _ in range(order):
+        derivative = jacrev(derivative)
+    start = env[wrt.name].reshape(user_dims(wrt.info.shape, size_of))
+    return derivative(start).detach().numpy()
+
+
+def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
+                 text: str | None, shared: bool) -> _DerivativeClaim:
+    """Unify F, the variables and the claimed derivatives in one Problem.
+
+    `shared`: the results were typed in e's context already (a statement), namespace 0.
+    """
+    problem = Problem(text)
+    problem.add_root(0, e)
+    targets = []
+    for index, (symbol, result) in enumerate(zip(wrt_symbols, results)):
+        problem.add_root(0, symbol)
+        layout = Layout(e.ty, symbol.info.shape, order)
+        ns = 0 if shared else index + 1
+        if isinstance(result, Expr):
+            problem.add_root(ns, result)
+            expected = layout.matrix_shape()
+            if not problem.unify_shapes(ns, result.ty, 0, expected):
+                if result.ty.is_scalar and _is_zero_literal(result):
+                    result = None
+                else:
+                    raise _mismatch(problem, e, symbol, result, ns, expected, order, text)
+        targets.append(_Target(symbol, layout, result, ns))
+    return _DerivativeClaim(problem, e, targets, order)
+
+
+def _mismatch(problem, e, symbol, result, ns, expected, order, text) -> ShapeError:
+    what = "second derivative" if order == 2 else "derivative"
+    span = result.span
+    if text is not None and "=" in text:
+        at = text.index("=")
+        span = (at, at + 1)
+    return ShapeError(f"the two sides differ in shape: the {what} of "
+                      f"{problem.describe(0, e.ty)} by {problem.describe(0, symbol.ty)} is "
+                      f"{problem.describe(0, expected)}, the claim is "
+                      f"{problem.describe(ns, result.ty)}", text, span,
+                      hint="a derivative of order 3 or 4 is written as the matrix "
+                           "∂vec(F)/∂vec(X)" if not expected.kind == result.ty.kind else None)
+
+
+# -- the sampling loop -------------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    ok: bool
+    max_error: float
+    sizes: list[dict[str, int]]
+    seed: int
+    counterexample: Counterexample | None
+
+
+def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any]]],
+                trials: int, seed: int | None, tolerance: float,
+                labels: tuple[str, str]) -> _Outcome:
+    if not isinstance(trials, int) or trials < 1:
+        raise UsageError(f"`trials` must be a positive integer, not {trials!r}")
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31))
+    worst, sizes = 0.0, []
+    for trial in range(trials):
+        trial_seed = seed + trial
+        rng, draw = problem.draw(trial_seed)
+        for _ in range(MAX_REDRAWS):
+            try:
+                with np.errstate(all="ignore"):  # non-finite values are redrawn below
+                    pairs = evaluate(draw)
+                break
+            except OutOfDomain:
+                draw = problem.redraw(rng, trial_seed)
+            except (np.linalg.LinAlgError, FloatingPointError):
+                draw = problem.redraw(rng, trial_seed)
+        else:
+            raise UnsupportedError(f"could not draw a point inside every operator's domain "
+                                   f"in {MAX_REDRAWS} attempts (seed {trial_seed})")
+        sizes.append(draw.named_sizes)
+        for index, (left, right) in enumerate(pairs):
+            error = relative_error(left, right)
+            worst = max(worst, error)
+            if not error <= tolerance:
+                left_label, right_label = labels
+                if len(pairs) > 1:
+                    left_label, right_label = (f"{left_label} [{index}]",
+                                               f"{right_label} [{index}]")
+                example = Counterexample(_user_inputs(problem, draw), _plain(left),
+                                         _plain(right), draw.named_sizes, trial_seed, error,
+                                         left_label, right_label)
+                return _Outcome(False, worst, sizes, seed, example)
+    return _Outcome(True, worst, sizes, seed, None)
+
+
+def _plain(value: Any) -> Any:
+    array = np.asarray(value, dtype=np.float64)
+    return float(array) if array.ndim == 0 else array
+
+
+# -- check ------------------------------------------------------------------------------------
+
+def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_TRIALS, *,
+          order: int = 1, seed: int | None = None,
+          tolerance: float = TOLERANCE) -> CheckReport:
+    """Compare a derivative with torch.autograd on random inputs (SPEC section 5).
+
+    expr: text or Expr. wrt: a name, a Symbol, or a list of them (then `result` is a
+    list too, one derivative per variable). result: the claimed derivative as text (typed
+    with expr's kinds), an Expr, the number 0, or, for any order, a callable taking the
+    inputs (dict of numpy user forms) and returning the derivative in jacrev layout;
+    None derives it with `matrixcalc.derive` once that exists. A derivative of order 3 or
+    4 given as an expression is the matrix ∂vec(F)/∂vec(X). order=2 checks the Hessian
+    (the Jacobian of the gradient; torch.func.jacrev applied twice).
+    """
+    if order not in (1, 2):
+        raise UsageError(f"`order` is 1 (derivative) or 2 (Hessian), not {order!r}")
+    e = _as_expr(expr, where)
+    names, is_list = _wrt_names(wrt)
+    seen: dict[str, Symbol] = {}
+    symbols = [_wrt_symbol(e, name, where, seen) for name in names]
+    if result is None:
+        results = [_derive(e, name, where, order) for name in names]
+    elif is_list:
+        if not isinstance(result, (list, tuple)) or len(result) != len(names):
+            raise UsageError(f"with {len(names)} variables, `result` is a list of "
+                             f"{len(names)} derivatives")
+        results = list(result)
+    else:
+        results = [result]
+    prepared = []
+    result_where = None
+    for item in results:
+        if isinstance(item, str):
+            if result_where is None:
+                result_where = _result_where(e, symbols, where)
+            item = parse(item, result_where)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool) and item == 0:
+            item = Number(0, ty=Shape((), ()))
+        elif not (isinstance(item, Expr) or callable(item)):
+            raise UsageError("`result` is an expression (text or Expr) or a callable, not "
+                             f"{type(item).__name__}")
+        prepared.append(item)
+    claim = _build_claim(e, symbols, prepared, order, None, shared=False)
+    outcome = _run_trials(claim.problem, claim.evaluate, trials, seed, tolerance,
+                          ("autograd", "result"))
+    return CheckReport(outcome.ok, outcome.max_error, trials, outcome.sizes, outcome.seed,
+                       outcome.counterexample, tuple(names), order)
+
+
+# -- verify -------------------------------------------------------------------------------------
+
+def verify(statement: str | Statement, where=None, trials: int = DEFAULT_TRIALS, *,
+           seed: int | None = None, tolerance: float = TOLERANCE) -> Verdict:
+    """Judge "LHS = RHS" or "d/dX EXPR = RHS" under the declared assumptions."""
+    if isinstance(statement, str):
+        stmt = parse_statement(statement, where)
+    elif isinstance(statement, Statement):
+        stmt = statement
+    else:
+        raise UsageError(f"verify takes a statement as text, not {type(statement).__name__}")
+    symbolic = _symbolic_verdict(stmt, where)
+    if stmt.kind == "derivative":
+        if stmt.wrt.name in ("I", "ones"):
+            raise UsageError(f"cannot differentiate with respect to the constant "
+                             f"`{stmt.wrt.name}`", stmt.text, stmt.wrt.span)
+        claim = _build_claim(stmt.lhs, [stmt.wrt], [stmt.rhs], 1, stmt.text, shared=True)
+        problem, evaluate = claim.problem, claim.evaluate
+        labels = (f"d/d{stmt.wrt.name} LHS (autograd)", "RHS")
+    else:
+        problem, evaluate = _equality(stmt)
+        labels = ("LHS", "RHS")
+    outcome = _run_trials(problem, evaluate, trials, seed, tolerance, labels)
+    shapes = {name: info.describe() for side in (stmt.lhs, stmt.rhs)
+              for name, info in side.shapes.items()}
+    how = "symbolic" if symbolic and outcome.ok else "numeric"
+    return Verdict(outcome.ok, how, outcome.counterexample, stmt.text, trials,
+                   outcome.max_error, outcome.sizes, outcome.seed, shapes)
+
+
+def _equality(stmt: Statement):
+    problem = Problem(stmt.text)
+    problem.add_root(0, stmt.lhs)
+    problem.add_root(0, stmt.rhs)
+    zero_side = None
+    if not problem.unify_shapes(0, stmt.lhs.ty, 0, stmt.rhs.ty):
+        for side, node in (("lhs", stmt.lhs), ("rhs", stmt.rhs)):
+            if node.ty.is_scalar and _is_zero_literal(node):
+                zero_side = side
+        if zero_side is None:
+            at = stmt.text.index("=")
+            raise ShapeError(f"the two sides differ in shape: the left is "
+                             f"{problem.describe(0, stmt.lhs.ty)}, the right "
+                             f"{problem.describe(0, stmt.rhs.ty)}", stmt.text, (at, at + 1))
+    np_backend = backend("numpy")
+
+    def evaluate(draw: Draw) -> list[tuple[Any, Any]]:
+        size_of = lambda dim: problem.size(0, dim, draw.sizes)  # noqa: E731
+        values = []
+        for node in (stmt.lhs, stmt.rhs):
+            value = run(node, draw.values, np_backend, size_of, domain_guard)
+            _finite(value)
+            values.append(value)
+        if zero_side is not None:
+            other = values[1] if zero_side == "lhs" else values[0]
+            values[0 if zero_side == "lhs" else 1] = np.zeros_like(other)
+        shape = stmt.rhs.ty if zero_side == "rhs" or zero_side is None else stmt.lhs.ty
+        dims = user_dims(shape, size_of)
+        return [(values[0].reshape(dims), values[1].reshape(dims))]
+
+    return problem, evaluate
+
+
+def _symbolic_verdict(stmt: Statement, where) -> bool:
+    """Hook for symbolic truth: True when both sides have identical canonical forms.
+
+    Active once the package exports `simplify` (and, for derivative claims, `derive`);
+    until then, and whenever they fail, the numeric judgment alone decides. Even a
+    symbolic match is confirmed numerically, so a simplifier bug cannot make a false
+    claim true.
+    """
+    import matrixcalc
+    simplify = getattr(matrixcalc, "simplify", None)
+    derive = getattr(matrixcalc, "derive", None)
+    if not callable(simplify):
+        return False
+    try:
+        left = stmt.lhs
+        if stmt.kind == "derivative":
+            if not callable(derive):
+                return False
+            left = derive(stmt.lhs, stmt.wrt.name, where=where)
+        return simplify(left, where=where) == simplify(stmt.rhs, where=where)
+    except MatrixCalcError:
+        return False
+
+
+__all__ = ["CheckReport", "Counterexample", "Verdict", "check", "format_verdict",
+           "relative_error", "verify"]

@@ -1,0 +1,211 @@
+"""derive, jacobian, hessian and simplify: the engine's public face (SPEC sections 3, 5).
+
+derive lowers the expression to index form, differentiates there, contracts deltas,
+recovers a matrix form, simplifies it and re-types it against the original symbols.
+Invariant: a result's shape is the layout of SPEC section 3 (checked, never assumed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import build
+from .declarations import conventional_kind, parse_where
+from .diff import Differentiator, depends_on
+from .errors import UnsupportedError, UsageError
+from .expr import Apply, Expr, Symbol, SymbolInfo, walk
+from .index.contract import contract
+from .index.ir import IndexSupply
+from .index.lower import expand, lower
+from .index.recover import recover
+from .infer import infer
+from .parse import parse
+from .rewrite.simplify import simplify_tree
+from .shapes import ONE, Shape
+
+LAYOUTS = ("numerator", "denominator")
+ROW, COL, WRT_ROW, WRT_COL = "i", "j", "k", "l"
+
+
+def _as_expr(expr: str | Expr, where) -> Expr:
+    if isinstance(expr, Expr):
+        if expr.ty is None:
+            raise UsageError("this expression has no inferred shape: build it with mc.parse")
+        return expr
+    if not isinstance(expr, str):
+        raise UsageError(f"expected an expression (text or mc.parse result), not "
+                         f"{type(expr).__name__}")
+    return parse(expr, where)
+
+
+def _wrt_symbol(e: Expr, wrt: str | Symbol, where) -> Symbol:
+    name = wrt.name if isinstance(wrt, Symbol) else wrt
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError(f"`wrt` names a symbol, not {wrt!r}")
+    name = name.strip()
+    for s in e.symbols():
+        if s.name == name:
+            return s
+    try:
+        (parsed,) = [parse(name, where)]
+    except Exception:
+        raise UsageError(f"`wrt` must be a symbol, not `{name}`") from None
+    if not isinstance(parsed, Symbol):
+        raise UsageError(f"`wrt` must be a symbol, not `{name}`",
+                         hint="differentiate with respect to one name, e.g. wrt=\"x\"")
+    return parsed  # a symbol that does not occur: the derivative is zero
+
+
+def _known(e: Expr, x: Symbol) -> dict[str, SymbolInfo]:
+    known = dict(e.shapes)
+    if x.info is not None:
+        known.setdefault(x.name, x.info)
+    return known
+
+
+def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None) -> Expr:
+    """Infer shapes afresh for an engine-built tree, keeping the symbols' dimensions."""
+    def strip(node: Expr) -> Expr:
+        if isinstance(node, Apply):
+            return replace(node, args=tuple(strip(a) for a in node.args), ty=None)
+        return replace(node, ty=None)
+
+    if expected is not None and e.ty is not None and not _has_unknown_dims(e):
+        return e
+    names = {n.name for n in walk(e) if isinstance(n, Symbol)}
+    (typed,) = infer([strip(e)], {}, None, {k: v for k, v in known.items() if k in names})
+    if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
+        typed = _pin(e, typed, known, expected)
+    return typed
+
+
+def _has_unknown_dims(e: Expr) -> bool:
+    return any(isinstance(a, str) and a.startswith("?")
+               for n in walk(e) for a in n.ty.rows + n.ty.cols)
+
+
+def _pin(original: Expr, typed: Expr, known, expected: Shape) -> Expr:
+    return replace(typed, ty=expected)
+
+
+def _layout_indices(f: Expr, x: Symbol):
+    f_idx = (ROW if f.ty.rows else None, COL if f.ty.cols else None)
+    x_idx = (WRT_ROW if x.ty.rows else None, WRT_COL if x.ty.cols else None)
+    present = [i for i in f_idx + x_idx if i is not None]
+    if len(present) > 2:
+        raise UnsupportedError(
+            f"the derivative of {f.ty.describe()} by {x.ty.describe()} is a tensor of order "
+            f"{len(present)}; index-form and vec results come in a later version")
+    dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
+    if len(present) == 1 and present[0] == COL:
+        out = (None, COL)
+    else:
+        out = (present + [None, None])[:2]
+        out = (out[0], out[1])
+    shape = Shape(dims[out[0]] if out[0] else ONE, dims[out[1]] if out[1] else ONE)
+    return f_idx, tuple(i for i in x_idx if i), out, shape
+
+
+def _derivative(f: Expr, x: Symbol, layout: str = "numerator") -> Expr:
+    f_idx, x_idx, out, shape = _layout_indices(f, x)
+    if not depends_on(f, x.name):
+        result = build.zero(shape)
+    else:
+        result = _closed_form(simplify_tree(f), x, f_idx, x_idx, out, shape)
+    result = retype(result, _known(f, x), shape)
+    if layout == "denominator" and not f.ty.is_scalar:
+        result = retype(simplify_tree(build.apply("transpose", result)), _known(f, x))
+    return result
+
+
+def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
+    """The derivative's matrix form: as derived, and with composite factors expanded so
+    that like terms can cancel; the one with fewer terms (as derived, on a tie)."""
+    supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
+    terms = Differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
+    free = tuple(i for i in out if i is not None)
+    contracted = contract(terms, free)
+    candidates = []
+    for variant in (contracted, contract(expand(contracted, supply), free)):
+        candidates.append(simplify_tree(recover(variant, out, shape)))
+    return min(candidates, key=_term_count)
+
+
+def _term_count(e: Expr) -> int:
+    return len(e.args) if isinstance(e, Apply) and e.op == "add" else 1
+
+
+def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
+    """d f / d x for a scalar f (used for bracket-literal entries)."""
+    return _derivative(f, x)
+
+
+def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
+           structured: bool = False):
+    """The derivative of `expr` with respect to `wrt` (a name, or a list: a tuple)."""
+    if layout not in LAYOUTS:
+        raise UsageError(f"unknown layout `{layout}`: use \"numerator\" or \"denominator\"")
+    if vec or structured:
+        raise UnsupportedError("vec=True and structured=True come in a later version")
+    e = _as_expr(expr, where)
+    if isinstance(wrt, (list, tuple)):
+        return tuple(_derivative(e, _wrt_symbol(e, w, where), layout) for w in wrt)
+    return _derivative(e, _wrt_symbol(e, wrt, where), layout)
+
+
+def jacobian(expr, wrt, where=None):
+    """∂F/∂x (m×n, numerator layout); a list of scalars is one stacked variable."""
+    e = _as_expr(expr, where)
+    if isinstance(wrt, (list, tuple)):
+        return _stacked(e, [_wrt_symbol(e, w, where) for w in wrt])
+    return _derivative(e, _wrt_symbol(e, wrt, where))
+
+
+def hessian(expr, wrt, where=None, vec: bool = False):
+    """The Jacobian of the gradient: n×n for a vector x."""
+    e = _as_expr(expr, where)
+    if not e.ty.is_scalar:
+        raise UsageError(f"the Hessian is defined for a scalar function, not "
+                         f"{e.ty.describe()}")
+    if vec:
+        raise UnsupportedError("vec=True comes in a later version")
+    if isinstance(wrt, (list, tuple)):
+        xs = [_wrt_symbol(e, w, where) for w in wrt]
+        gradient = _stacked(e, xs)
+        return _stacked(gradient, xs)
+    x = _wrt_symbol(e, wrt, where)
+    return _derivative(_derivative(e, x), x)
+
+
+def _stacked(e: Expr, xs: list[Symbol]) -> Expr:
+    """∂e/∂[x1; x2; …] for scalars x_k, as a bracket literal of entries."""
+    for x in xs:
+        if not x.ty.is_scalar:
+            raise UsageError(f"a list `wrt` stacks scalars; `{x.name}` is "
+                             f"{x.ty.describe()}", hint="differentiate by each separately")
+    if e.ty.kind == "matrix":
+        raise UnsupportedError("the Jacobian of a matrix by stacked scalars is a tensor")
+    entries = _entries(e)
+    rows = [[_derivative(entry, x) for x in xs] for entry in entries]
+    if e.ty.is_scalar:  # a gradient: a column
+        rows = [[r[0]] for r in zip(*rows)] if False else [[d] for d in rows[0]]
+    cells = [cell for row in rows for cell in row]
+    literal = build.apply("bracket", *cells, attrs=(len(rows), len(rows[0])))
+    return retype(literal, {k: v for k, v in e.shapes.items()})
+
+
+def _entries(e: Expr) -> list[Expr]:
+    if e.ty.is_scalar:
+        return [e]
+    if isinstance(e, Apply) and e.op == "bracket":
+        return list(e.args)
+    raise UnsupportedError("a Jacobian by stacked scalars needs a bracket literal "
+                           "[f1; f2; …] of scalar entries")
+
+
+def simplify(expr, where=None) -> Expr:
+    e = _as_expr(expr, where)
+    return retype(simplify_tree(e), dict(e.shapes), e.ty)
+
+
+del conventional_kind, parse_where

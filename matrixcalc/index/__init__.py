@@ -1,0 +1,1 @@
+"""Index (Einstein) notation: the form in which the engine differentiates."""

@@ -1,0 +1,1 @@
+"""Rewriting: combinators (engine) and the simplifier's rule catalog (simplify)."""

@@ -1,0 +1,51 @@
+"""Rule combinators. A rule takes a node and returns a new node, or None when it does
+not apply; combinators build strategies from rules without knowing what they do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..expr import Apply, Expr
+
+Rule = Callable[[Expr], Expr | None]
+MAX_STEPS = 1000  # a safety net: every rule in the catalog shrinks or orders its node
+
+
+def first(*rules: Rule) -> Rule:
+    """The result of the first rule that applies."""
+    def apply(e: Expr) -> Expr | None:
+        for rule in rules:
+            result = rule(e)
+            if result is not None:
+                return result
+        return None
+    return apply
+
+
+def fixpoint(rule: Rule) -> Callable[[Expr], Expr]:
+    """Apply `rule` until it no longer applies (or returns an equal node)."""
+    def apply(e: Expr) -> Expr:
+        for _ in range(MAX_STEPS):
+            result = rule(e)
+            if result is None or result == e:
+                return e
+            e = result
+        return e
+    return apply
+
+
+def bottom_up(transform: Callable[[Expr], Expr], rebuild: Callable[[Apply, tuple], Expr]
+              ) -> Callable[[Expr], Expr]:
+    """Transform children first, rebuild the node with `rebuild`, then transform it."""
+    def apply(e: Expr) -> Expr:
+        if isinstance(e, Apply):
+            args = tuple(apply(a) for a in e.args)
+            if args != e.args:
+                e = rebuild(e, args)
+        return transform(e)
+    return apply
+
+
+def same_node(e: Apply, args: tuple) -> Expr:
+    return replace(e, args=args)

@@ -1,0 +1,310 @@
+"""The simplifier's rule catalog (SPEC section 4), applied bottom-up to a fixpoint.
+
+Node rules push transposes onto symbols, apply assumptions and drop identities; the
+sum rule collects like terms and pulls out common left and right factors. Every rule
+returns None when it does not apply. Termination: transposes only move towards the
+leaves, identities only disappear, and the sum rule only fires when it reduces the
+number of terms or of factors.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sympy
+
+from .. import build
+from ..expr import Apply, Const, Expr, Number, Symbol
+from ..index.scalars import from_sympy, to_sympy
+from .engine import bottom_up, first, fixpoint
+
+
+def _is(e: Expr, op: str) -> bool:
+    return isinstance(e, Apply) and e.op == op
+
+
+def _assumes(e: Expr, word: str) -> bool:
+    return isinstance(e, Symbol) and e.info is not None and word in e.info.assumptions
+
+
+# -- transposes -----------------------------------------------------------------------------
+
+def transpose_of_scalar(e: Expr) -> Expr | None:
+    """s^T = s for a scalar s."""
+    if _is(e, "transpose") and e.args[0].ty.is_scalar:
+        return e.args[0]
+    return None
+
+
+def transpose_of_transpose(e: Expr) -> Expr | None:
+    """(A^T)^T = A."""
+    if _is(e, "transpose") and _is(e.args[0], "transpose"):
+        return e.args[0].args[0]
+    return None
+
+
+def transpose_of_symmetric(e: Expr) -> Expr | None:
+    """A^T = A for a symmetric A (also I and diag(v)) (Matrix Cookbook (8))."""
+    if not _is(e, "transpose"):
+        return None
+    inner = e.args[0]
+    if _assumes(inner, "symmetric") or (isinstance(inner, Const) and inner.name == "I") \
+            or _is(inner, "diag_matrix"):
+        return inner
+    return None
+
+
+def transpose_of_product(e: Expr) -> Expr | None:
+    """(A B)^T = B^T A^T, (s A)^T = s A^T, (A ⊙ B)^T = A^T ⊙ B^T (Cookbook (4))."""
+    if not _is(e, "transpose"):
+        return None
+    inner = e.args[0]
+    if _is(inner, "matmul"):
+        a, b = inner.args
+        return build.apply("matmul", build.apply("transpose", b), build.apply("transpose", a))
+    if _is(inner, "mul"):
+        s, a = inner.args if inner.args[0].ty.is_scalar else inner.args[::-1]
+        return build.apply("mul", s, build.apply("transpose", a))
+    if _is(inner, "hadamard") or _is(inner, "div"):
+        a, b = inner.args
+        right = b if inner.op == "div" else build.apply("transpose", b)
+        return build.apply(inner.op, build.apply("transpose", a), right)
+    return None
+
+
+def transpose_of_sum(e: Expr) -> Expr | None:
+    """(A + B)^T = A^T + B^T, (-A)^T = -A^T."""
+    if not _is(e, "transpose"):
+        return None
+    inner = e.args[0]
+    if _is(inner, "add"):
+        return build.total([build.apply("transpose", t) for t in inner.args],
+                           inner.ty.transposed())
+    if _is(inner, "neg"):
+        return build.negate(build.apply("transpose", inner.args[0]))
+    return None
+
+
+def transpose_of_inverse(e: Expr) -> Expr | None:
+    """(A^-1)^T = (A^T)^-1, written A^-T (Matrix Cookbook (4))."""
+    if _is(e, "transpose") and _is(e.args[0], "inv"):
+        return build.apply("inv", build.apply("transpose", e.args[0].args[0]))
+    return None
+
+
+# -- identities, ones, zeros ----------------------------------------------------------------
+
+def _is_const(e: Expr, name: str) -> bool:
+    return isinstance(e, Const) and e.name == name
+
+
+def product_with_identity(e: Expr) -> Expr | None:
+    """I A = A I = A."""
+    if _is(e, "matmul"):
+        a, b = e.args
+        if _is_const(a, "I"):
+            return b
+        if _is_const(b, "I"):
+            return a
+    return None
+
+
+def orthogonal_product(e: Expr) -> Expr | None:
+    """Q^T Q = Q Q^T = I for an orthogonal Q."""
+    if _is(e, "matmul"):
+        a, b = e.args
+        for x, y in ((a, b), (b, a)):
+            if _is(x, "transpose") and x.args[0] == y and _assumes(y, "orthogonal"):
+                return build.identity(y.ty.rows)
+    return None
+
+
+def scale_by_one(e: Expr) -> Expr | None:
+    """1 A = A; 0 A = 0."""
+    if _is(e, "mul"):
+        for s, a in (e.args, e.args[::-1]):
+            if isinstance(s, Number) and s.ty.is_scalar:
+                if s.value == 1:
+                    return a
+                if s.value == 0:
+                    return build.zero(e.ty)
+    return None
+
+
+def hadamard_with_ones(e: Expr) -> Expr | None:
+    """ones ⊙ v = v."""
+    if _is(e, "hadamard"):
+        a, b = e.args
+        if _is_const(a, "ones"):
+            return b
+        if _is_const(b, "ones"):
+            return a
+    return None
+
+
+def diag_times_vector(e: Expr) -> Expr | None:
+    """diag(u) v = u ⊙ v."""
+    if _is(e, "matmul") and _is(e.args[0], "diag_matrix") and e.args[1].ty.kind == "vector":
+        return build.apply("hadamard", e.args[0].args[0], e.args[1])
+    return None
+
+
+def inverse_of_inverse(e: Expr) -> Expr | None:
+    """(A^-1)^-1 = A."""
+    if _is(e, "inv") and _is(e.args[0], "inv"):
+        return e.args[0].args[0]
+    return None
+
+
+def left_associate(e: Expr) -> Expr | None:
+    """A (B C) = A B C: products are left-nested chains, as juxtaposition parses."""
+    if (_is(e, "mul") or _is(e, "matmul")) and (_is(e.args[1], "mul")
+                                                or _is(e.args[1], "matmul")):
+        return build.chain([e.args[0], e.args[1]])
+    if _is(e, "mul") and not e.args[0].ty.is_scalar:
+        return build.chain([e.args[1], e.args[0]])  # the scalar goes first: 2 x
+    return None
+
+
+def ones_in_sum(e: Expr) -> Expr | None:
+    """ones + v = 1 + v: in a sum, the all-ones vector is the broadcast number 1."""
+    if _is(e, "add") and not e.ty.is_scalar and any(_is_const(t, "ones") for t in e.args):
+        return build.total([build.num(1) if _is_const(t, "ones") else t for t in e.args],
+                           e.ty)
+    return None
+
+
+NODE_RULES = first(
+    left_associate, ones_in_sum,
+    transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
+    transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
+    orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
+    inverse_of_inverse)
+
+
+# -- sums: like terms and common factors ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Monomial:
+    """coeff · scalars · chain: a term of a sum, taken apart."""
+
+    coeff: sympy.Expr
+    scalars: tuple[Expr, ...]
+    chain: tuple[Expr, ...]
+
+    @property
+    def key(self) -> tuple:
+        return (self.scalars, self.chain)
+
+
+def monomial(e: Expr) -> Monomial:
+    coeff, scalars, chain = sympy.Integer(1), [], []
+
+    def visit(node: Expr) -> None:
+        nonlocal coeff
+        value = to_sympy(node)
+        if value is not None:
+            coeff *= value
+        elif _is(node, "neg"):
+            coeff = -coeff
+            visit(node.args[0])
+        elif _is(node, "mul") or (_is(node, "matmul") and not node.ty.is_scalar):
+            visit(node.args[0])
+            visit(node.args[1])
+        elif node.ty.is_scalar:
+            scalars.append(node)
+        else:
+            chain.append(node)
+
+    visit(e)
+    return Monomial(coeff, tuple(sorted(scalars, key=str)), tuple(chain))
+
+
+def rebuild(m: Monomial, shape) -> Expr:
+    if m.coeff == 0:
+        return build.zero(shape)
+    sign = -1 if (m.coeff.is_number and m.coeff < 0) else 1
+    coeff = -m.coeff if sign < 0 else m.coeff
+    factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + list(m.chain)
+    result = build.chain(factors) if factors else build.num(1, shape)
+    return build.negate(result) if sign < 0 else result
+
+
+def collect_like_terms(e: Expr) -> Expr | None:
+    """a X + b X = (a + b) X: terms equal up to a scalar coefficient merge."""
+    if not _is(e, "add"):
+        return None
+    groups: dict[tuple, Monomial] = {}
+    for term in e.args:
+        m = monomial(term)
+        if m.key in groups:
+            old = groups[m.key]
+            groups[m.key] = Monomial(old.coeff + m.coeff, m.scalars, m.chain)
+        else:
+            groups[m.key] = m
+    if len(groups) == len(e.args):
+        return None
+    return build.total([rebuild(m, e.ty) for m in groups.values()], e.ty)
+
+
+def common_factor(e: Expr) -> Expr | None:
+    """A x + B x = (A + B) x and X A + X B = X (A + B), for the most shared factor."""
+    if not _is(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    best = None
+    for side in (-1, 0):
+        counts = Counter(m.chain[side] for m in terms if len(m.chain) >= 2)
+        for factor, count in counts.items():
+            if count >= 2 and (best is None or count > best[2]):
+                best = (side, factor, count)
+    if best is None:
+        return None
+    side, factor, _ = best
+    shared = [m for m in terms if len(m.chain) >= 2 and m.chain[side] == factor]
+    others = [m for m in terms if m not in shared]
+    rests = [Monomial(m.coeff, m.scalars, m.chain[:-1] if side == -1 else m.chain[1:])
+             for m in shared]
+    common = _common_coefficient([m.coeff for m in rests])
+    rests = [Monomial(sympy.cancel(m.coeff / common), m.scalars, m.chain) for m in rests]
+    inner_shape = build.chain(list(rests[0].chain)).ty
+    inner = simplify_tree(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
+    pulled = build.product(inner, factor) if side == -1 else build.product(factor, inner)
+    pulled = rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), e.ty)
+    return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
+
+
+def _common_coefficient(coeffs: list[sympy.Expr]) -> sympy.Expr:
+    """The largest scalar dividing every coefficient (its sign taken when all share it)."""
+    common = coeffs[0]
+    for c in coeffs[1:]:
+        common = sympy.gcd(common, c)
+    if common == 0:
+        return sympy.Integer(1)
+    if all(c.could_extract_minus_sign() for c in coeffs):
+        common = -abs(common) if common.is_number else -common
+    return common
+
+
+SUM_RULES = first(collect_like_terms, common_factor)
+
+
+def _rebuild(e: Apply, args: tuple) -> Expr:
+    if e.op == "add":
+        return build.total(list(args), e.ty)
+    return build.apply(e.op, *args, attrs=e.attrs)
+
+
+_one_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
+
+
+def simplify_tree(e: Expr) -> Expr:
+    """Bottom-up passes until nothing changes: a rule may create new subtrees (pushing a
+    transpose inwards), which the next pass simplifies in turn."""
+    for _ in range(50):
+        result = _one_pass(e)
+        if result == e:
+            return result
+        e = result
+    return e

@@ -16,3 +16,17 @@ __all__ = [
     "Verdict", "check", "parse", "parse_statement", "verify",
 ]
 __version__ = "0.1.0"
+
+# The engine loads SymPy; it is imported on first use so that `import matrixcalc` stays
+# light (PEP 562 module __getattr__).
+_LAZY = {"derive": "derive", "jacobian": "derive", "hessian": "derive", "simplify": "derive"}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'matrixcalc' has no attribute {name!r}")

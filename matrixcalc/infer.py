@@ -175,6 +175,8 @@ def _rule3_scalars(error: ShapeError, roots, kinds, declared, text,
     candidates = _candidates(failing, kinds, declared) if isinstance(failing, Expr) else []
     if not candidates:
         candidates = _candidates(scope, kinds, declared)
+    if scope.op == "add":  # `x^2 + y`: a lower-case term may follow; `x^4 + A` stays wrong
+        candidates = [name for name in candidates if conventional_kind(name) == "vector"]
     subsets = [(c,) for c in candidates]
     if 1 < len(candidates) <= 6:
         subsets += [s for k in range(2, len(candidates) + 1)
@@ -205,6 +207,8 @@ def _rule3_scope(error: ShapeError, forced: set[str]) -> Apply | None:
         return raising
     if not forced & set(_symbol_names([raising])):
         return None
+    if raising.op == "add":
+        return raising  # a term became a scalar by rule 3 (`x^2 + y`): so may the others
     for node in ancestors[1:]:
         if "scalar_context" in lookup(node.op).flags:
             return node

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ..expr import Apply
 from ..shapes import SCALAR
 from .linalg import exponent_latex, exponent_text
 from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, register
@@ -15,7 +16,7 @@ LATEX_NAMES = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
 
 
 def elementwise(name: str, evaluate: Callable, *, domain: str = "real", source: str,
-                flags: frozenset[str] = frozenset()) -> OpSpec:
+                flags: frozenset[str] = frozenset(), elaborate=None) -> OpSpec:
     """Register `name(x)`, applied entry by entry, shaped like its argument."""
     latex = call_latex(LATEX_NAMES.get(name, rf"\operatorname{{{name}}}"))
     if name == "sqrt":
@@ -24,11 +25,21 @@ def elementwise(name: str, evaluate: Callable, *, domain: str = "real", source: 
         name, 1, ATOM, text=call_text(name), latex=latex,
         shape=lambda ctx, node, types: types[0],
         evaluate=lambda B, node, x: evaluate(B, x), call_names=(name,),
-        domains=(domain,), flags=frozenset({"elementwise"}) | flags, source=source))
+        domains=(domain,), flags=frozenset({"elementwise"}) | flags, source=source,
+        elaborate=elaborate))
 
 
 elementwise("exp", lambda B, x: B.xp.exp(x), source="exp' = exp")
-elementwise("log", lambda B, x: B.xp.log(x), domain="positive", source="log' = 1/x")
+def _log_of_determinant(ctx, node, types):
+    """log(det(X)) and log(|X|) mean logdet(X), log|det X| (SPEC section 2)."""
+    (arg,) = node.args
+    if isinstance(arg, Apply) and arg.op == "det" and not arg.args[0].ty.is_scalar:
+        return Apply("logdet", arg.args, span=node.span)
+    return None
+
+
+elementwise("log", lambda B, x: B.xp.log(x), domain="positive", source="log' = 1/x",
+            elaborate=_log_of_determinant)
 elementwise("sin", lambda B, x: B.xp.sin(x), source="sin' = cos")
 elementwise("cos", lambda B, x: B.xp.cos(x), source="cos' = -sin")
 elementwise("tanh", lambda B, x: B.xp.tanh(x), source="tanh' = 1 - tanh^2")

@@ -114,8 +114,9 @@ def total(terms: list[Expr], shape: Shape) -> Expr:
         return zero(shape)
     if len(terms) == 1:
         return terms[0]
-    positive = [t for t in terms if not is_negated(t)]
-    negative = [t for t in terms if is_negated(t)]
+    from .printing import to_text  # canonical order: by printed form, positives first
+    positive = sorted((t for t in terms if not is_negated(t)), key=to_text)
+    negative = sorted((t for t in terms if is_negated(t)), key=lambda t: to_text(negate(t)))
     ordered = positive + negative
     args = [ordered[0]] + [apply("neg", negate(t)) if is_negated(t) else t
                            for t in ordered[1:]]

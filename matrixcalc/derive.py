@@ -13,14 +13,14 @@ from . import build
 from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Expr, Symbol, SymbolInfo, walk
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
 from .index.contract import contract
 from .index.ir import IndexSupply
 from .index.lower import expand, lower
 from .index.recover import recover
 from .infer import infer
 from .parse import parse
-from .rewrite.simplify import simplify_tree
+from .rewrite.simplify import canonical_input, simplify_tree
 from .shapes import ONE, Shape
 
 LAYOUTS = ("numerator", "denominator")
@@ -68,10 +68,11 @@ def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None)
     def strip(node: Expr) -> Expr:
         if isinstance(node, Apply):
             return replace(node, args=tuple(strip(a) for a in node.args), ty=None)
+        if isinstance(node, (Const, Number)) and node.ty is not None \
+                and not node.ty.is_scalar and not _has_unknown_dims(node):
+            return node  # an identity, ones or zero whose dimensions the engine knows
         return replace(node, ty=None)
 
-    if expected is not None and e.ty is not None and not _has_unknown_dims(e):
-        return e
     names = {n.name for n in walk(e) if isinstance(n, Symbol)}
     (typed,) = infer([strip(e)], {}, None, {k: v for k, v in known.items() if k in names})
     if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
@@ -111,7 +112,7 @@ def _derivative(f: Expr, x: Symbol, layout: str = "numerator") -> Expr:
     if not depends_on(f, x.name):
         result = build.zero(shape)
     else:
-        result = _closed_form(simplify_tree(f), x, f_idx, x_idx, out, shape)
+        result = _closed_form(canonical_input(f), x, f_idx, x_idx, out, shape)
     result = retype(result, _known(f, x), shape)
     if layout == "denominator" and not f.ty.is_scalar:
         result = retype(simplify_tree(build.apply("transpose", result)), _known(f, x))
@@ -120,7 +121,7 @@ def _derivative(f: Expr, x: Symbol, layout: str = "numerator") -> Expr:
 
 def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     """The derivative's matrix form: as derived, and with composite factors expanded so
-    that like terms can cancel; the one with fewer terms (as derived, on a tie)."""
+    that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
     terms = Differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
     free = tuple(i for i in out if i is not None)
@@ -128,11 +129,12 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     candidates = []
     for variant in (contracted, contract(expand(contracted, supply), free)):
         candidates.append(simplify_tree(recover(variant, out, shape)))
-    return min(candidates, key=_term_count)
+    return min(candidates, key=_size)
 
 
-def _term_count(e: Expr) -> int:
-    return len(e.args) if isinstance(e, Apply) and e.op == "add" else 1
+def _size(e: Expr) -> int:
+    """Nodes, not counting signs: `-1/n X^T (y - X w)` is as small as `1/n X^T (X w - y)`."""
+    return sum(1 for n in walk(e) if not (isinstance(n, Apply) and n.op == "neg"))
 
 
 def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:

@@ -65,14 +65,17 @@ class Differentiator:
     def factor(self, f: Factor) -> list[Term]:
         e = f.expr
         if isinstance(e, Symbol):
-            deltas = tuple(Factor(build.identity(("?",)), (a, p))
-                           for a, p in zip(f.idx, self.wrt_idx))
+            dims = [d for d in (self.wrt.ty.rows, self.wrt.ty.cols) if d]
+            deltas = tuple(Factor(build.identity(dim), (a, p))
+                           for a, p, dim in zip(f.idx, self.wrt_idx, dims))
             return [Term(ONE, deltas)]
         if isinstance(e, (Const, Number)):
             return []
         if e.op == "transpose" and e.args[0].ty.kind == "row vector":
             inner = e.args[0]  # a row vector stored as a column: index is its column
-            return self._rule(inner, (None, f.idx[0]))
+            if inner.op in RULES:
+                return self._rule(inner, (None, f.idx[0]))
+            return self.expr(inner, (None, f.idx[0]))
         if e.op in RULES:
             return self._rule(e, pair(e, f.idx))
         return self.expr(e, pair(e, f.idx))

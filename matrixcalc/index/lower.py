@@ -30,8 +30,9 @@ OPAQUE = frozenset({
 def factor(e: Expr, idx: Idx) -> Factor:
     """`e` as one factor carrying the indices of its non-unit dimensions."""
     row, col = idx
-    if e.ty.kind == "row vector":
-        return Factor(build.apply("transpose", e), (col,))
+    if e.ty.kind == "row vector":  # stored as the column it transposes: (x^T - s^T)^T = x - s
+        from ..rewrite.simplify import simplify_tree
+        return Factor(simplify_tree(build.apply("transpose", e)), (col,))
     return Factor(e, tuple(i for i in (row, col) if i is not None))
 
 
@@ -81,15 +82,29 @@ def _neg(e, idx, supply):
     return [t.scaled(-1) for t in lower(e.args[0], idx, supply)]
 
 
+def operand(e: Expr, idx: Idx, supply: IndexSupply) -> list[Term]:
+    """An operand of a product: a sum stays one factor (`(D x + d)_a`), so that the
+    product rule keeps it whole, as the textbook writes B^T C (D x + d)."""
+    if isinstance(e, Apply) and to_sympy(e) is None:
+        if e.op == "add":
+            return [Term(sympy.Integer(1), (factor(e, idx),))]
+        if e.op == "transpose":
+            return operand(e.args[0], (idx[1], idx[0]), supply)
+        if e.op == "neg":
+            return [t.scaled(-1) for t in operand(e.args[0], idx, supply)]
+    return lower(e, idx, supply)
+
+
 def _mul(e, idx, supply):
     scalar, other = e.args if e.args[0].ty.is_scalar else reversed(e.args)
-    return multiply(lower(scalar, (None, None), supply), lower(other, idx, supply))
+    return multiply(lower(scalar, (None, None), supply), operand(other, idx, supply))
 
 
 def _matmul(e, idx, supply):
     left, right = e.args
     inner = supply.fresh() if left.ty.cols else None
-    return multiply(lower(left, (idx[0], inner), supply), lower(right, (inner, idx[1]), supply))
+    return multiply(operand(left, (idx[0], inner), supply),
+                    operand(right, (inner, idx[1]), supply))
 
 
 def _div(e, idx, supply):
@@ -128,7 +143,7 @@ def _hadamard(e, idx, supply):
     left, right = e.args
     if left.ty.is_scalar or right.ty.is_scalar:
         return _mul(e, idx, supply)
-    return multiply(lower(left, idx, supply), lower(right, idx, supply))
+    return multiply(operand(left, idx, supply), operand(right, idx, supply))
 
 
 def _ediv(e, idx, supply):

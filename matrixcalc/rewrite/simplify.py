@@ -100,14 +100,14 @@ def _is_const(e: Expr, name: str) -> bool:
 
 
 def product_with_identity(e: Expr) -> Expr | None:
-    """I A = A I = A."""
-    if _is(e, "matmul"):
-        a, b = e.args
-        if _is_const(a, "I"):
-            return b
-        if _is_const(b, "I"):
-            return a
-    return None
+    """… I … = … …: an identity in a product chain with another matrix disappears."""
+    if not _is(e, "matmul") and not _is(e, "mul"):
+        return None
+    factors = build.factors_of(e)
+    kept = [f for f in factors if not _is_const(f, "I")]
+    if len(kept) == len(factors) or all(f.ty.is_scalar for f in kept):
+        return None
+    return build.chain(kept)
 
 
 def orthogonal_product(e: Expr) -> Expr | None:
@@ -175,7 +175,55 @@ def ones_in_sum(e: Expr) -> Expr | None:
     return None
 
 
+def sum_of_distribution(e: Expr) -> Expr | None:
+    """sum(y) = 1 for a vector y declared a distribution."""
+    if _is(e, "sum") and _assumes(e.args[0], "distribution"):
+        return build.num(1)
+    return None
+
+
+def _square(e: Expr) -> bool:
+    return e.ty.kind == "matrix" and e.ty.rows == e.ty.cols
+
+
+def inverse_of_product(e: Expr) -> Expr | None:
+    """(A B)^-1 = B^-1 A^-1 when A and B are square (Matrix Cookbook (18)); and
+    (X^k)^-1 = (X^-1)^k, so that inverses can cancel against their matrices."""
+    if not _is(e, "inv"):
+        return None
+    inner = e.args[0]
+    if _is(inner, "matmul") and _square(inner.args[0]) and _square(inner.args[1]):
+        return build.apply("matmul", build.apply("inv", inner.args[1]),
+                           build.apply("inv", inner.args[0]))
+    if _is(inner, "matpow") and inner.attrs[0] > 0:
+        return build.chain([build.apply("inv", inner.args[0])] * inner.attrs[0])
+    if _is(inner, "transpose") and _is(inner.args[0], "matpow") and inner.args[0].attrs[0] > 0:
+        base = inner.args[0].args[0]
+        return build.chain([build.apply("inv", build.apply("transpose", base))]
+                           * inner.args[0].attrs[0])
+    return None
+
+
+def _inverse_of(a: Expr, b: Expr) -> bool:
+    return (_is(a, "inv") and a.args[0] == b) or (_is(b, "inv") and b.args[0] == a)
+
+
+def cancel_inverse(e: Expr) -> Expr | None:
+    """… A A^-1 … = … …: a matrix next to its inverse in a product chain cancels."""
+    if not _is(e, "matmul"):
+        return None
+    factors = build.factors_of(e)
+    for n in range(len(factors) - 1):
+        if _inverse_of(factors[n], factors[n + 1]):
+            rest = factors[:n] + factors[n + 2:]
+            if all(f.ty.is_scalar for f in rest):
+                rest.append(build.identity(factors[n].ty.rows))
+            return build.chain(rest)
+    return None
+
+
 NODE_RULES = first(
+    sum_of_distribution, inverse_of_product, cancel_inverse,
     left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
@@ -287,24 +335,53 @@ def _common_coefficient(coeffs: list[sympy.Expr]) -> sympy.Expr:
     return common
 
 
-SUM_RULES = first(collect_like_terms, common_factor)
+def common_coefficient(e: Expr) -> Expr | None:
+    """2 x - 2 s = 2 (x - s): a whole number dividing every coefficient comes out."""
+    if not _is(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    coeffs = [m.coeff for m in terms]
+    if not all(c.is_Rational for c in coeffs):
+        return None
+    common = _common_coefficient(coeffs)
+    if not common.is_Integer or abs(common) < 2:
+        return None  # only whole numbers: 1/2 (A + A^T) x - b stays as it is
+    inner = build.total([rebuild(Monomial(m.coeff / common, m.scalars, m.chain), e.ty)
+                         for m in terms], e.ty)
+    return rebuild(Monomial(common, (), (inner,)), e.ty)
+
+
+SUM_RULES = first(collect_like_terms, common_coefficient, common_factor)
 
 
 def _rebuild(e: Apply, args: tuple) -> Expr:
     if e.op == "add":
         return build.total(list(args), e.ty)
+    if e.op in ("mul", "matmul"):
+        return build.product(*args)
     return build.apply(e.op, *args, attrs=e.attrs)
 
 
-_one_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
+_node_pass = bottom_up(fixpoint(NODE_RULES), _rebuild)
+_full_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
 
 
-def simplify_tree(e: Expr) -> Expr:
-    """Bottom-up passes until nothing changes: a rule may create new subtrees (pushing a
-    transpose inwards), which the next pass simplifies in turn."""
+def _to_fixpoint(one_pass, e: Expr) -> Expr:
     for _ in range(50):
-        result = _one_pass(e)
+        result = one_pass(e)
         if result == e:
             return result
         e = result
     return e
+
+
+def simplify_tree(e: Expr) -> Expr:
+    """Bottom-up passes until nothing changes (a rule may create subtrees, such as a
+    transpose pushed inwards, that the next pass simplifies): first the node rules alone,
+    so that terms are cancelled and transposed before any sum is factored."""
+    return _to_fixpoint(_full_pass, _to_fixpoint(_node_pass, e))
+
+
+def canonical_input(e: Expr) -> Expr:
+    """The light canonicalization applied to an expression before differentiating."""
+    return _to_fixpoint(bottom_up(fixpoint(ones_in_sum), _rebuild), e)

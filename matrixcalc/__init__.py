@@ -19,7 +19,12 @@ __version__ = "0.1.0"
 
 # The engine loads SymPy; it is imported on first use so that `import matrixcalc` stays
 # light (PEP 562 module __getattr__).
-_LAZY = {"derive": "derive", "jacobian": "derive", "hessian": "derive", "simplify": "derive"}
+_LAZY = {"derive": "calculus", "jacobian": "calculus", "hessian": "calculus",
+         "simplify": "calculus"}
+_LAZY.update({"tables": "table", "load_table": "table"})  # identity tables (SPEC 6)
+_LAZY.update({"lambdify": "codegen", "value_and_grad": "codegen"})  # generated code (SPEC 5)
+_LAZY.update({"autograd_function": "autograd"})  # torch.autograd.Function, derived backward
+_LAZY.update({"to_sympy": "sympy_interop", "from_sympy": "sympy_interop"})  # SymPy interop
 __all__ += list(_LAZY)
 
 

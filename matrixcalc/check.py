@@ -206,14 +206,14 @@ def _is_zero_literal(node: Expr) -> bool:
 def _derive(e: Expr, name: str, where, order: int) -> Expr:
     """The engine's derivative (imported lazily: it may not exist yet)."""
     try:
-        from .derive import derive
+        from .calculus import derive
     except ImportError:
         raise UnsupportedError("derive is not available yet: pass the claimed derivative "
                                "as `result=`") from None
     if order == 1:
         return derive(e, name, where=where)
     try:
-        from .derive import hessian
+        from .calculus import hessian
     except ImportError:
         raise UnsupportedError("hessian is not available yet: pass the claimed Hessian "
                                "as `result=`") from None
@@ -424,7 +424,7 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
     list too, one derivative per variable). result: the claimed derivative as text (typed
     with expr's kinds), an Expr, the number 0, or, for any order, a callable taking the
     inputs (dict of numpy user forms) and returning the derivative in jacrev layout;
-    None derives it with `matrixcalc.derive` once that exists. A derivative of order 3 or
+    None derives it with `matrixcalc.calculus.derive`. A derivative of order 3 or
     4 given as an expression is the matrix ∂vec(F)/∂vec(X). order=2 checks the Hessian
     (the Jacobian of the gradient; torch.func.jacrev applied twice).
     """

@@ -37,6 +37,42 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
     {"schema": "matrixcalc.error/1",
      "error": {"type": "ParseError", "kind": "parse error", "message": "unexpected `)`",
                "line": 1, "column": 5, "hint": null, "text": "<the full message>"}}
+
+`derive`, `jacobian` and `hessian`, schema `"matrixcalc.derive/1"`:
+
+    {
+      "schema": "matrixcalc.derive/1",
+      "command": "derive",           # derive | jacobian | hessian
+      "input": "x^T A x", "where": null,
+      "wrt": ["x"],                  # the --wrt names, in order
+      "layout": "numerator",         # numerator | denominator
+      "results": [                   # derive: one per variable; jacobian/hessian: one
+        {"wrt": ["x"], "text": "(A + A^T) x", "latex": "...",
+         "index": "A_{ia} x_{a} + A_{ai} x_{a}",   # null where there is no index form
+         "kind": "vector", "shape": ["n"]}
+      ],
+      "symbols": [...],              # as for parse, of the input expression
+      "check": null                  # with --check: {"ok", "max_error", "trials", "seed",
+    }                                #   "sizes": [{dim: size}], "counterexample": text|null}
+
+`verify`, schema `"matrixcalc.verify/1"` (exit status 0 holds, 1 does not):
+
+    {"schema": "matrixcalc.verify/1", "statement": "...", "where": null,
+     "holds": true, "how": "numeric",           # numeric | symbolic
+     "trials": 5, "max_error": 0.0, "seed": 123, "sizes": [{"n": 3}, ...],
+     "shapes": {"A": "A: matrix (n×m) (convention)", ...},
+     "counterexample": null}       # or {"inputs": {name: number | nested lists},
+                                   #   "left", "right", "left_label", "right_label",
+                                   #   "sizes", "seed", "error"}
+
+`codegen`, schema `"matrixcalc.codegen/1"`:
+
+    {"schema": "matrixcalc.codegen/1", "input": "...", "where": null,
+     "wrt": ["w"],                 # or null: the value alone
+     "backend": "numpy",           # numpy | torch
+     "inputs": ["X", "w", "y"],    # the generated function's arguments, in order
+     "returns": "[value, gradient]",  # value | [value, gradient] | [value, [gradients]]
+     "source": "import numpy as np ..."}
 """
 
 from __future__ import annotations
@@ -186,10 +222,275 @@ def run_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- identity tables (SPEC section 6) ----------------------------------------------------
+
+@command("tables", "list the built-in identity tables and their sizes",
+         examples=("matrixcalc tables",))
+def run_tables(args: argparse.Namespace) -> int:
+    from .table import load_table, tables
+
+    rows = []
+    for name in tables():
+        table = load_table(name)
+        functions = f", {len(table.functions)} functions" if table.functions else ""
+        rows.append((name, f"{len(table)} identities{functions}", table.source))
+    width = max((len(r[0]) for r in rows), default=0)
+    size_width = max((len(r[1]) for r in rows), default=0)
+    for name, size, source in rows:
+        print(f"{name.ljust(width)}  {size.ljust(size_width)}  {source}")
+    return EXIT_OK
+
+
+def table_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["verify"], help="what to do with the tables")
+    parser.add_argument("files", metavar="FILE", nargs="+",
+                        help="table files (.yaml), or names of built-in tables")
+    parser.add_argument("--trials", type=int, default=3,
+                        help="random points per identity (default 3)")
+    parser.add_argument("--seed", type=int, default=None, help="offset of the seeds")
+
+
+@command("table", "verify identity tables: every entry, symbolically or numerically",
+         examples=("matrixcalc table verify identities/traces.yaml",
+                   "matrixcalc table verify lesson cookbook-2.5-traces --trials 10"),
+         arguments=(table_arguments,))
+def run_table(args: argparse.Namespace) -> int:
+    from .errors import MatrixCalcError
+    from .table import load_table
+
+    malformed, failing, counts = False, 0, {"symbolic": 0, "numeric": 0, "fails": 0,
+                                            "error": 0}
+    for name in args.files:
+        try:
+            table = load_table(name)
+        except MatrixCalcError as error:
+            print(f"matrixcalc table: {error.kind}: {error}", file=sys.stderr)
+            malformed = True
+            continue
+
+        def progress(done: int, total: int, entry, table=table) -> None:
+            end = "\n" if done == total else ""
+            print(f"\r{table.name}: {done}/{total} {'' if done == total else entry.id}"
+                  .ljust(72), end=end, file=sys.stderr, flush=True)
+
+        results = table.results(trials=args.trials, seed=args.seed, progress=progress)
+        mine = {key: 0 for key in counts}
+        for result in results:
+            mine[result.status] += 1
+            if result.status in ("fails", "error"):
+                failing += 1
+                print(f"{table.name}: {result.entry.id} ({table.path}:{result.entry.line}) "
+                      f"does not hold: {result.entry.statement}")
+                print(f"  {result.error or result.verdict.counterexample}")
+        for key in counts:
+            counts[key] += mine[key]
+        print(f"{table.name}: {len(results)} identities: {mine['symbolic']} symbolic, "
+              f"{mine['numeric']} numeric, {mine['fails'] + mine['error']} failing")
+    total = sum(counts.values())
+    print(f"total: {total} identities: {counts['symbolic']} symbolic, {counts['numeric']} "
+          f"numeric, {counts['fails'] + counts['error']} failing")
+    if malformed:
+        return EXIT_BAD_INPUT
+    return EXIT_FALSE if failing else EXIT_OK
+
+
+# -- derivatives, verification and generated code (SPEC section 7) ----------------------
+
+DERIVE_SCHEMA = "matrixcalc.derive/1"
+VERIFY_SCHEMA = "matrixcalc.verify/1"
+CODEGEN_SCHEMA = "matrixcalc.codegen/1"
+
+
+def wrt_argument(required: bool = True) -> ArgumentAdder:
+    def add(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--wrt", metavar="X", required=required, action="append",
+                            help="the variable; several as x,y or --wrt x --wrt y")
+    return add
+
+
+def check_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", action="store_true",
+                        help="compare with torch.autograd on random inputs (exit 1 if off)")
+    trials_argument(parser)
+
+
+def trials_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--trials", type=int, default=5, help="random points (default 5)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the first point")
+
+
+def layout_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--layout", choices=["numerator", "denominator"],
+                        default="numerator", help="Jacobian layout (default numerator)")
+
+
+def wrt_names(args: argparse.Namespace) -> list[str]:
+    names = [n.strip() for item in (args.wrt or []) for n in item.split(",")]
+    if any(not n for n in names):
+        from .errors import UsageError
+        raise UsageError(f"--wrt takes symbol names separated by commas, not "
+                         f"{','.join(args.wrt)!r}")
+    return names
+
+
+def _index_or_none(result) -> str | None:
+    from .errors import MatrixCalcError
+    try:
+        return result.index()
+    except MatrixCalcError:
+        return None
+
+
+def value_json(value):
+    import numpy as np
+    array = np.asarray(value, dtype=float)
+    return float(array) if array.ndim == 0 else array.tolist()
+
+
+def report_json(report) -> dict:
+    return {"ok": report.ok, "max_error": report.max_error, "trials": report.trials,
+            "seed": report.seed, "sizes": report.sizes,
+            "counterexample": str(report.counterexample) if report.counterexample else None}
+
+
+def _run_derivative(args: argparse.Namespace, which: str) -> int:
+    import matrixcalc as mc
+
+    expr = mc.parse(args.expression, where=args.where)
+    names = wrt_names(args)
+    wrt = names if len(names) > 1 else names[0]
+    if which == "derive":
+        out = mc.derive(expr, wrt, where=args.where, layout=args.layout)
+        results = list(zip([[n] for n in names], out if len(names) > 1 else [out]))
+    else:
+        function = mc.jacobian if which == "jacobian" else mc.hessian
+        results = [(names, function(expr, wrt, where=args.where))]
+    report = None
+    if args.check:
+        order = 2 if which == "hessian" else 1
+        if len(names) > 1 and which != "derive":
+            from .errors import UnsupportedError
+            raise UnsupportedError("--check with stacked variables is not supported")
+        claimed = [r for _, r in results]
+        layout_ok = args.layout == "numerator" or expr.ty.is_scalar
+        if not layout_ok:
+            from .errors import UsageError
+            raise UsageError("--check compares numerator-layout derivatives")
+        report = mc.check(expr, wrt, result=claimed if len(names) > 1 else claimed[0],
+                          where=args.where, trials=args.trials, order=order, seed=args.seed)
+    if args.output == "json":
+        emit_json({"schema": DERIVE_SCHEMA, "command": which, "input": args.expression,
+                   "where": args.where, "wrt": names, "layout": args.layout,
+                   "results": [{"wrt": w, "text": str(r), "latex": r.latex(),
+                                "index": _index_or_none(r), "kind": r.kind,
+                                "shape": dims_json(r.shape)} for w, r in results],
+                   "symbols": [symbol_json(info) for info in expr.shapes.values()],
+                   "check": report_json(report) if report else None})
+    else:
+        for w, r in results:
+            text = {"latex": r.latex, "index": r.index}.get(args.output, r.__str__)()
+            print(text if len(results) == 1 else f"d/d{w[0]}: {text}")
+        if report is not None:
+            print(str(report))
+    return EXIT_OK if report is None or report.ok else EXIT_FALSE
+
+
+DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
+                        output_argument("latex", "index", "json"), check_argument)
+
+
+@command("derive", "differentiate: the closed-form derivative (SPEC section 3 layouts)",
+         examples=('matrixcalc derive "x^T A x" --wrt x',
+                   'matrixcalc derive "x^T A x" --wrt x --where "A: symmetric" --check',
+                   'matrixcalc derive "tr(A X B)" --wrt X --latex',
+                   'matrixcalc derive "1/(2n) ||y - X w||^2" --wrt w --index',
+                   'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"'),
+         arguments=DERIVATIVE_ARGUMENTS + (layout_argument,))
+def run_derive(args: argparse.Namespace) -> int:
+    return _run_derivative(args, "derive")
+
+
+@command("jacobian", "the Jacobian (numerator layout); scalars listed in --wrt are stacked",
+         examples=('matrixcalc jacobian "softmax(z)" --wrt z',
+                   'matrixcalc jacobian "[x^2 y; sin(x)]" --wrt x,y --where "x, y: scalar"'),
+         arguments=DERIVATIVE_ARGUMENTS)
+def run_jacobian(args: argparse.Namespace) -> int:
+    args.layout = "numerator"
+    return _run_derivative(args, "jacobian")
+
+
+@command("hessian", "the Hessian: the Jacobian of the gradient",
+         examples=('matrixcalc hessian "x^T A x" --wrt x',
+                   'matrixcalc hessian "x^2 + x y + 2 y^2" --wrt x,y --where "x, y: scalar"'),
+         arguments=DERIVATIVE_ARGUMENTS)
+def run_hessian(args: argparse.Namespace) -> int:
+    args.layout = "numerator"
+    return _run_derivative(args, "hessian")
+
+
+def statement_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("statement", metavar="STATEMENT",
+                        help='"LHS = RHS" or "d/dX EXPR = RHS", quoted')
+
+
+@command("verify", "judge an identity or a derivative claim (exit 0 holds, 1 does not)",
+         examples=('matrixcalc verify "d/dX tr(A X) = A^T"',
+                   'matrixcalc verify "(A B)^T = B^T A^T"',
+                   'matrixcalc verify "x^T A x = x^T A^T x" --json',
+                   'matrixcalc verify "d/dx x^T A x = 2 A x" --where "A: symmetric"'),
+         arguments=(statement_argument, where_argument, output_argument("json"),
+                    trials_argument))
+def run_verify(args: argparse.Namespace) -> int:
+    import matrixcalc as mc
+    from .check import format_verdict
+
+    verdict = mc.verify(args.statement, where=args.where, trials=args.trials, seed=args.seed)
+    if args.output == "json":
+        example = verdict.counterexample
+        emit_json({
+            "schema": VERIFY_SCHEMA, "statement": args.statement, "where": args.where,
+            "holds": verdict.holds, "how": verdict.how, "trials": verdict.trials,
+            "max_error": verdict.max_error, "seed": verdict.seed, "sizes": verdict.sizes,
+            "shapes": verdict.shapes,
+            "counterexample": None if example is None else {
+                "inputs": {k: value_json(v) for k, v in example.inputs.items()},
+                "left": value_json(example.left), "right": value_json(example.right),
+                "left_label": example.left_label, "right_label": example.right_label,
+                "sizes": example.sizes, "seed": example.seed, "error": example.error}})
+    else:
+        print(format_verdict(verdict))
+    return EXIT_OK if verdict.holds else EXIT_FALSE
+
+
+def backend_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
+                        help="the array library of the generated code (default numpy)")
+
+
+@command("codegen", "generate numpy or torch code: the value, or value and gradient",
+         examples=('matrixcalc codegen "x^T A x" --backend numpy',
+                   'matrixcalc codegen "1/(2n) ||y - X w||^2" --wrt w --backend torch',
+                   'matrixcalc codegen "a^T X1 X2 X3 b" --wrt X1 --json'),
+         arguments=(expression_argument, wrt_argument(required=False), where_argument,
+                    backend_argument, output_argument("json")))
+def run_codegen(args: argparse.Namespace) -> int:
+    import matrixcalc as mc
+
+    names = wrt_names(args) if args.wrt else None
+    wrt = None if names is None else (names if len(names) > 1 else names[0])
+    function = mc.lambdify(args.expression, backend=args.backend, wrt=wrt, where=args.where)
+    if args.output == "json":
+        returns = "value" if names is None else (
+            "[value, gradient]" if len(names) == 1 else "[value, [gradients]]")
+        emit_json({"schema": CODEGEN_SCHEMA, "input": args.expression, "where": args.where,
+                   "wrt": names, "backend": args.backend, "inputs": list(function.inputs),
+                   "returns": returns, "source": function.source})
+    else:
+        print(function.source, end="")
+    return EXIT_OK
+
+
 # -- the parser and main -----------------------------------------------------------------
-
-PLANNED = "derive, jacobian, hessian, verify, tables, table verify and codegen are coming"
-
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):
     pass
@@ -217,7 +518,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="matrixcalc", formatter_class=HelpFormatter,
         description="Symbolic matrix calculus: text in, closed-form matrix derivatives out.",
-        epilog=f"examples:\n{examples}\n\n({PLANNED}.)\n\n"
+        epilog=f"examples:\n{examples}\n\n"
                "exit status: 0 done (or the identity holds), 1 it does not hold, "
                "2 bad input or usage, 3 internal error")
     parser.add_argument("--version", action="version", version=f"matrixcalc {__version__}")

@@ -262,7 +262,7 @@ def d_bracket(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
     if not d.wrt.ty.is_scalar:
         raise UnsupportedError("a bracket literal can be differentiated by a scalar only; "
                                "use a list of scalars as `wrt` for its Jacobian")
-    from .derive import derivative_of_scalar
+    from .calculus import derivative_of_scalar
     entries = [derivative_of_scalar(entry, d.wrt) for entry in e.args]
     literal = build.apply("bracket", *entries, attrs=e.attrs)
     return single(factor(literal, idx))

@@ -83,6 +83,10 @@ class Expr:
         from .printing import to_latex
         return to_latex(self)
 
+    def index(self) -> str:
+        from .index_printing import to_index
+        return to_index(self)
+
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 

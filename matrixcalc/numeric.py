@@ -51,6 +51,8 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
             out = env[node.name]
         elif isinstance(node, Number):
             out = B.scalar(float(node.value))
+            if node.ty is not None and not node.ty.is_scalar:  # a zero of a derivative's shape
+                out = out * B.ones(size_of(node.ty.rows)) @ B.ones(size_of(node.ty.cols)).T
         elif isinstance(node, Const):
             out = _constant(node, B, size_of)
         elif isinstance(node, Apply):

@@ -192,13 +192,22 @@ def expand(terms: list[Term], supply: IndexSupply) -> list[Term]:
     while pending:
         term = pending.pop()
         for n, f in enumerate(term.factors):
-            if isinstance(f.expr, Apply) and f.expr.op in EXPANDABLE:
-                idx = (f.idx[0] if f.idx else None, f.idx[1] if len(f.idx) > 1 else None)
-                if f.expr.ty.kind == "row vector":
-                    continue
+            parts = _expansion(f, supply)
+            if parts is not None:
                 rest = Term(term.coeff, term.factors[:n] + term.factors[n + 1:])
-                pending += [rest.times(t) for t in lower(f.expr, idx, supply)]
+                pending += [rest.times(t) for t in parts]
                 break
         else:
             out.append(term)
     return out[::-1]
+
+
+def _expansion(f: Factor, supply: IndexSupply) -> list[Term] | None:
+    """The terms of a composite factor, or None when it is atomic (lowering gives it back)."""
+    if not (isinstance(f.expr, Apply) and f.expr.op in EXPANDABLE):
+        return None
+    idx = (f.idx[0] if f.idx else None, f.idx[1] if len(f.idx) > 1 else None)
+    parts = lower(f.expr, idx, supply)
+    if len(parts) == 1 and parts[0].coeff == 1 and parts[0].factors == (f,):
+        return None
+    return parts

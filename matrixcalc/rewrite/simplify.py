@@ -222,7 +222,81 @@ def cancel_inverse(e: Expr) -> Expr | None:
     return None
 
 
+# -- Kronecker products and vec (Matrix Cookbook section 10.2) ------------------------------
+
+def trace_of_kron(e: Expr) -> Expr | None:
+    """tr(A ⊗ B) = tr(A) tr(B) (Matrix Cookbook (525))."""
+    if _is(e, "tr") and _is(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("tr", a), build.apply("tr", b))
+    return None
+
+
+def sum_of_kron(e: Expr) -> Expr | None:
+    """sum(A ⊗ B) = sum(A) sum(B)."""
+    if _is(e, "sum") and _is(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("sum", a), build.apply("sum", b))
+    return None
+
+
+def transpose_of_kron(e: Expr) -> Expr | None:
+    """(A ⊗ B)^T = A^T ⊗ B^T (Matrix Cookbook (507))."""
+    if _is(e, "transpose") and _is(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.apply("kron", build.apply("transpose", a), build.apply("transpose", b))
+    return None
+
+
+def norm_of_kron(e: Expr) -> Expr | None:
+    """||A ⊗ B||_F = ||A||_F ||B||_F."""
+    if _is(e, "normF") and _is(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("normF", a), build.apply("normF", b))
+    return None
+
+
+def vec_of_vector(e: Expr) -> Expr | None:
+    """vec(x) = x for a column; vec(x^T) = x."""
+    if _is(e, "vec") and e.args[0].ty.kind in ("vector", "scalar"):
+        return e.args[0]
+    if _is(e, "vec") and e.args[0].ty.kind == "row vector":
+        return build.apply("transpose", e.args[0])
+    return None
+
+
+def vec_outward(e: Expr) -> Expr | None:
+    """sum(vec X) = sum(X), ||vec X|| = ||X||_F, f(vec X) = vec(f(X)) elementwise,
+    vec(X) ⊙ vec(Y) = vec(X ⊙ Y), vec(X)^T vec(Y) = tr(X^T Y) (Cookbook (521))."""
+    if not isinstance(e, Apply) or not e.args:
+        return None
+    inner = e.args[0]
+    if _is(inner, "vec") and inner.args[0].ty.kind == "matrix":
+        x = inner.args[0]
+        if e.op in ("sum", "mean", "normF"):
+            return build.apply(e.op, x)
+        if e.op == "norm2":
+            return build.apply("normF", x)
+        if e.op == "norm1":
+            return build.apply("sum", build.apply("abs", x))
+        if len(e.args) == 1 and "elementwise" in _flags(e.op):
+            return build.apply("vec", build.apply(e.op, x, attrs=e.attrs))
+        if e.op == "hadamard" and _is(e.args[1], "vec") and e.args[1].args[0].ty == x.ty:
+            return build.apply("vec", build.apply("hadamard", x, e.args[1].args[0]))
+    if _is(e, "matmul") and _is(inner, "transpose") and _is(inner.args[0], "vec") \
+            and _is(e.args[1], "vec") and inner.args[0].args[0].ty.kind == "matrix":
+        x, y = inner.args[0].args[0], e.args[1].args[0]
+        return build.apply("tr", build.apply("matmul", build.apply("transpose", x), y))
+    return None
+
+
+def _flags(op: str) -> frozenset:
+    from ..ops import lookup
+    return lookup(op).flags
+
+
 NODE_RULES = first(
+    trace_of_kron, sum_of_kron, transpose_of_kron, norm_of_kron, vec_of_vector, vec_outward,
     sum_of_distribution, inverse_of_product, cancel_inverse,
     left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
@@ -382,6 +456,11 @@ def simplify_tree(e: Expr) -> Expr:
     return _to_fixpoint(_full_pass, _to_fixpoint(_node_pass, e))
 
 
+INPUT_RULES = first(ones_in_sum, trace_of_kron, sum_of_kron, norm_of_kron, vec_of_vector,
+                    vec_outward)
+
+
 def canonical_input(e: Expr) -> Expr:
-    """The light canonicalization applied to an expression before differentiating."""
-    return _to_fixpoint(bottom_up(fixpoint(ones_in_sum), _rebuild), e)
+    """The light canonicalization applied before differentiating: `ones - y` is `1 - y`,
+    and Kronecker products and vec are taken apart where an identity allows."""
+    return _to_fixpoint(bottom_up(fixpoint(INPUT_RULES), _rebuild), e)

@@ -1,0 +1,622 @@
+"""Generated numpy / torch code: `lambdify` and `value_and_grad` (SPEC section 5).
+
+The source text is built from the expression tree alone (one template per operator in
+`TEMPLATES`), then compiled; no user text is ever evaluated: symbol names are checked
+to be Python identifiers (others are renamed), numbers are printed from their exact
+values, and the expression's own text appears only as a `repr` string literal.
+
+Invariants of the generated code:
+- values are in the user forms of SPEC section 5 and stay so inside: scalars are floats
+  (0-d tensors for torch), vectors AND row vectors 1-D, matrices 2-D; a row vector is
+  reshaped to 1×n only when returned. No 2-D-everything detour as in `numeric.py`.
+- common subexpressions are computed once: structurally equal subtrees (of equal shape
+  where constants make the shape matter) get one temporary, across all outputs;
+- matrix chains are multiplied in the cheapest order: nested `matmul` / scaling nodes
+  that are used once are flattened, scalar factors are pulled out and applied to the
+  smallest operand (or the result), and the order is the classic matrix-chain dynamic
+  program over the operand shapes, a symbolic dimension counted as `BIG`, a vector's
+  unit dimension as 1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import keyword
+import linecache
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UnsupportedError, UsageError
+from .expr import Apply, Const, Expr, Number, Symbol
+from .shapes import ONE, Dim, Shape
+
+BACKENDS = ("numpy", "torch")
+BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
+F64 = "dtype=torch.float64"
+
+
+@dataclass(frozen=True)
+class Operand:
+    """Generated code for one value: `raw` as written, `code` safe as an operand."""
+
+    raw: str
+    shape: Shape
+    pyfloat: bool  # a plain Python number (a subtree of numbers only)
+
+    @property
+    def code(self) -> str:
+        return self.raw if is_atomic(self.raw) else f"({self.raw})"
+
+    @property
+    def kind(self) -> str:
+        return self.shape.kind
+
+
+_NAME = re.compile(r"[^\W\d][\w.]*$")
+_NUMBER = re.compile(r"\d[\w.]*$")
+_CALL = re.compile(r"([^\W\d][\w.]*)?\(")
+
+
+def is_atomic(code: str) -> bool:
+    """A name, a plain number, or a call / parenthesized group spanning the whole text."""
+    if _NAME.match(code) or _NUMBER.match(code):
+        return True
+    start = _CALL.match(code)
+    if not start or not code.endswith(")"):
+        return False
+    depth = 0
+    for position in range(start.end() - 1, len(code)):
+        depth += {"(": 1, ")": -1, "[": 1, "]": -1}.get(code[position], 0)
+        if depth == 0:
+            return position == len(code) - 1
+    return False
+
+
+# -- the templates: one per operator of the table ----------------------------------------------
+
+Template = Callable[["Generator", Apply, list[Operand]], str]
+
+
+def _fn(numpy: str, torch: str | None = None) -> Template:
+    """`np.NAME(a)` / `torch.NAME(a)`."""
+    return lambda g, node, a: g.call(numpy if g.backend == "numpy" else (torch or numpy), *a)
+
+
+def _scalar_or(then: Template, scalar: Callable[[Generator, Operand], str] = None) -> Template:
+    """Use `then` on a matrix; a scalar argument is the value itself (or `scalar(a)`)."""
+    def template(g, node, a):
+        if a[0].shape.is_scalar:
+            return scalar(g, a[0]) if scalar else a[0].raw
+        return then(g, node, a)
+    return template
+
+
+def _add(g, node, a):
+    parts = [a[0].raw]
+    for arg, operand in zip(node.args[1:], a[1:]):
+        neg = isinstance(arg, Apply) and arg.op == "neg" and operand.raw.startswith("-")
+        parts.append(f" - {operand.raw[1:]}" if neg else f" + {operand.raw}")
+    return "".join(parts)
+
+
+def _kron(g, node, a):
+    left, right = a
+    if left.shape.is_scalar or right.shape.is_scalar:
+        return f"{left.code} * {right.code}"
+    views = {"vector": "[:, None]", "row vector": "[None, :]", "matrix": ""}
+    tail = ".contiguous()" if g.backend == "torch" else ""  # torch.kron needs it
+    code = g.call("kron", left.code + views[left.kind] + tail,
+                  right.code + views[right.kind] + tail)
+    return code if node.ty.kind == "matrix" else f"{code}.reshape(-1)"
+
+
+def _bracket(g, node, a):
+    rows, cols = node.attrs
+    if rows == cols == 1:
+        return a[0].raw
+    if g.backend == "numpy":
+        cells = [x.raw for x in a]
+        if rows == 1 or cols == 1:
+            return f"np.array([{', '.join(cells)}])"
+        body = ", ".join("[" + ", ".join(cells[r * cols:(r + 1) * cols]) + "]"
+                         for r in range(rows))
+        return f"np.array([{body}])"
+    cells = [g.tensor(x) for x in a]
+    stacked = f"torch.stack([{', '.join(cells)}])"
+    return stacked if rows == 1 or cols == 1 else f"{stacked}.reshape({rows}, {cols})"
+
+
+def _step(g, node, a):
+    if g.backend == "numpy":
+        return f"np.heaviside({a[0].raw}, 0.0)"
+    x = g.tensor(a[0])
+    return f"({x if is_atomic(x) else '(' + x + ')'} > 0).double()"
+
+
+def _norm(numpy: str, torch: str) -> Template:
+    return lambda g, node, a: (numpy if g.backend == "numpy" else torch).format(g.tensor(a[0]))
+
+
+def _power(g, node, a):
+    base, exponent = a
+    base_code = g.numeric(base) if base.pyfloat and exponent.pyfloat else base.code
+    return f"{base_code} ** {exponent.code}"
+
+
+def _divide(g, node, a):
+    top, bottom = a
+    top_code = g.numeric(top) if top.pyfloat and bottom.pyfloat else top.code
+    return f"{top_code} / {bottom.code}"
+
+
+ELEMENTWISE_NAMES = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
+                     "sqrt": "sqrt", "abs": "abs", "sign": "sign"}
+
+TEMPLATES: dict[str, Template] = {
+    "add": _add,
+    "neg": lambda g, node, a: f"-{a[0].code}",
+    "mul": lambda g, node, a: g.chain(node),       # flattened with matmul
+    "matmul": lambda g, node, a: g.chain(node),
+    "div": _divide,
+    "hadamard": lambda g, node, a: f"{a[0].code} * {a[1].code}",
+    "ediv": _divide,
+    "kron": _kron,
+    "transpose": lambda g, node, a: f"{a[0].code}.T" if a[0].kind == "matrix" else a[0].raw,
+    "tr": _scalar_or(_fn("trace")),
+    "sum": _fn("sum"),
+    "mean": _fn("mean"),
+    "vec": lambda g, node, a: (f"{a[0].code}.T.reshape(-1)" if a[0].kind == "matrix"
+                               else a[0].raw),
+    "diag_matrix": _fn("diag"),
+    "diag_vector": lambda g, node, a: (f"np.diagonal({a[0].raw}).copy()"
+                                       if g.backend == "numpy" else g.call("diagonal", *a)),
+    "bracket": _bracket,
+    "inv": _fn("linalg.inv"),
+    "matpow": lambda g, node, a: g.call("linalg.matrix_power", a[0], str(node.attrs[0])),
+    "power": _power,
+    "det": _scalar_or(_fn("linalg.det")),
+    "logdet": _scalar_or(lambda g, node, a: f"{g.call('linalg.slogdet', *a)}[1]",
+                         lambda g, x: g.call("log", g.call("abs", x))),
+    "norm2": _norm("np.linalg.norm({})", "torch.linalg.vector_norm({})"),
+    "norm1": _norm("np.sum(np.abs({}))", "torch.linalg.vector_norm({}, 1)"),
+    "normF": _norm("np.linalg.norm({})", "torch.linalg.vector_norm({})"),
+    **{name: _fn(fn) for name, fn in ELEMENTWISE_NAMES.items()},
+    "sigmoid": lambda g, node, a: (g.helper("sigmoid", a[0]) if g.backend == "numpy"
+                                   else g.call("sigmoid", *a)),
+    "softplus": lambda g, node, a: (f"np.logaddexp(0.0, {a[0].raw})" if g.backend == "numpy"
+                                    else f"torch.nn.functional.softplus({g.tensor(a[0])}, "
+                                         "threshold=1e300)"),
+    "relu": lambda g, node, a: (f"np.maximum({a[0].raw}, 0.0)" if g.backend == "numpy"
+                                else g.call("relu", *a)),
+    "step": _step,
+    "epow": _power,
+    "softmax": lambda g, node, a: (g.helper("softmax", a[0]) if g.backend == "numpy"
+                                   else f"torch.softmax({a[0].raw}, dim=0)"),
+    "logsumexp": lambda g, node, a: (g.helper("logsumexp", a[0]) if g.backend == "numpy"
+                                     else f"torch.logsumexp({a[0].raw}, dim=0)"),
+}
+
+NUMPY_HELPERS = {
+    "sigmoid": "def sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(0.5 * x))\n",
+    "softmax": "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n",
+    "logsumexp": ("def logsumexp(z):\n    top = np.max(z)\n"
+                  "    return top + np.log(np.sum(np.exp(z - top)))\n"),
+}
+RESERVED = frozenset({"np", "torch", "f", "float", "unused", "sizes",
+                      *NUMPY_HELPERS}) | frozenset(keyword.kwlist)
+
+
+# -- the generator ---------------------------------------------------------------------------
+
+def _size(dim: Dim) -> int:
+    total = 1
+    for atom in dim:
+        total *= atom if isinstance(atom, int) else BIG
+    return total
+
+
+class Generator:
+    """Builds the body of one function computing `outputs` (shared temporaries)."""
+
+    def __init__(self, backend: str, outputs: Sequence[Expr]) -> None:
+        self.backend = backend
+        self.outputs = list(outputs)
+        self.symbols: dict[str, Symbol] = {}
+        for out in self.outputs:
+            for s in out.symbols():
+                self.symbols.setdefault(s.name, s)
+        self.params: dict[str, str] = {}
+        for name in self.symbols:
+            param = self._param_name(name)
+            while param in self.params.values():
+                param += "_"
+            self.params[name] = param
+        self.taken = set(self.params.values()) | RESERVED
+        self.refs: dict[Any, int] = {}
+        self.names: dict[Any, Operand] = {}
+        self.lines: list[str] = []
+        self.helpers: set[str] = set()
+        self.dims_used: dict[str, str] = {}
+        self.needs_sizes = False
+        self._plain: dict[int, bool] = {}
+        self._counter = itertools.count(1)
+        seen: set = set()
+        for out in self.outputs:
+            self._count(out, seen)
+
+    # -- names ---------------------------------------------------------------------------
+    def _param_name(self, name: str) -> str:
+        if name.isidentifier() and not keyword.iskeyword(name) and name not in RESERVED \
+                and not re.fullmatch(r"t\d+|dim_\w+|grad_\w+|_.*", name):
+            return name
+        base = re.sub(r"\W", "_", name) if name.isidentifier() else "arg"
+        return f"{base}_" if (base + "_").isidentifier() else "arg_"
+
+    def fresh(self, stem: str = "t") -> str:
+        while True:
+            name = stem if stem != "t" else f"t{next(self._counter)}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+            stem = "t" if stem == "t" else f"{stem}_"
+
+    # -- common subexpressions -----------------------------------------------------------
+    def key(self, node: Expr) -> Any:
+        """Structural identity; the shape joins it where constants take it from context."""
+        return node if self._context_free(node) else (node, node.ty)
+
+    def _context_free(self, node: Expr) -> bool:
+        known = self._plain.get(id(node))
+        if known is None:
+            if isinstance(node, Const) or (isinstance(node, Number) and node.ty is not None
+                                           and not node.ty.is_scalar):
+                known = False
+            else:
+                known = all(self._context_free(a) for a in node.children())
+            self._plain[id(node)] = known
+        return known
+
+    def _count(self, root: Expr, seen: set) -> None:
+        stack = [root]
+        self.refs[self.key(root)] = self.refs.get(self.key(root), 0) + 1
+        while stack:
+            node = stack.pop()
+            key = self.key(node)
+            if key in seen:
+                continue
+            seen.add(key)
+            for child in node.children():
+                child_key = self.key(child)
+                self.refs[child_key] = self.refs.get(child_key, 0) + 1
+                stack.append(child)
+
+    # -- emission ------------------------------------------------------------------------
+    def emit(self, node: Expr, name: str | None = None) -> Operand:
+        key = self.key(node)
+        if key in self.names:
+            return self.names[key]
+        if node.ty is None:
+            raise UsageError("this expression has no inferred shape: build it with mc.parse")
+        if isinstance(node, Symbol):
+            return Operand(self.params[node.name], node.ty, False)
+        if isinstance(node, Number):
+            text = repr(float(node.value))
+            if node.ty.is_scalar:
+                return Operand(text, node.ty, True)
+            operand = Operand(self.full(node.ty, text), node.ty, False)
+        elif isinstance(node, Const):
+            operand = Operand(self.constant(node), node.ty, False)
+        elif isinstance(node, Apply):
+            template = TEMPLATES.get(node.op)
+            if template is None:
+                raise UnsupportedError(f"no code template for the operator `{node.op}`",
+                                       hint="add one to TEMPLATES in matrixcalc/codegen.py")
+            if node.op in ("mul", "matmul"):
+                operand = self.chain(node)
+            else:
+                args = [self.emit(arg) for arg in node.args]
+                pyfloat = all(a.pyfloat for a in args) and node.op in (
+                    "add", "neg", "hadamard", "transpose", "tr", "det", "vec", "bracket") \
+                    and node.ty.is_scalar
+                operand = Operand(template(self, node, args), node.ty, pyfloat)
+        else:
+            raise TypeError(f"not an expression node: {node!r}")
+        if _NAME.match(operand.raw):  # a name already: no temporary needed
+            self.names[key] = operand
+        elif name is not None or self.refs.get(key, 0) > 1:
+            target = name or self.fresh()
+            self.lines.append(f"{target} = {operand.raw}")
+            operand = Operand(target, node.ty, operand.pyfloat)
+            self.names[key] = operand
+        return operand
+
+    def chain(self, node: Apply) -> Operand:
+        """A product of matrices and scalars, multiplied in the cheapest order."""
+        factors: list[Expr] = []
+        scalars: list[Expr] = []
+        self._flatten(node, factors, scalars, top=True)
+        ops = [self.emit(f) for f in factors]
+        scales = [self.emit(s) for s in scalars]
+        scale = " * ".join(s.code for s in scales)
+        pyfloat = all(x.pyfloat for x in ops + scales)
+        if not ops:
+            return Operand(scale, node.ty, pyfloat)
+        sizes = [_size(f.ty.rows) * _size(f.ty.cols) for f in factors]
+        smallest = min(range(len(ops)), key=lambda k: sizes[k])
+        scale_leaf = scale and sizes[smallest] < _size(node.ty.rows) * _size(node.ty.cols)
+        if scale_leaf:
+            leaf = ops[smallest]
+            ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False)
+        result = self._order(ops)
+        if scale and not scale_leaf:
+            return Operand(f"{scale} * {result.code}", node.ty, pyfloat)
+        return Operand(result.raw, node.ty, pyfloat)
+
+    def _flatten(self, node: Expr, factors: list, scalars: list, top: bool = False) -> None:
+        key = self.key(node)
+        inline = isinstance(node, Apply) and node.op in ("mul", "matmul") and (
+            top or (self.refs.get(key, 0) <= 1 and key not in self.names))
+        if not inline:
+            factors.append(node)
+            return
+        for arg in node.args:
+            if node.op == "mul" and arg.ty.is_scalar:
+                scalars.append(arg)
+            else:
+                self._flatten(arg, factors, scalars)
+
+    def _order(self, ops: list[Operand]) -> Operand:
+        """The matrix-chain dynamic program (cost of (p×q)(q×r) is p·q·r)."""
+        n = len(ops)
+        dims = [_size(ops[0].shape.rows)] + [_size(op.shape.cols) for op in ops]
+        cost = [[0] * n for _ in range(n)]
+        split = [[0] * n for _ in range(n)]
+        for length in range(2, n + 1):
+            for i in range(n - length + 1):
+                j = i + length - 1
+                cost[i][j], split[i][j] = min(
+                    (cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1], k)
+                    for k in range(i, j))
+
+        def build(i: int, j: int) -> Operand:
+            if i == j:
+                return ops[i]
+            k = split[i][j]
+            return self.product(build(i, k), build(k + 1, j))
+        return build(0, n - 1)
+
+    def product(self, left: Operand, right: Operand) -> Operand:
+        shape = Shape(left.shape.rows, right.shape.cols)
+        pyfloat = left.pyfloat and right.pyfloat
+        if left.shape.is_scalar or right.shape.is_scalar:
+            return Operand(f"{left.code} * {right.code}", shape, pyfloat)
+        if left.kind == "vector" and right.kind == "row vector":
+            return Operand(self.call("outer", left, right), shape, False)
+        return Operand(f"{left.code} @ {right.code}", shape, False)
+
+    # -- helpers for templates -------------------------------------------------------------
+    @property
+    def xp(self) -> str:
+        return "np" if self.backend == "numpy" else "torch"
+
+    def call(self, name: str, *args: Operand | str) -> str:
+        texts = [self.tensor(a) if isinstance(a, Operand) else a for a in args]
+        return f"{self.xp}.{name}({', '.join(texts)})"
+
+    def tensor(self, operand: Operand) -> str:
+        """The operand as an array argument (torch functions refuse Python numbers)."""
+        if operand.pyfloat and self.backend == "torch":
+            return f"torch.tensor({operand.raw}, {F64})"
+        return operand.raw
+
+    def numeric(self, operand: Operand) -> str:
+        """A Python number as a numpy/torch scalar (so 1/0 is inf, not an exception)."""
+        if self.backend == "torch":
+            return f"torch.tensor({operand.raw}, {F64})"
+        return f"np.float64({operand.raw})"
+
+    def helper(self, name: str, operand: Operand) -> str:
+        self.helpers.add(name)
+        return f"{name}({operand.raw})"
+
+    def dim(self, dim: Dim) -> str:
+        parts = []
+        for atom in dim:
+            if isinstance(atom, int):
+                parts.append(str(atom))
+                continue
+            if atom not in self.dims_used:
+                self.dims_used[atom] = self._dim_source(atom)
+            parts.append(f"dim_{self._dim_ident(atom)}")
+        return " * ".join(parts) or "1"
+
+    def _dim_ident(self, atom: str) -> str:
+        return re.sub(r"\W", "_", atom)
+
+    def _dim_source(self, atom: str) -> str:
+        for name, symbol in self.symbols.items():
+            info = symbol.info
+            if info is None:
+                continue
+            for axis, dim in ((0, info.rows), (1, info.cols)):
+                if dim == (atom,):
+                    return f"{self.params[name]}.shape[{axis}]"
+        self.needs_sizes = True  # no input fixes it: the caller passes sizes={"n": 3}
+        return f"sizes[{atom!r}]"
+
+    def constant(self, node: Const) -> str:
+        n = self.dim(node.ty.rows)
+        extra = f", {F64}" if self.backend == "torch" else ""
+        if node.name == "I":
+            return f"{self.xp}.eye({n}{extra})"
+        if node.name == "ones":
+            return f"{self.xp}.ones({n}{extra})"
+        raise UnsupportedError(f"no code template for the constant `{node.name}`")
+
+    def full(self, shape: Shape, text: str) -> str:
+        dims = [self.dim(d) for d in (shape.rows, shape.cols) if d != ONE]
+        size = f"({', '.join(dims)},)" if len(dims) == 1 else f"({', '.join(dims)})"
+        extra = f", {F64}" if self.backend == "torch" else ""
+        if text == "0.0":
+            return f"{self.xp}.zeros({size}{extra})"
+        return f"{self.xp}.full({size}, {text}{extra})"
+
+    def returned(self, operand: Operand) -> str:
+        """An output in its user form: float / 0-d tensor, 1-D, 1×n or 2-D."""
+        kind = operand.kind
+        if kind == "scalar":
+            return f"float({operand.raw})" if self.backend == "numpy" else self.tensor(operand)
+        if kind == "row vector":
+            return f"{operand.code}.reshape(1, -1)"
+        return operand.raw
+
+
+# -- assembling the function -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Output:
+    expr: Expr
+    name: str  # the preferred variable name
+
+
+def generate(outputs: Sequence[Output], structure: Any, backend: str,
+             doc: str) -> tuple[str, list[str], dict[str, str]]:
+    """(source, input names in order, {input name: parameter name}).
+
+    `structure` nests output indices: 0, (0, 1) or (0, (1, 2)); it shapes `return`.
+    """
+    if backend not in BACKENDS:
+        raise UsageError(f"unknown backend `{backend}`: use \"numpy\" or \"torch\"")
+    g = Generator(backend, [o.expr for o in outputs])
+    results = [g.emit(o.expr, name=g.fresh(o.name)) for o in outputs]
+
+    def returned(item) -> str:
+        if isinstance(item, tuple):
+            inner = ", ".join(returned(x) for x in item)
+            return f"({inner},)" if len(item) == 1 else f"({inner})"
+        return g.returned(results[item])
+
+    ret = returned(structure)
+    if ret.startswith("(") and isinstance(structure, tuple) and len(structure) > 1:
+        ret = ret[1:-1]
+    prologue = []
+    for name, symbol in g.symbols.items():
+        param = g.params[name]
+        kind = symbol.info.kind if symbol.info else "matrix"
+        if backend == "numpy" and kind != "scalar":
+            prologue.append(f"{param} = np.asarray({param})")
+        elif backend == "torch":
+            extra = f", {F64}" if kind == "scalar" else ""
+            prologue.append(f"{param} = torch.as_tensor({param}{extra})")
+    for atom, source in g.dims_used.items():
+        prologue.append(f"dim_{g._dim_ident(atom)} = {source}")
+    params = ", ".join([*g.params.values(), *(["sizes"] if g.needs_sizes else []),
+                        "**unused"])
+    body = [f"    {line}" for line in [repr(doc), *prologue, *g.lines, f"return {ret}"]]
+    head = ["import numpy as np", ""] if backend == "numpy" else ["import torch", ""]
+    helpers = [NUMPY_HELPERS[h] for h in sorted(g.helpers)]
+    source = "\n".join(head + ["", *[h + "\n" for h in helpers], f"def f({params}):",
+                               *body]) + "\n"
+    return source, list(g.params), {k: v for k, v in g.params.items() if k != v}
+
+
+_COUNTER = itertools.count()
+
+
+def compile_source(source: str, renamed: dict[str, str]) -> Callable:
+    """Compile generated source (never user text); keep it for tracebacks."""
+    filename = f"<matrixcalc-generated-{next(_COUNTER)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - source built from a tree
+    function = namespace["f"]
+    if not renamed:
+        return function
+    raw = function
+
+    def function(*args, **kwargs):
+        return raw(*args, **{renamed.get(k, k): v for k, v in kwargs.items()})
+    return function
+
+
+def _as_expr(expr, where) -> Expr:
+    from .parse import parse
+    if isinstance(expr, str):
+        return parse(expr, where)
+    if isinstance(expr, Expr):
+        if expr.ty is None:
+            raise UsageError("this expression has no inferred shape: build it with mc.parse")
+        return expr
+    raise UsageError(f"expected an expression (text or Expr), not {type(expr).__name__}")
+
+
+def _finish(function: Callable, source: str, inputs: list[str], backend: str,
+            outputs: list[Expr]) -> Callable:
+    function.source = source
+    function.inputs = tuple(inputs)
+    function.backend = backend
+    function.outputs = tuple(outputs)
+    return function
+
+
+def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
+    """A Python function computing `expr` from keyword (or positional) arguments.
+
+    expr: text, an Expr (a derivative result too), or a list/tuple of them (the function
+    then returns a tuple, sharing common work). With `wrt` (a name or a list of names),
+    the function returns `(value, gradient)` (`(value, (g1, g2, ...))` for a list): see
+    `value_and_grad`. Inputs and outputs are SPEC section 5's forms; arguments that are
+    not inputs are ignored. `.source` is the generated code, `.inputs` the input names.
+    A dimension no input fixes (`tr(I)`) is read from a `sizes={"n": 3}` argument.
+    """
+    if wrt is not None:
+        return value_and_grad(expr, wrt, where=where, backend=backend)
+    many = isinstance(expr, (list, tuple))
+    exprs = [_as_expr(e, where) for e in (expr if many else [expr])]
+    if not exprs:
+        raise UsageError("lambdify needs at least one expression")
+    names = ["result"] if not many else [f"result{k}" for k in range(len(exprs))]
+    structure = tuple(range(len(exprs))) if many else 0
+    doc = "; ".join(str(e) for e in exprs)
+    source, inputs, renamed = generate([Output(e, n) for e, n in zip(exprs, names)],
+                                       structure, backend, doc)
+    return _finish(compile_source(source, renamed), source, inputs, backend, exprs)
+
+
+def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable:
+    """A function returning (value, gradient) of a scalar `expr`, the way
+    matrixcalculus.org's fAndG does: the value and the derivative(s) with respect to
+    `wrt` share their common subexpressions. `wrt` a list: (value, (g1, g2, ...))."""
+    derive = engine_derive()
+    e = _as_expr(expr, where)
+    if not e.ty.is_scalar:
+        raise UsageError(f"value_and_grad takes a scalar function, not {e.ty.describe()}",
+                         hint="use lambdify(mc.derive(...)) for a Jacobian")
+    many = isinstance(wrt, (list, tuple))
+    names = [w.name if isinstance(w, Symbol) else str(w).strip()
+             for w in (wrt if many else [wrt])]
+    grads = derive(e, names if many else names[0], where=where)
+    grads = list(grads) if many else [grads]
+    outputs = [Output(e, "value")] + [Output(gr, f"grad_{_ident(n)}")
+                                      for gr, n in zip(grads, names)]
+    structure = (0, tuple(range(1, len(outputs)))) if many else (0, 1)
+    doc = f"{e} and its gradient with respect to {', '.join(names)}"
+    source, inputs, renamed = generate(outputs, structure, backend, doc)
+    return _finish(compile_source(source, renamed), source, inputs, backend,
+                   [o.expr for o in outputs])
+
+
+def engine_derive() -> Callable:
+    """The engine's `derive`, imported when first needed (it loads SymPy)."""
+    from .calculus import derive
+    return derive
+
+
+def _ident(name: str) -> str:
+    text = re.sub(r"\W", "_", name)
+    return text if text.isidentifier() else "x"
+
+
+__all__ = ["BACKENDS", "TEMPLATES", "generate", "is_atomic", "lambdify", "value_and_grad"]

@@ -1,0 +1,346 @@
+"""SymPy interop: `to_sympy` gives a SymPy matrix expression, `from_sympy` reads one back.
+
+Shared operators map one to one: MatrixSymbol, Identity, OneMatrix, ZeroMatrix, MatAdd,
+MatMul, Transpose, Inverse, MatPow, Trace, Determinant, HadamardProduct, HadamardPower,
+KroneckerProduct, DiagMatrix, DiagonalOf, elementwise functions (ElementwiseApplyFunction
+on matrices, plain functions on scalars) and explicit matrices (bracket literals).
+Invariant: a round trip preserves meaning, not necessarily form. SymPy has no scalar
+that is a 1×1 matrix, so a scalar-valued matrix product used as a scalar becomes
+`Trace(…)` of the 1×1 product (`tr` of a scalar is the scalar itself); `sum` becomes
+`1ᵀ X 1`, norms `sqrt(tr(xᵀx))`, `mean` a sum over the size. Operators SymPy lacks (vec,
+softmax, logsumexp, norm1) raise UnsupportedError naming the operator. `from_sympy` writes
+the expression in the input language (fully parenthesized, names checked) and parses it,
+declaring each symbol's kind from its SymPy shape. SymPy is imported only here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import reduce
+from typing import Any
+
+import sympy
+from sympy.matrices.expressions import (Determinant, HadamardPower, HadamardProduct, Identity,
+                                        Inverse, KroneckerProduct, MatAdd, MatMul, MatPow,
+                                        MatrixExpr, MatrixSymbol, OneMatrix, Trace, Transpose,
+                                        ZeroMatrix)
+from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
+from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
+from sympy.matrices.expressions.matexpr import MatrixElement
+
+from .errors import UnsupportedError, UsageError
+from .expr import Apply, Const, Expr, Number, Symbol
+from .index.scalars import BACK, FUNCTIONS
+from .shapes import Dim
+
+UNSUPPORTED_HINT = "SymPy's matrix expressions have no counterpart for it"
+
+
+def _dim(dim: Dim, sizes: dict[str, int]) -> Any:
+    factors = [sympy.Integer(a) if isinstance(a, int)
+               else sympy.Integer(sizes[a]) if a in sizes
+               else sympy.Symbol(a, integer=True, positive=True) for a in dim]
+    return sympy.Mul(*factors) if factors else sympy.Integer(1)
+
+
+def _scalar(value: Any) -> Any:
+    """A scalar-valued 1×1 matrix expression as a SymPy scalar: its trace."""
+    return Trace(value) if isinstance(value, MatrixExpr) else value
+
+
+def to_sympy(expr, sizes: dict[str, int] | None = None, where=None):
+    """The SymPy matrix expression of `expr` (text or Expr). Dimensions are SymPy
+    symbols (integer, positive) named as matrixcalc names them, or the integers given
+    in `sizes` ({"n": 3}). Scalar symbols are real SymPy symbols."""
+    from .parse import parse
+
+    e = parse(expr, where) if isinstance(expr, str) else expr
+    if not isinstance(e, Expr) or e.ty is None:
+        raise UsageError("to_sympy takes an expression built with mc.parse (or text)")
+    sizes = dict(sizes or {})
+    memo: dict[int, Any] = {}
+
+    def convert(node: Expr) -> Any:
+        if id(node) not in memo:
+            memo[id(node)] = _convert(node, convert, sizes)
+        return memo[id(node)]
+
+    return convert(e)
+
+
+def _convert(node: Expr, convert, sizes) -> Any:
+    ty = node.ty
+    rows, cols = _dim(ty.rows, sizes), _dim(ty.cols, sizes)
+    if isinstance(node, Symbol):
+        if ty.is_scalar:
+            return sympy.Symbol(node.name, real=True)
+        return MatrixSymbol(node.name, rows, cols)
+    if isinstance(node, Number):
+        value = sympy.Rational(node.value.numerator, node.value.denominator)
+        if ty.is_scalar:
+            return value
+        return ZeroMatrix(rows, cols) if value == 0 else value * OneMatrix(rows, cols)
+    if isinstance(node, Const):
+        return Identity(rows) if node.name == "I" else OneMatrix(rows, 1)
+    if not isinstance(node, Apply):
+        raise TypeError(f"not an expression node: {node!r}")
+    handler = TO_SYMPY.get(node.op)
+    if handler is None:
+        raise UnsupportedError(f"to_sympy: the operator `{node.op}` has no SymPy counterpart",
+                               hint=UNSUPPORTED_HINT)
+    args = [convert(a) for a in node.args]
+    return handler(node, args, rows, cols)
+
+
+def _add(node, args, rows, cols):
+    if node.ty.is_scalar:
+        return sympy.Add(*[_scalar(a) for a in args])
+    terms = [a if isinstance(a, MatrixExpr) else a * OneMatrix(rows, cols) for a in args]
+    return MatAdd(*terms)
+
+
+def _product(node, args, rows, cols):
+    left, right = args
+    if isinstance(left, MatrixExpr) and isinstance(right, MatrixExpr):
+        left_ty, right_ty = (a.ty for a in node.args)
+        if node.op == "matmul" or not (left_ty.is_scalar or right_ty.is_scalar):
+            return MatMul(left, right)
+    if node.ty.is_scalar:
+        return _scalar(left) * _scalar(right)
+    left = _scalar(left) if node.args[0].ty.is_scalar else left
+    right = _scalar(right) if node.args[1].ty.is_scalar else right
+    return left * right
+
+
+def _elementwise(name):
+    function = FUNCTIONS[name]
+
+    def convert(node, args, rows, cols):
+        (arg,) = args
+        if node.ty.is_scalar:
+            return function(_scalar(arg))
+        return arg.applyfunc(function)
+    return convert
+
+
+def _hadamard(node, args, rows, cols):
+    if any(a.ty.is_scalar for a in node.args):
+        return _product(node, args, rows, cols)
+    return HadamardProduct(*args)
+
+
+def _ediv(node, args, rows, cols):
+    left, right = args
+    if node.args[1].ty.is_scalar:
+        return left / _scalar(right)
+    if node.args[0].ty.is_scalar:
+        return _scalar(left) * HadamardPower(right, -1)
+    return HadamardProduct(left, HadamardPower(right, -1))
+
+
+def _epow(node, args, rows, cols):
+    base, exponent = args
+    if node.ty.is_scalar:
+        return _scalar(base) ** _scalar(exponent)
+    return HadamardPower(base, _scalar(exponent))
+
+
+def _on_scalar(matrix_form, scalar_form=lambda x: x):
+    def convert(node, args, rows, cols):
+        (arg,) = args
+        if node.args[0].ty.is_scalar:
+            return scalar_form(_scalar(arg))
+        return matrix_form(arg)
+    return convert
+
+
+def _sum(node, args, rows, cols):
+    (arg,) = args
+    ty = node.args[0].ty
+    if ty.is_scalar:
+        return _scalar(arg)
+    left = OneMatrix(1, arg.shape[0]) if ty.rows else None
+    right = OneMatrix(arg.shape[1], 1) if ty.cols else None
+    total = MatMul(*[x for x in (left, arg, right) if x is not None])
+    if node.op == "mean":
+        count = arg.shape[0] * arg.shape[1]
+        if not count.is_Integer:
+            raise UnsupportedError("to_sympy: the operator `mean` of symbolic size has no "
+                                   "SymPy counterpart", hint="pass sizes={...} or use sum")
+        return Trace(total) / count
+    return Trace(total)
+
+
+def _norm2(node, args, rows, cols):
+    (arg,) = args
+    ty = node.args[0].ty
+    if ty.is_scalar:
+        return sympy.Abs(_scalar(arg))
+    inner = MatMul(arg, Transpose(arg)) if ty.kind == "row vector" else MatMul(Transpose(arg),
+                                                                                 arg)
+    return sympy.sqrt(Trace(inner))
+
+
+def _bracket(node, args, rows, cols):
+    r, c = node.attrs
+    cells = [_scalar(a) for a in args]
+    if r == c == 1:
+        return cells[0]
+    return sympy.ImmutableMatrix(r, c, cells)
+
+
+def _kron(node, args, rows, cols):
+    if any(a.ty.is_scalar for a in node.args):
+        return _product(node, args, rows, cols)
+    return KroneckerProduct(*args)
+
+
+TO_SYMPY = {
+    "add": _add,
+    "neg": lambda node, args, rows, cols: -args[0],
+    "mul": _product,
+    "matmul": _product,
+    "div": lambda node, args, rows, cols: args[0] / _scalar(args[1]) if isinstance(
+        args[0], MatrixExpr) and not node.ty.is_scalar else _scalar(args[0]) / _scalar(args[1]),
+    "hadamard": _hadamard,
+    "ediv": _ediv,
+    "kron": _kron,
+    "transpose": _on_scalar(Transpose),
+    "tr": _on_scalar(Trace),
+    "sum": _sum,
+    "mean": _sum,
+    "diag_matrix": lambda node, args, rows, cols: DiagMatrix(args[0]),
+    "diag_vector": lambda node, args, rows, cols: DiagonalOf(args[0]),
+    "bracket": _bracket,
+    "inv": lambda node, args, rows, cols: Inverse(args[0]),
+    "matpow": lambda node, args, rows, cols: MatPow(args[0], node.attrs[0]),
+    "power": lambda node, args, rows, cols: _scalar(args[0]) ** _scalar(args[1]),
+    "det": _on_scalar(Determinant),
+    "logdet": _on_scalar(lambda x: sympy.log(sympy.Abs(Determinant(x))),
+                         lambda x: sympy.log(sympy.Abs(x))),
+    "norm2": _norm2,
+    "normF": _norm2,
+    "epow": _epow,
+    **{name: _elementwise(name) for name in FUNCTIONS},
+}
+
+
+# -- from SymPy --------------------------------------------------------------------------
+
+_NAME = re.compile(r"[^\W\d]\w*$")
+FUNCTION_NAMES = {**{f: n for f, n in BACK.items()}, sympy.sign: "sign"}
+
+
+def from_sympy(matrix_expr, where=None) -> Expr:
+    """A matrixcalc expression with the meaning of a SymPy matrix (or scalar) expression.
+
+    Each MatrixSymbol's kind comes from its shape (n×1: vector, 1×1: scalar, 1×n: the
+    transpose of a vector, otherwise matrix); SymPy symbols are scalars. `where` may add
+    assumptions ("A: symmetric")."""
+    from .declarations import parse_where
+    from .parse import parse
+
+    declared: dict[str, str] = {}
+    text = _text(sympy.sympify(matrix_expr), declared)
+    words = {name: kind for name, kind in declared.items()}
+    for name, decl in parse_where(where).items():
+        words[name] = " ".join(filter(None, [words.get(name, decl.kind or ""),
+                                             *sorted(decl.assumptions)]))
+    return parse(text, words or None)
+
+
+def _declare(declared: dict[str, str], name: str, kind: str) -> str:
+    if not _NAME.match(name):
+        raise UnsupportedError(f"from_sympy: `{name}` is not a name matrixcalc can read")
+    if declared.setdefault(name, kind) != kind:
+        raise UnsupportedError(f"from_sympy: `{name}` is used as a {declared[name]} and as "
+                               f"a {kind}")
+    return name
+
+
+def _number(value) -> str:
+    if isinstance(value, sympy.Rational):
+        text = str(abs(value.p)) if value.q == 1 else f"{abs(value.p)}/{value.q}"
+        return f"(-{text})" if value < 0 else (f"({text})" if value.q != 1 else text)
+    number = float(value)
+    text = repr(abs(number))
+    return f"(-{text})" if number < 0 else text
+
+
+def _text(e, declared: dict[str, str]) -> str:  # noqa: C901 - one case per SymPy class
+    t = lambda x: _text(x, declared)  # noqa: E731
+    if isinstance(e, MatrixSymbol):
+        r, c = e.shape
+        if r == 1 and c == 1:
+            return _declare(declared, e.name, "scalar")
+        if c == 1:
+            return _declare(declared, e.name, "vector")
+        if r == 1:
+            return f"{_declare(declared, e.name, 'vector')}^T"
+        return _declare(declared, e.name, "matrix")
+    if isinstance(e, sympy.Symbol):
+        return _declare(declared, e.name, "scalar")
+    if isinstance(e, (sympy.Rational, sympy.Float)) or e in (sympy.pi, sympy.E):
+        return _number(e) if e not in (sympy.pi, sympy.E) else repr(float(e))
+    if isinstance(e, Identity):
+        return "I"
+    if isinstance(e, OneMatrix):
+        r, c = e.shape
+        if c == 1:
+            return "ones"
+        return "ones^T" if r == 1 else "(ones ones^T)"
+    if isinstance(e, ZeroMatrix):
+        return "0"
+    if isinstance(e, (MatAdd, sympy.Add)):
+        return "(" + " + ".join(t(a) for a in e.args) + ")"
+    if isinstance(e, (MatMul, sympy.Mul)):
+        return "(" + " * ".join(t(a) for a in e.args) + ")"
+    if isinstance(e, Transpose):
+        return f"({t(e.arg)})^T"
+    if isinstance(e, Inverse):
+        return f"inv({t(e.arg)})"
+    if isinstance(e, MatPow):
+        k = e.exp
+        if not (isinstance(k, sympy.Integer)):
+            raise UnsupportedError("from_sympy: a matrix power needs an integer exponent")
+        return f"({t(e.base)})^{int(k)}" if k >= 0 else f"({t(e.base)})^-{-int(k)}"
+    if isinstance(e, Trace):
+        return f"tr({t(e.arg)})"
+    if isinstance(e, Determinant):
+        return f"det({t(e.arg)})"
+    if isinstance(e, HadamardProduct):
+        return "(" + " ⊙ ".join(t(a) for a in e.args) + ")"
+    if isinstance(e, HadamardPower):
+        return f"({t(e.base)}).^{{{t(e.exp)}}}"
+    if isinstance(e, KroneckerProduct):
+        return reduce(lambda a, b: f"kron({a}, {b})", [t(a) for a in e.args])
+    if isinstance(e, DiagMatrix):
+        return f"diag({t(e.args[0])})"
+    if isinstance(e, DiagonalOf):
+        return f"diag({t(e.arg)})"
+    if isinstance(e, MatrixElement) and e.parent.shape == (1, 1):
+        return t(e.parent)
+    if isinstance(e, ElementwiseApplyFunction):
+        body, (dummy,) = e.function.expr, e.function.variables
+        if isinstance(body, sympy.Pow) and body.base == dummy and dummy not in \
+                body.exp.free_symbols:  # sqrt(d) is d**(1/2)
+            return f"({t(e.expr)}).^{{{t(body.exp)}}}"
+        name = FUNCTION_NAMES.get(type(body))
+        if name is None or body.args != (dummy,):
+            raise UnsupportedError(f"from_sympy: the elementwise function {e.function} has no "
+                                   "matrixcalc counterpart")
+        return f"{name}({t(e.expr)})"
+    if isinstance(e, sympy.Pow):
+        return f"({t(e.base)})^{{{t(e.exp)}}}"
+    if isinstance(e, sympy.Function) and type(e) in FUNCTION_NAMES and len(e.args) == 1:
+        return f"{FUNCTION_NAMES[type(e)]}({t(e.args[0])})"
+    if isinstance(e, sympy.MatrixBase):
+        r, c = e.shape
+        rows = [", ".join(t(e[i, j]) for j in range(c)) for i in range(r)]
+        return "[" + "; ".join(rows) + "]"
+    raise UnsupportedError(f"from_sympy: `{type(e).__name__}` has no matrixcalc counterpart",
+                           hint="matrixcalc reads SymPy's matrix expressions and scalar "
+                                "functions of them")
+
+
+__all__ = ["from_sympy", "to_sympy"]

@@ -1,0 +1,73 @@
+"""Property: for random well-shaped expressions, the derived closed form agrees with
+torch.autograd (issue 4). The default run draws at least 500 examples per kind of
+derivative; `--runslow` runs 10,000."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import matrixcalc as mc
+from matrixcalc.expr import walk
+from strategies import SAFE_OPS, expressions
+
+CORE_OPS = frozenset({"add", "neg", "mul", "matmul", "transpose", "tr", "sum", "I", "ones",
+                      "det", "norm2", "normF", "matpow", "diag_matrix", "diag_vector",
+                      "hadamard"})
+FAST = settings(max_examples=170, deadline=5000, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+LONG = settings(max_examples=10_000, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _free_constant(e: mc.Expr) -> bool:
+    """An I or ones whose size nothing else fixes (sum(ones)): its value is arbitrary."""
+    fixed = {a for info in e.shapes.values() for a in info.rows + info.cols}
+    return any(isinstance(n, mc.Const) and not set(n.ty.rows + n.ty.cols) <= fixed
+               for n in walk(e))
+
+
+def _check(text: str, data) -> None:
+    e = mc.parse(text)
+    assume(not _free_constant(e))
+    candidates = [s.name for s in e.symbols()]
+    assume(candidates)
+    wrt = data.draw(st.sampled_from(candidates), label="wrt")
+    order = len(e.shape) + len(e.shapes[wrt].shape.dims)
+    assume(order <= 2)
+    try:
+        result = mc.derive(e, wrt)
+    except mc.UnsupportedError:
+        assume(False)
+    try:
+        report = mc.check(e, wrt, result=result, trials=2)
+    except mc.UnsupportedError:  # no point inside every domain (||x - x||): not a test
+        assume(False)
+    assume(report.trials > 0)
+    assert report.ok, f"{text} by {wrt}: {result}\n{report}"
+
+
+@pytest.mark.parametrize("kind", ["scalar", "vector", "matrix"])
+@FAST
+@given(data=st.data())
+def test_derivative_agrees_with_autograd_core(kind, data):
+    # d/dX of a random expression over the core operators equals autograd's
+    _check(data.draw(expressions(kind=kind, ops=CORE_OPS, max_depth=3), label="expr"), data)
+
+
+@FAST
+@given(data=st.data())
+def test_derivative_agrees_with_autograd_all_safe_operators(data):
+    # the same over every operator defined on all inputs (elementwise ones included)
+    _check(data.draw(expressions(kind="scalar", ops=SAFE_OPS, max_depth=3), label="expr"),
+           data)
+
+
+@pytest.mark.slow
+@LONG
+@given(data=st.data())
+def test_fuzz_derivative_agrees_with_autograd(data):
+    # the long run: 10,000 random scalar expressions over every safe operator
+    _check(data.draw(expressions(kind="scalar", ops=SAFE_OPS | CORE_OPS, max_depth=4),
+                     label="expr"), data)

@@ -17,11 +17,12 @@ from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
 from .index.contract import contract
 from .index.ir import IndexSupply
 from .index.lower import expand, lower
-from .index.recover import recover
+from .index.recover import NoMatrixForm, recover
 from .infer import infer
 from .parse import parse
 from .rewrite.simplify import canonical_input, simplify_tree
 from .shapes import ONE, Shape
+from .tensor import TensorResult, kronecker_form
 
 LAYOUTS = ("numerator", "denominator")
 ROW, COL, WRT_ROW, WRT_COL = "i", "j", "k", "l"
@@ -89,14 +90,46 @@ def _pin(original: Expr, typed: Expr, known, expected: Shape) -> Expr:
     return replace(typed, ty=expected)
 
 
+def _higher_order(f: Expr, x: Symbol, vec: bool):
+    """Order 3 or 4 (or vec=True): index form, or the Kronecker matrix ∂vec(F)/∂vec(X)."""
+    f_idx = (ROW if f.ty.rows else None, COL if f.ty.cols else None)
+    x_idx = (WRT_ROW if x.ty.rows else None, WRT_COL if x.ty.cols else None)
+    free = tuple(i for i in f_idx + x_idx if i is not None)
+    dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
+    supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
+    f = canonical_input(f)
+    terms = Differentiator(x, tuple(i for i in x_idx if i), supply).terms(
+        lower(f, f_idx, supply))
+    terms = contract(terms, free)
+    if not vec:
+        return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x)
+    try:
+        form = kronecker_form(terms, f_idx, x_idx)
+    except NoMatrixForm as error:
+        index = TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x).index()
+        raise UnsupportedError(f"∂vec(F)/∂vec(X) has no Kronecker form here ({error}); "
+                               f"in index notation it is {index}") from None
+    return retype(simplify_tree(form), _known(f, x))
+
+
+def _vec_of(g: Expr, f: Expr, x: Symbol) -> Expr:
+    """The vec layout of an order ≤ 2 derivative: vec(G)^T for a scalar by a matrix,
+    vec(G) for a matrix by a scalar, G itself otherwise."""
+    if f.ty.is_scalar and x.ty.kind == "matrix":
+        return retype(build.apply("transpose", build.apply("vec", g)), _known(f, x))
+    if f.ty.kind == "matrix" and x.ty.is_scalar:
+        return retype(build.apply("vec", g), _known(f, x))
+    return g
+
+
+def _order(f: Expr, x: Symbol) -> int:
+    return sum(1 for d in (f.ty.rows, f.ty.cols, x.ty.rows, x.ty.cols) if d)
+
+
 def _layout_indices(f: Expr, x: Symbol):
     f_idx = (ROW if f.ty.rows else None, COL if f.ty.cols else None)
     x_idx = (WRT_ROW if x.ty.rows else None, WRT_COL if x.ty.cols else None)
     present = [i for i in f_idx + x_idx if i is not None]
-    if len(present) > 2:
-        raise UnsupportedError(
-            f"the derivative of {f.ty.describe()} by {x.ty.describe()} is a tensor of order "
-            f"{len(present)}; index-form and vec results come in a later version")
     dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
     if len(present) == 1 and present[0] == COL:
         out = (None, COL)
@@ -107,7 +140,14 @@ def _layout_indices(f: Expr, x: Symbol):
     return f_idx, tuple(i for i in x_idx if i), out, shape
 
 
-def _derivative(f: Expr, x: Symbol, layout: str = "numerator") -> Expr:
+def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False):
+    if _order(f, x) > 2 or (vec and f.ty.kind == "matrix" and not x.ty.is_scalar):
+        if layout != "numerator":
+            raise UnsupportedError("layout=\"denominator\" applies to Jacobians, not to "
+                                   "tensors of order 3 or 4")
+        return _higher_order(f, x, vec)
+    if vec:
+        return _vec_of(_derivative(f, x, layout), f, x)
     f_idx, x_idx, out, shape = _layout_indices(f, x)
     if not depends_on(f, x.name):
         result = build.zero(shape)
@@ -147,12 +187,31 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
     """The derivative of `expr` with respect to `wrt` (a name, or a list: a tuple)."""
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout `{layout}`: use \"numerator\" or \"denominator\"")
-    if vec or structured:
-        raise UnsupportedError("vec=True and structured=True come in a later version")
     e = _as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return tuple(_derivative(e, _wrt_symbol(e, w, where), layout) for w in wrt)
-    return _derivative(e, _wrt_symbol(e, wrt, where), layout)
+        return tuple(derive(e, w, where, layout, vec, structured) for w in wrt)
+    x = _wrt_symbol(e, wrt, where)
+    if structured:
+        return _structured(e, x, layout)
+    return _derivative(e, x, layout, vec)
+
+
+def _structured(f: Expr, x: Symbol, layout: str) -> Expr:
+    """Matrix Cookbook section 2.8: for a symmetric X, G + G^T - diag(diag(G)) (141);
+    for a diagonal X, diag(diag(G)) (section 2.8.3); G the unstructured derivative."""
+    assumptions = x.info.assumptions if x.info is not None else frozenset()
+    if not f.ty.is_scalar or x.ty.kind != "matrix":
+        raise UsageError("structured=True applies to a scalar function of a matrix")
+    if not assumptions & {"diagonal", "symmetric"}:
+        raise UsageError(f"structured=True needs `{x.name}` declared symmetric or diagonal",
+                         hint=f"where=\"{x.name}: symmetric\"")
+    g = _derivative(f, x, layout)
+    diagonal = build.apply("diag_matrix", build.apply("diag_vector", g))
+    if "diagonal" in assumptions:
+        result = diagonal
+    else:
+        result = build.total([g, build.apply("transpose", g), build.negate(diagonal)], g.ty)
+    return retype(simplify_tree(result), _known(f, x), g.ty)
 
 
 def jacobian(expr, wrt, where=None):
@@ -169,14 +228,15 @@ def hessian(expr, wrt, where=None, vec: bool = False):
     if not e.ty.is_scalar:
         raise UsageError(f"the Hessian is defined for a scalar function, not "
                          f"{e.ty.describe()}")
-    if vec:
-        raise UnsupportedError("vec=True comes in a later version")
     if isinstance(wrt, (list, tuple)):
         xs = [_wrt_symbol(e, w, where) for w in wrt]
         gradient = _stacked(e, xs)
         return _stacked(gradient, xs)
     x = _wrt_symbol(e, wrt, where)
-    return _derivative(_derivative(e, x), x)
+    gradient = _derivative(e, x)
+    if vec and x.ty.kind == "matrix":
+        return _higher_order(gradient, x, vec=True)
+    return _derivative(gradient, x)
 
 
 def _stacked(e: Expr, xs: list[Symbol]) -> Expr:

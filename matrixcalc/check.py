@@ -203,21 +203,14 @@ def _is_zero_literal(node: Expr) -> bool:
     return isinstance(node, Number) and node.value == 0
 
 
-def _derive(e: Expr, name: str, where, order: int) -> Expr:
-    """The engine's derivative (imported lazily: it may not exist yet)."""
-    try:
-        from .calculus import derive
-    except ImportError:
-        raise UnsupportedError("derive is not available yet: pass the claimed derivative "
-                               "as `result=`") from None
-    if order == 1:
-        return derive(e, name, where=where)
-    try:
-        from .calculus import hessian
-    except ImportError:
-        raise UnsupportedError("hessian is not available yet: pass the claimed Hessian "
-                               "as `result=`") from None
-    return hessian(e, name, where=where)
+def _derive(e: Expr, name: str, where, order: int):
+    """The engine's derivative (loaded on first use); an order-3/4 result in index form
+    is checked through its own evaluation (jacrev layout)."""
+    from .calculus import derive, hessian
+    result = derive(e, name, where=where) if order == 1 else hessian(e, name, where=where)
+    if getattr(result, "kind", None) == "tensor":
+        return result.evaluate
+    return result
 
 
 # -- the derivative claim --------------------------------------------------------------------

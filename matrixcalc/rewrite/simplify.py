@@ -150,6 +150,27 @@ def diag_times_vector(e: Expr) -> Expr | None:
     return None
 
 
+def scalar_out_of_diag(e: Expr) -> Expr | None:
+    """diag(s M) = s diag(M), for diag either way."""
+    if (_is(e, "diag_vector") or _is(e, "diag_matrix")) and _is(e.args[0], "mul"):
+        s, m = e.args[0].args
+        return build.product(s, build.apply(e.op, m))
+    return None
+
+
+def diag_of_transpose_or_outer(e: Expr) -> Expr | None:
+    """diag(A^T) = diag(A); diag(u v^T) = u ⊙ v."""
+    if not _is(e, "diag_vector"):
+        return None
+    inner = e.args[0]
+    if _is(inner, "transpose"):
+        return build.apply("diag_vector", inner.args[0])
+    if _is(inner, "matmul") and inner.args[0].ty.kind == "vector" \
+            and _is(inner.args[1], "transpose") and inner.args[1].args[0].ty.kind == "vector":
+        return build.apply("hadamard", inner.args[0], inner.args[1].args[0])
+    return None
+
+
 def inverse_of_inverse(e: Expr) -> Expr | None:
     """(A^-1)^-1 = A."""
     if _is(e, "inv") and _is(e.args[0], "inv"):
@@ -302,6 +323,7 @@ NODE_RULES = first(
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
+    diag_of_transpose_or_outer, scalar_out_of_diag,
     inverse_of_inverse)
 
 

@@ -1,0 +1,253 @@
+"""mc.explain: a derivation in steps a student can follow (SPEC section 5).
+
+The steps are the engine's own stages, run one at a time and printed in index notation
+(as in the lesson's section 4.2): the expression lowered to index form, the derivative
+of each factor (a variable becomes Kronecker deltas; an opaque factor cites its rule,
+e.g. "inverse: d(M^-1) = -M^-1 dM M^-1"), Leibniz' rule over the factors, the deltas
+contracted, like terms collected, each term's matrix form recovered, and the sum
+simplified. The last step is always what `mc.derive` returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy
+
+from .calculus import (_as_expr, _derivative, _layout_indices, _wrt_symbol, retype)
+from .diff import RULES, Differentiator, depends_on
+from .expr import Apply, Const, Expr, Symbol
+from .index.contract import contract, contract_deltas
+from .index.ir import Factor, IndexSupply, Term
+from .index.lower import lower
+from . import build
+from .index.recover import recover_term
+from .index.scalars import from_sympy, symbol
+from .index_printing import SUMMED, term_text
+from .rewrite.simplify import canonical_input, simplify_tree
+
+RULE_NAMES = {
+    "inv": "inverse", "det": "determinant", "logdet": "log-determinant",
+    "power": "power", "epow": "elementwise power", "norm2": "Euclidean norm",
+    "normF": "Frobenius norm", "norm1": "1-norm", "softmax": "softmax",
+    "logsumexp": "log-sum-exp", "bracket": "bracket literal",
+}
+
+
+@dataclass
+class Explanation:
+    """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`."""
+
+    expr: Expr
+    wrt: Symbol
+    result: Expr
+    steps: list[tuple[str, str]] = field(default_factory=list)
+    latex_steps: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        blocks = []
+        for n, (title, body) in enumerate(self.steps, 1):
+            lines = body.splitlines() or [""]
+            blocks.append(f"{n}. {title}\n" + "\n".join(f"   {line}" for line in lines))
+        return "\n".join(blocks)
+
+    def __str__(self) -> str:
+        return self.text
+
+    def latex(self) -> str:
+        out = []
+        for n, (title, body) in enumerate(self.latex_steps, 1):
+            out.append(f"\\textbf{{{n}. {_latex_escape(title)}}}")
+            out.append("\\begin{align*}\n" + " \\\\\n".join(body.splitlines())
+                       + "\n\\end{align*}")
+        return "\n".join(out)
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+
+def _latex_escape(text: str) -> str:
+    return text.replace("&", "\\&").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- printing index terms --------------------------------------------------------------------
+
+def _factor_latex(f: Factor) -> str:
+    e = f.expr
+    if isinstance(e, Apply) and e.op == "transpose" and isinstance(e.args[0], Symbol) \
+            and len(f.idx) == 1:
+        e = e.args[0]
+    if isinstance(e, Symbol):
+        base = e.latex()
+    elif isinstance(e, Const):
+        base = "\\delta" if e.name == "I" else "\\mathbf{1}"
+    else:
+        base = f"\\left({e.latex()}\\right)"
+    if not f.idx:
+        return base
+    sep = "," if any(len(i) > 1 for i in f.idx) else ""
+    return f"{base}_{{{sep.join(f.idx)}}}"
+
+
+def _term_latex(term: Term) -> str:
+    factors = " ".join(_factor_latex(f) for f in term.factors)
+    if not factors:
+        return sympy.latex(term.coeff)
+    if term.coeff == 1:
+        return factors
+    if term.coeff == -1:
+        return "-" + factors
+    coeff = sympy.latex(term.coeff)
+    return (f"\\left({coeff}\\right) " if isinstance(term.coeff, sympy.Add) else coeff + " ") \
+        + factors
+
+
+def _sum(texts: list[str]) -> str:
+    if not texts:
+        return "0"
+    out = texts[0]
+    for text in texts[1:]:
+        out += f" - {text[1:]}" if text.startswith("-") else f" + {text}"
+    return out
+
+
+def _term_text(term: Term) -> str:
+    """As index_printing.term_text, with a symbolic coefficient in the input language."""
+    if term.coeff.is_number:
+        return term_text(term)
+    coeff = str(from_sympy(term.coeff))
+    if not term.factors:
+        return coeff
+    coeff = f"({coeff})" if isinstance(term.coeff, sympy.Add) else coeff
+    return f"{coeff} {term_text(Term(sympy.Integer(1), term.factors))}"
+
+
+def _terms(terms: list[Term]) -> tuple[str, str]:
+    return _sum([_term_text(t) for t in terms]), _sum([_term_latex(t) for t in terms])
+
+
+def _readable(terms: list[Term], keep: set[str]) -> list[Term]:
+    """Summed indices renamed a, b, c, … in order of appearance, term by term."""
+    out = []
+    for term in terms:
+        names = iter([n for n in [*SUMMED, *(f"{c}{k}" for k in range(1, 100)
+                                             for c in SUMMED)] if n not in keep])
+        out.append(term.renamed({i: next(names) for i in term.indices() if i not in keep}))
+    return out
+
+
+def _factor_name(f: Factor) -> str:
+    return term_text(Term(sympy.Integer(1), (f,)))
+
+
+def _rule_words(e: Expr, wrt: Symbol) -> str:
+    if isinstance(e, Symbol):
+        return "the variable: a Kronecker delta for each index" if not wrt.ty.is_scalar \
+            else "the variable: 1"
+    if isinstance(e, Apply) and e.op == "transpose" and e.args[0].ty.kind == "row vector":
+        e = e.args[0]
+    if isinstance(e, Apply) and e.op in RULES:
+        doc = (RULES[e.op].__doc__ or "").strip().splitlines()[0].rstrip(".")
+        if doc.startswith("d f(M) = f'(M)"):  # the elementwise rule: name f
+            doc = doc.replace("f(M)", f"{e.op}(M)").replace("f'(M)", f"{e.op}'(M)")
+        return f"{RULE_NAMES.get(e.op, e.op)}: {doc}"
+    return "linear: differentiated term by term"
+
+
+# -- the derivation ------------------------------------------------------------------------
+
+def explain(expr, wrt, where=None) -> Explanation:
+    """The derivative of `expr` by `wrt`, derived step by step in index notation."""
+    e = _as_expr(expr, where)
+    x = _wrt_symbol(e, wrt, where)
+    f_idx, x_idx, out, shape = _layout_indices(e, x)
+    free = tuple(i for i in out if i is not None)
+    all_free = {i for i in f_idx + x_idx if i}
+    result = _derivative(e, x)
+    ex = Explanation(e, x, result)
+
+    def step(title: str, text: str, latex: str) -> None:
+        ex.steps.append((title, text))
+        ex.latex_steps.append((title, latex))
+
+    what = e.ty.describe()
+    step("The expression", f"f = {e}   ({what}; by {x.name}: {x.ty.describe()})",
+         f"f = {e.latex()}")
+    x_name = _factor_name(Factor(x, x_idx)) if x_idx else x.name
+    if not depends_on(e, x.name):
+        step("The derivative", f"f does not depend on {x.name}: ∂f/∂{x_name} = 0", "0")
+        return ex
+
+    supply = IndexSupply(reserved={"i", "j", "k", "l"})
+    lowered = _readable(lower(canonical_input(e), f_idx, supply), all_free)
+    used = {i for t in lowered for i in t.indices()}
+    supply = IndexSupply(reserved={"i", "j", "k", "l"} | used)
+    text, latex = _terms(lowered)
+    f_name = _factor_name(Factor(e, tuple(i for i in f_idx if i))).replace(f"({e})", "f") \
+        if any(f_idx) else "f"
+    summed = sorted(used - all_free)
+    note = f"   (summed over {', '.join(summed)})" if summed else ""
+    step("Index notation", f"{f_name} = {text}{note}", f"{f_name} = {latex}")
+
+    d = Differentiator(x, x_idx, supply)
+    rules_text, rules_latex, leibniz = [], [], []
+    for term in lowered:
+        if x.ty.is_scalar:
+            dcoeff = sympy.diff(term.coeff, symbol(x.name))
+            if dcoeff != 0:
+                leibniz.append(Term(dcoeff, term.factors))
+                rules_text.append(f"∂({from_sympy(term.coeff)})/∂{x.name} = "
+                                  f"{from_sympy(dcoeff)}   (a scalar coefficient)")
+                rules_latex.append(f"\\partial ({sympy.latex(term.coeff)}) = "
+                                   f"{sympy.latex(dcoeff)}")
+        for k, f in enumerate(term.factors):
+            if not depends_on(f.expr, x.name):
+                continue
+            derivative = d.factor(f)
+            dt, dl = _terms(derivative)
+            rules_text.append(f"∂{_factor_name(f)}/∂{x_name} = {dt}   "
+                              f"({_rule_words(f.expr, x)})")
+            rules_latex.append(f"\\frac{{\\partial {_factor_latex(f)}}}{{\\partial "
+                               f"{_factor_latex(Factor(x, x_idx)) if x_idx else x.name}}}"
+                               f" &= {dl}")
+            for piece in derivative:  # Leibniz: the factor replaced by its derivative
+                leibniz.append(Term(term.coeff * piece.coeff,
+                                    term.factors[:k] + piece.factors + term.factors[k + 1:]))
+    step("Differentiate each factor", "\n".join(rules_text), "\n".join(rules_latex))
+    lhs_latex = (f"\\frac{{\\partial f_{{{''.join(i for i in f_idx if i)}}}"
+                 if any(f_idx) else "\\frac{\\partial f") + "}{\\partial " + \
+        (_factor_latex(Factor(x, x_idx)) if x_idx else x.name) + "} "
+    text, latex = _terms(leibniz)
+    step("Product rule (Leibniz): one term per factor",
+         f"∂{f_name}/∂{x_name} = {text}", f"{lhs_latex}&= {latex}")
+
+    deltas = [contract_deltas(t, all_free) for t in leibniz]
+    text, latex = _terms(deltas)
+    step("Contract the Kronecker deltas (δ_ab y_b = y_a)",
+         f"∂{f_name}/∂{x_name} = {text}", f"{lhs_latex}&= {latex}")
+
+    collected = _readable(contract(leibniz, free), all_free)
+    text, latex = _terms(collected)
+    step("Index form of the derivative (like terms collected)",
+         f"∂{f_name}/∂{x_name} = {text}", f"{lhs_latex}&= {latex}")
+
+    pieces_text, pieces_latex, pieces = [], [], []
+    for t in collected:
+        m = simplify_tree(recover_term(t, out))
+        pieces.append(m)
+        pieces_text.append(f"{_term_text(t)}  →  {m}")
+        pieces_latex.append(f"{_term_latex(t)} &\\to {m.latex()}")
+    step("Each term as a matrix expression", "\n".join(pieces_text), "\n".join(pieces_latex))
+
+    recovered = build.total(pieces, shape)
+    simplified = retype(simplify_tree(recovered), dict(e.shapes) | {x.name: x.info}, shape)
+    step("The matrix form, simplified", f"{recovered}  =  {simplified}",
+         f"{recovered.latex()} &= {simplified.latex()}")
+    if simplified != result:
+        step("Expanded and collected (the smaller form)", f"= {result}",
+             f"&= {result.latex()}")
+    return ex
+
+
+__all__ = ["Explanation", "explain"]

@@ -1,0 +1,191 @@
+"""Forward and reverse modes in closed form: jvp, vjp and hvp (SPEC section 5).
+
+jvp(F, x, v) is the directional derivative d/dt F(x + t v) at t = 0; vjp(F, x, u) is
+uᵀ J (shaped like x; for a scalar F, u times the gradient); hvp(f, x, v) is the jvp of
+the gradient. Each is built in index form and never as a full Jacobian or Hessian: F is
+lowered, differentiated (the derivative carries x's indices), the direction is attached
+as one more factor on the indices it contracts (x's for jvp, F's for vjp), and only the
+result's own indices stay free when the matrix form is recovered. So for softmax the
+jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or outer product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from . import build
+from .calculus import _as_expr, _derivative, _known, _size, _wrt_symbol, retype
+from .declarations import Declaration, parse_where
+from .diff import Differentiator, depends_on
+from .errors import ShapeError, UsageError
+from .expr import Apply, Const, Expr, Symbol, SymbolInfo
+from .index.contract import contract
+from .index.ir import IndexSupply, multiply
+from .index.lower import expand, lower
+from .index.recover import recover
+from .infer import infer
+from .parse import parse_raw
+from .rewrite.simplify import canonical_input, simplify_tree
+from .shapes import Shape
+
+F_ROW, F_COL, X_ROW, X_COL = "i", "j", "k", "l"
+
+
+def _pair(shape: Shape, row: str, col: str) -> tuple[str | None, str | None]:
+    return (row if shape.rows else None, col if shape.cols else None)
+
+
+def _strip(e: Expr) -> Expr:
+    """The untyped tree of `e` (symbols keep their info; retyped by `infer`)."""
+    if isinstance(e, Apply):
+        return replace(e, args=tuple(_strip(a) for a in e.args), ty=None)
+    return replace(e, ty=None)
+
+
+def direction(text_or_expr, like: Expr, e: Expr, where, what: str) -> Expr:
+    """The direction (`v` or `u`) typed so that it has `like`'s shape: a symbol name, a
+    text, or an Expr. A new name gets its kind from `where` or the convention, and its
+    dimensions from `like`; a shape that does not fit raises ShapeError."""
+    if isinstance(text_or_expr, Expr):
+        raw, text = _strip(text_or_expr), str(text_or_expr)
+        kinds = dict(text_or_expr.shapes) if text_or_expr.ty is not None else {}
+    elif isinstance(text_or_expr, str):
+        text = text_or_expr
+        raw, kinds = parse_raw(text), {}
+    else:
+        raise UsageError(f"`{what}` is a symbol name, a text or an Expr, not "
+                         f"{type(text_or_expr).__name__}")
+    known = dict(e.shapes)
+    if isinstance(like, Symbol) and like.info is not None:
+        known.setdefault(like.name, like.info)
+    declared = parse_where(where)
+    for name, info in kinds.items():  # an Expr's own symbols keep their kinds, not sizes
+        declared.setdefault(name, Declaration(info.kind, info.assumptions))
+    if like.ty.is_scalar and isinstance(raw, Symbol) and raw.name not in known \
+            and raw.name not in declared:  # as rule 3: a new name in a scalar's place
+        declared[raw.name] = Declaration("scalar", frozenset())
+    # type `like - direction` in one context: the direction's dimensions become like's
+    check = Apply("add", (_strip(like), Apply("neg", (raw,))))
+    try:
+        _, typed = infer([_strip(e), check], declared, text, known)
+    except ShapeError as error:
+        raise ShapeError(f"`{what}` = `{text}` does not fit {like.ty.describe()}: "
+                         f"{error.message}") from None
+    result = typed.args[1].args[0]
+    if result.ty != like.ty:
+        raise ShapeError(f"`{what}` = `{text}` is {result.ty.describe()}, but must be "
+                         f"{like.ty.describe()} (shaped like `{like}`)")
+    return result
+
+
+def _closed(terms, free, out, shape, supply) -> Expr:
+    """As calculus._closed_form: as derived, or expanded; the smaller."""
+    contracted = contract(terms, free)
+    candidates = [simplify_tree(inner_products(simplify_tree(recover(variant, out, shape))))
+                  for variant in (contracted, contract(expand(contracted, supply), free))]
+    return min(candidates, key=_size)
+
+
+def inner_products(e: Expr) -> Expr:
+    """Recovery writes a contraction of two factors on the same indices as a sum of a
+    Hadamard product; a direction reads better as an inner product:
+    sum(a ⊙ b) -> a^T b, ones^T (M ⊙ N) ones -> tr(M N^T)."""
+    if not isinstance(e, Apply):
+        return e
+    e = replace(e, args=tuple(inner_products(a) for a in e.args))
+    pair = _summed_hadamard(e)
+    if pair is not None:
+        a, b = pair
+        if a.ty.kind == "matrix":
+            return build.apply("tr", build.apply("matmul", a, build.apply("transpose", b)))
+        if a.ty.kind == "vector" and b.ty.kind == "vector":
+            return build.apply("matmul", build.apply("transpose", a), b)
+    return e
+
+
+def _summed_hadamard(e: Apply):
+    if e.op == "sum" and _is_hadamard(e.args[0]):
+        return e.args[0].args
+    if e.op == "matmul" and _is_ones(e.args[1]):
+        left = e.args[0]
+        if isinstance(left, Apply) and left.op == "matmul" and _is_hadamard(left.args[1]) \
+                and isinstance(left.args[0], Apply) and left.args[0].op == "transpose" \
+                and _is_ones(left.args[0].args[0]):
+            return left.args[1].args
+    return None
+
+
+def _is_hadamard(e: Expr) -> bool:
+    return isinstance(e, Apply) and e.op == "hadamard" and len(e.args) == 2
+
+
+def _is_ones(e: Expr) -> bool:
+    return isinstance(e, Const) and e.name == "ones"
+
+
+def _setup(expr, wrt, where):
+    e = _as_expr(expr, where)
+    x = _wrt_symbol(e, wrt, where)
+    return e, x
+
+
+def _known_all(e: Expr, x: Symbol, d: Expr) -> dict[str, SymbolInfo]:
+    known = _known(e, x)
+    for name, info in d.shapes.items():
+        known.setdefault(name, info)
+    return known
+
+
+def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
+    f_idx = _pair(e.ty, F_ROW, F_COL)
+    x_pair = _pair(x.ty, X_ROW, X_COL)
+    x_idx = tuple(i for i in x_pair if i)
+    free = tuple(i for i in f_idx if i)
+    if not depends_on(e, x.name):
+        return build.zero(e.ty)
+    supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
+    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
+    terms = multiply(terms, lower(v, x_pair, supply))
+    result = _closed(terms, free, f_idx, e.ty, supply)
+    return retype(result, _known_all(e, x, v), e.ty)
+
+
+def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
+    f_idx = _pair(e.ty, F_ROW, F_COL)
+    x_pair = _pair(x.ty, X_ROW, X_COL)
+    x_idx = tuple(i for i in x_pair if i)
+    if not depends_on(e, x.name):
+        return build.zero(x.ty)
+    supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
+    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
+    terms = multiply(terms, lower(u, f_idx, supply))
+    result = _closed(terms, x_idx, x_pair, x.ty, supply)
+    return retype(result, _known_all(e, x, u), x.ty)
+
+
+def jvp(expr, wrt, v, where=None) -> Expr:
+    """J v = d/dt F(x + t v) at t = 0, shaped like F; `v` is shaped like x."""
+    e, x = _setup(expr, wrt, where)
+    return _jvp(e, x, direction(v, x, e, where, "v"))
+
+
+def vjp(expr, wrt, u, where=None) -> Expr:
+    """uᵀ J (the pullback of u), shaped like x; `u` is shaped like F."""
+    e, x = _setup(expr, wrt, where)
+    return _vjp(e, x, direction(u, e, e, where, "u"))
+
+
+def hvp(expr, wrt, v, where=None) -> Expr:
+    """H v for a scalar f: the jvp of the gradient, shaped like x."""
+    e, x = _setup(expr, wrt, where)
+    if not e.ty.is_scalar:
+        raise UsageError(f"the Hessian is defined for a scalar function, not "
+                         f"{e.ty.describe()}")
+    direction_v = direction(v, x, e, where, "v")
+    gradient = _derivative(e, x)
+    if not depends_on(gradient, x.name):
+        return build.zero(x.ty)
+    return _jvp(gradient, x, direction_v)
+
+
+__all__ = ["hvp", "jvp", "vjp"]

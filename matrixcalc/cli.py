@@ -404,9 +404,23 @@ DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
                    'matrixcalc derive "x^T A x" --wrt x --where "A: symmetric" --check',
                    'matrixcalc derive "tr(A X B)" --wrt X --latex',
                    'matrixcalc derive "1/(2n) ||y - X w||^2" --wrt w --index',
-                   'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"'),
-         arguments=DERIVATIVE_ARGUMENTS + (layout_argument,))
+                   'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"',
+                   'matrixcalc derive "x^T A x" --wrt x --explain'),
+         arguments=DERIVATIVE_ARGUMENTS + (layout_argument, lambda parser: parser.add_argument(
+             "--explain", action="store_true",
+             help="print the derivation step by step in index notation (with --latex: LaTeX)")))
 def run_derive(args: argparse.Namespace) -> int:
+    if getattr(args, "explain", False):
+        import matrixcalc as mc
+
+        from .errors import UsageError
+        if args.output in ("json", "index") or args.check or args.layout != "numerator":
+            raise UsageError("--explain prints text or LaTeX (--latex) of a numerator-layout "
+                             "derivative; not with --json, --index, --check or --layout")
+        for name in wrt_names(args):
+            explanation = mc.explain(args.expression, name, where=args.where)
+            print(explanation.latex() if args.output == "latex" else explanation.text)
+        return EXIT_OK
     return _run_derivative(args, "derive")
 
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from .calculus import (_as_expr, _derivative, _layout_indices, _wrt_symbol, retype)
+from . import build
+from .calculus import _as_expr, _derivative, _layout_indices, _wrt_symbol, retype
 from .diff import RULES, Differentiator, depends_on
 from .expr import Apply, Const, Expr, Symbol
 from .index.contract import contract, contract_deltas
 from .index.ir import Factor, IndexSupply, Term
 from .index.lower import lower
-from . import build
 from .index.recover import recover_term
 from .index.scalars import from_sympy, symbol
 from .index_printing import SUMMED, term_text
@@ -242,8 +242,11 @@ def explain(expr, wrt, where=None) -> Explanation:
 
     recovered = build.total(pieces, shape)
     simplified = retype(simplify_tree(recovered), dict(e.shapes) | {x.name: x.info}, shape)
-    step("The matrix form, simplified", f"{recovered}  =  {simplified}",
-         f"{recovered.latex()} &= {simplified.latex()}")
+    if str(recovered) == str(simplified):
+        step("The matrix form", f"{simplified}", simplified.latex())
+    else:
+        step("The matrix form, simplified", f"{recovered}  =  {simplified}",
+             f"{recovered.latex()} &= {simplified.latex()}")
     if simplified != result:
         step("Expanded and collected (the smaller form)", f"= {result}",
              f"&= {result.latex()}")

@@ -90,6 +90,10 @@ class Expr:
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 
+    def subs(self, mapping: dict[str, Any], where: Any = None) -> Expr:
+        from .substitute import subs
+        return subs(self, mapping, where)
+
     def evaluate(self, values: dict[str, Any]) -> Any:
         from .numeric import evaluate
         return evaluate(self, values)

@@ -82,6 +82,7 @@ def _graph(term: Term, free: set[str]) -> Graph:
             loops.append(f)
         else:
             graph.edges.append(f)
+    graph.edges = _inner_products(graph, graph.edges, free)
     graph.edges = _merge_parallel(graph.edges)
     for loop in loops:
         i = loop.idx[0]
@@ -91,9 +92,37 @@ def _graph(term: Term, free: set[str]) -> Graph:
         else:
             pendant_lists[i].append(build.apply("diag_vector", loop.expr))
     for i, vectors in pendant_lists.items():
-        graph.pendants[i] = _hadamard_all(vectors)
+        real = [v for v in vectors if not _is_ones(v)]
+        alone = i not in free and not any(i in e.idx for e in graph.edges)
+        if alone and len(real) == 2 and len(vectors) == 2:  # u_a v_a = u^T v
+            u, v = sorted(real, key=to_text)
+            graph.scalars.append(build.product(build.apply("transpose", u), v))
+        else:
+            graph.pendants[i] = _hadamard_all(vectors)
     _drop_idle_ones(graph, free)
     return graph
+
+
+def _inner_products(graph: Graph, edges: list[Factor], free: set[str]) -> list[Factor]:
+    """M_ab N_ab over two summed indices met nowhere else is tr(M^T N) (tr(M N) when the
+    second is walked backwards): a trace, not ones^T (M ⊙ N) ones."""
+    count: dict[str, int] = defaultdict(int)
+    for e in edges:
+        for i in e.idx:
+            count[i] += 1
+    by_pair: dict[frozenset, list[Factor]] = defaultdict(list)
+    for e in edges:
+        by_pair[frozenset(e.idx)].append(e)
+    kept = []
+    for pair, group in by_pair.items():
+        closed = all(count[i] == 2 and i not in free for i in pair)
+        if len(group) == 2 and closed:
+            m, n = group
+            left = build.apply("transpose", m.expr) if m.idx == n.idx else m.expr
+            graph.scalars.append(build.apply("tr", build.product(left, n.expr)))
+        else:
+            kept += group
+    return kept
 
 
 def _drop_idle_ones(graph: Graph, free: set[str]) -> None:

@@ -53,7 +53,7 @@ def _series(name, sizes, text_of, sympy_text_of, repeats, sympy_limit):
             e = mc.parse(text)
             mc.derive(e, "X1" if name == "chain" else "W1")
             row["seconds"] = median_time(
-                lambda: mc.derive(e, "X1" if name == "chain" else "W1"), repeats)
+                lambda e=e: mc.derive(e, "X1" if name == "chain" else "W1"), repeats)
             r = mc.derive(e, "X1" if name == "chain" else "W1")
             row["size"] = len(str(r))
             row["result"] = str(r) if len(str(r)) < 400 else str(r)[:400] + "…"

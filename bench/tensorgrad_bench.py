@@ -18,11 +18,10 @@ import statistics
 import sys
 import time
 
-import torch
-from sympy import symbols
-
 import tensorgrad as tg
 import tensorgrad.functions as F
+import torch
+from sympy import symbols
 from tensorgrad.extras.evaluate import evaluate
 
 i, j, k, h, r = symbols("i j k h r")
@@ -36,7 +35,7 @@ def V(name, *dims, **named):
 def cases():
     """id -> (expression, variable to differentiate, all variables)."""
     out = {}
-    a, x, b = V("a", i), V("x", i), V("b", i)
+    a, x = V("a", i), V("x", i)
     A = V("A", i, j=i)
     out["1.2 example 1"] = (a @ x, x, [a, x])
     out["1.2 example 2"] = (x @ x, x, [x])

@@ -62,7 +62,7 @@ def test_hessian_by_matrix_in_kronecker_form():
 
 STRUCTURED = [
     ("tr(A X)", "A + A^T - diag(diag(A))"),                            # (138)
-    ("det(X)", "2 det(X) X^-1 - det(X) diag(diag(X^-1))"),              # (139)
+    ("det(X)", "det(X) (2 X^-1 - diag(diag(X^-1)))"),                   # (139)
     ("logdet(X)", "2 X^-1 - diag(diag(X^-1))"),                         # (140)
     ("a^T X a", "2 a a^T - diag(a ⊙ a)"),
 ]

@@ -16,28 +16,35 @@ from ..expr import Apply, Expr, Number, Symbol
 from ..shapes import SCALAR
 
 
-class sigmoid(sympy.Function):  # noqa: N801 - named as the language names it
+class RealFunction(sympy.Function):
+    """A function real on real arguments (so SymPy's |f|' is sign(f) f', not re/im parts)."""
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+
+class sigmoid(RealFunction):  # noqa: N801 - named as the language names it
     def fdiff(self, argindex=1):
         s = sigmoid(self.args[0])
         return s * (1 - s)
 
 
-class softplus(sympy.Function):  # noqa: N801
+class softplus(RealFunction):  # noqa: N801
     def fdiff(self, argindex=1):
         return sigmoid(self.args[0])
 
 
-class step(sympy.Function):  # noqa: N801
+class step(RealFunction):  # noqa: N801
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
 
 
-class relu(sympy.Function):  # noqa: N801
+class relu(RealFunction):  # noqa: N801
     def fdiff(self, argindex=1):
         return step(self.args[0])
 
 
-class sign(sympy.Function):  # noqa: N801
+class sign(RealFunction):  # noqa: N801
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
 
@@ -107,6 +114,8 @@ def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Exp
         if exponent == sympy.Rational(1, 2):
             return build.apply("sqrt", from_sympy(base, names))
         return build.apply("power", from_sympy(base, names), from_sympy(exponent, names))
+    if value.func is sympy.re:  # arguments are real
+        return from_sympy(value.args[0], names)
     if value.func in BACK:
         return build.apply(BACK[value.func], *(from_sympy(a, names) for a in value.args))
     if value == sympy.E:

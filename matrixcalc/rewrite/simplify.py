@@ -171,6 +171,18 @@ def diag_of_transpose_or_outer(e: Expr) -> Expr | None:
     return None
 
 
+def reciprocal_to_division(e: Expr) -> Expr | None:
+    """2 s^-1 X = 2 X/s: a scalar's reciprocal in a product is written as a division."""
+    if not (_is(e, "mul") or _is(e, "matmul")) or e.ty.is_scalar:
+        return None
+    factors = build.factors_of(e)
+    for n, f in enumerate(factors):
+        if _is(f, "power") and f.args[0].ty.is_scalar and to_sympy(f.args[1]) == -1:
+            rest = factors[:n] + factors[n + 1:]
+            return build.apply("div", build.chain(rest), f.args[0])
+    return None
+
+
 def inverse_of_inverse(e: Expr) -> Expr | None:
     """(A^-1)^-1 = A."""
     if _is(e, "inv") and _is(e.args[0], "inv"):
@@ -447,7 +459,24 @@ def common_coefficient(e: Expr) -> Expr | None:
     return rebuild(Monomial(common, (), (inner,)), e.ty)
 
 
-SUM_RULES = first(collect_like_terms, common_coefficient, common_factor)
+def common_scalar(e: Expr) -> Expr | None:
+    """s A + s B = s (A + B) for a scalar factor s that every term has (det(X), ||x||^-1)."""
+    if not _is(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    shared = set(terms[0].scalars)
+    for m in terms[1:]:
+        shared &= set(m.scalars)
+    if not shared:
+        return None
+    pulled = sorted(shared, key=str)
+    rests = [Monomial(m.coeff, tuple(x for x in m.scalars if x not in shared), m.chain)
+             for m in terms]
+    inner = build.total([rebuild(m, e.ty) for m in rests], e.ty)
+    return build.chain(pulled + [simplify_tree(inner)])
+
+
+SUM_RULES = first(collect_like_terms, common_coefficient, common_scalar, common_factor)
 
 
 def _rebuild(e: Apply, args: tuple) -> Expr:
@@ -459,6 +488,7 @@ def _rebuild(e: Apply, args: tuple) -> Expr:
 
 
 _node_pass = bottom_up(fixpoint(NODE_RULES), _rebuild)
+_division_pass = bottom_up(fixpoint(lambda e: reciprocal_to_division(e)), _rebuild)
 _full_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
 
 
@@ -474,8 +504,10 @@ def _to_fixpoint(one_pass, e: Expr) -> Expr:
 def simplify_tree(e: Expr) -> Expr:
     """Bottom-up passes until nothing changes (a rule may create subtrees, such as a
     transpose pushed inwards, that the next pass simplifies): first the node rules alone,
-    so that terms are cancelled and transposed before any sum is factored."""
-    return _to_fixpoint(_full_pass, _to_fixpoint(_node_pass, e))
+    so that terms are cancelled and transposed before any sum is factored; last, scalar
+    reciprocals in products are written as divisions."""
+    simplified = _to_fixpoint(_full_pass, _to_fixpoint(_node_pass, e))
+    return _to_fixpoint(_division_pass, simplified)
 
 
 INPUT_RULES = first(ones_in_sum, trace_of_kron, sum_of_kron, norm_of_kron, vec_of_vector,

@@ -44,6 +44,7 @@ class Operand:
     raw: str
     shape: Shape
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
+    diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
 
     @property
     def code(self) -> str:
@@ -57,6 +58,10 @@ class Operand:
 _NAME = re.compile(r"[^\W\d][\w.]*$")
 _NUMBER = re.compile(r"\d[\w.]*$")
 _CALL = re.compile(r"([^\W\d][\w.]*)?\(")
+
+
+def _is_diag(node: Expr) -> bool:
+    return isinstance(node, Apply) and node.op == "diag_matrix"
 
 
 def is_atomic(code: str) -> bool:
@@ -337,7 +342,8 @@ class Generator:
         factors: list[Expr] = []
         scalars: list[Expr] = []
         self._flatten(node, factors, scalars, top=True)
-        ops = [self.emit(f) for f in factors]
+        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else self.emit(f)
+               for f in factors]
         scales = [self.emit(s) for s in scalars]
         scale = " * ".join(s.code for s in scales)
         pyfloat = all(x.pyfloat for x in ops + scales)
@@ -387,14 +393,32 @@ class Generator:
             return self.product(build(i, k), build(k + 1, j))
         return build(0, n - 1)
 
+    def _diagonal(self, node: Apply) -> Operand:
+        """diag(v) as a factor of a product: kept as v, applied by broadcasting."""
+        vector = self.emit(node.args[0])
+        return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
+
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
         pyfloat = left.pyfloat and right.pyfloat
+        if left.diagonal and right.diagonal:
+            return Operand(f"diag({left.diagonal} * {right.diagonal})", shape, False,
+                           diagonal=f"({left.diagonal} * {right.diagonal})")
+        if left.diagonal:  # diag(v) M scales M's rows
+            rows = left.diagonal if right.kind == "vector" else f"{left.diagonal}[:, None]"
+            return Operand(f"{rows} * {self._unwrapped(right)}", shape, False)
+        if right.diagonal:  # M diag(v) scales M's columns
+            return Operand(f"{self._unwrapped(left)} * {right.diagonal}", shape, False)
         if left.shape.is_scalar or right.shape.is_scalar:
             return Operand(f"{left.code} * {right.code}", shape, pyfloat)
         if left.kind == "vector" and right.kind == "row vector":
             return Operand(self.call("outer", left, right), shape, False)
         return Operand(f"{left.code} @ {right.code}", shape, False)
+
+    def _unwrapped(self, operand: Operand) -> str:
+        if operand.diagonal:
+            return self.call("diag", operand.diagonal)
+        return operand.code
 
     # -- helpers for templates -------------------------------------------------------------
     @property

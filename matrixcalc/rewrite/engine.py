@@ -36,14 +36,22 @@ def fixpoint(rule: Rule) -> Callable[[Expr], Expr]:
 
 
 def bottom_up(transform: Callable[[Expr], Expr], rebuild: Callable[[Apply, tuple], Expr]
-              ) -> Callable[[Expr], Expr]:
-    """Transform children first, rebuild the node with `rebuild`, then transform it."""
-    def apply(e: Expr) -> Expr:
+              ) -> Callable[..., Expr]:
+    """Transform children first, rebuild the node with `rebuild`, then transform it.
+    `memo` (optional) remembers each subtree's result: rules are deterministic and look
+    at a node and its subtrees only, so a subtree met again needs no second visit."""
+    def apply(e: Expr, memo: dict | None = None) -> Expr:
+        if memo is not None and e in memo:
+            return memo[e]
+        result = e
         if isinstance(e, Apply):
-            args = tuple(apply(a) for a in e.args)
+            args = tuple(apply(a, memo) for a in e.args)
             if args != e.args:
-                e = rebuild(e, args)
-        return transform(e)
+                result = rebuild(e, args)
+        result = transform(result)
+        if memo is not None:
+            memo[e] = result
+        return result
     return apply
 
 

@@ -464,13 +464,13 @@ def common_scalar(e: Expr) -> Expr | None:
     if not _is(e, "add"):
         return None
     terms = [monomial(t) for t in e.args]
-    shared = set(terms[0].scalars)
+    shared = Counter(terms[0].scalars)
     for m in terms[1:]:
-        shared &= set(m.scalars)
+        shared &= Counter(m.scalars)  # a multiset: exp(u) exp(u) shares exp(u) once
     if not shared:
         return None
-    pulled = sorted(shared, key=str)
-    rests = [Monomial(m.coeff, tuple(x for x in m.scalars if x not in shared), m.chain)
+    pulled = sorted(shared.elements(), key=str)
+    rests = [Monomial(m.coeff, tuple((Counter(m.scalars) - shared).elements()), m.chain)
              for m in terms]
     inner = build.total([rebuild(m, e.ty) for m in rests], e.ty)
     return build.chain(pulled + [simplify_tree(inner)])
@@ -493,15 +493,35 @@ _full_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
 
 
 def _to_fixpoint(one_pass, e: Expr) -> Expr:
+    memo: dict = {}
     for _ in range(50):
-        result = one_pass(e)
+        result = one_pass(e, memo)
         if result == e:
             return result
         e = result
     return e
 
 
+_memo: dict[Expr, Expr] | None = None  # results within one top-level call (rules recurse)
+
+
 def simplify_tree(e: Expr) -> Expr:
+    """The simplified form of e; sum rules call back in for their inner sums, so results
+    are remembered for the duration of the outermost call (trees hash by structure, and
+    one call never mixes dimension namings)."""
+    global _memo
+    if _memo is not None:
+        if e not in _memo:
+            _memo[e] = _simplify(e)
+        return _memo[e]
+    _memo = {}
+    try:
+        return _simplify(e)
+    finally:
+        _memo = None
+
+
+def _simplify(e: Expr) -> Expr:
     """Bottom-up passes until nothing changes (a rule may create subtrees, such as a
     transpose pushed inwards, that the next pass simplifies): first the node rules alone,
     so that terms are cancelled and transposed before any sum is factored; last, scalar

@@ -115,6 +115,10 @@ COOKBOOK = [
     Case("(119)", "tr((A X B + C) (A X B + C)^T)", "X", "2 A^T (A X B + C) B^T",
          "2 A^T (A X B + C) B^T"),
     Case("(120)", "tr(X) tr(X)", "X", "2 tr(X) I", "2 tr(X) I"),
+    Case("(105) Kronecker", "tr(A ⊗ X)", "X", "tr(A) I", "tr(A) I", "A, X: invertible"),
+    Case("(120) Kronecker", "tr(X ⊗ X)", "X", "2 tr(X) I", "2 tr(X) I", "X: invertible"),
+    Case("tr(sin(X)), elementwise", "tr(sin(X))", "X", "diag(diag(cos(X)))",
+         "I ⊙ cos(X)"),
     Case("(121) k=3", "tr(X^3)", "X", "3 X^T X^T", "3 (X^2)^T"),
     Case("(124)", "tr(A X^-1 B)", "X", "-X^-T A^T B^T X^-T", "-X^-T A^T B^T X^-T"),
     # 2.6 norms

@@ -215,7 +215,7 @@ def test_cli_module_is_imported_by_nothing():
 def test_demo_derives_and_checks_every_lesson_case():
     # `make demo` = python -m matrixcalc.demo: exit 0; every supported lesson case is
     # derived, compared with the lesson's answer and checked against torch.autograd;
-    # batch normalization (mean) is reported as not yet supported, with the reason
+    # batch normalization (problem 3, through mean) among them
     result = subprocess.run([sys.executable, "-m", "matrixcalc.demo"], capture_output=True,
                             text=True, encoding="utf-8", timeout=300,
                             env=dict(os.environ, PYTHONIOENCODING="utf-8"))
@@ -223,7 +223,6 @@ def test_demo_derives_and_checks_every_lesson_case():
     assert "Traceback" not in result.stderr
     from matrixcalc.demo import LESSON
     unsupported = sum(not c.supported for c in LESSON)
-    assert unsupported >= 1
     assert (f"{len(LESSON) - unsupported} derived and checked, {unsupported} not yet "
             f"supported ({len(LESSON)} lesson cases") in result.stdout
     out = result.stdout
@@ -239,7 +238,7 @@ def test_demo_derives_and_checks_every_lesson_case():
     assert "autograd  ✗" not in out and "UNEXPECTED" not in out and "FAILED" not in out
     # the two lesson answers that need an assumption fail without it, as expected
     assert out.count("✗ does not agree") == sum(not c.holds for c in LESSON) == 2
-    assert "not yet supported\n     why       no index form for `mean`" in out
+    assert "∂/∂x = g/sqrt(mean((x - mean(x) ones).^2) + eps) - " in out
 
 
 def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch, capsys):

@@ -169,3 +169,25 @@ def test_output_is_the_same_in_every_run():
         outputs.add(subprocess.run([sys.executable, "-c", code], env=env, check=True,
                                    capture_output=True, text=True).stdout)
     assert len(outputs) == 1
+
+
+def test_mean_becomes_a_mean_of_the_upstream_gradient():
+    # d/dx g^T (x - mean(x) ones) = g - mean(g) ones: the 1/n lands on a mean
+    result = mc.derive("g^T (x - mean(x) ones)", "x")
+    assert str(result) == "g - mean(g) ones"
+    assert mc.check("g^T (x - mean(x) ones)", "x", result=result).ok
+
+
+def test_batch_normalization_input_gradient():
+    # lesson problem 3: (g - mean(g) - x̂ mean(g ⊙ x̂)) / sqrt(var + eps), as derived
+    bn = "g^T (x - mean(x) ones) / sqrt(mean((x - mean(x) ones).^2) + eps)"
+    s, c = "sqrt(mean((x - mean(x) ones).^2) + eps)", "(x - mean(x) ones)"
+    result = mc.derive(bn, "x")
+    assert str(result) == (f"g/{s} - mean(g ⊙ {c}) {s}^-3 {c} - mean(g) ones/{s}")
+    assert mc.check(bn, "x", result=result).ok
+
+
+def test_a_bare_one_over_n_has_no_matrix_form():
+    # d mean(A x)/dx = A^T ones/n: the language cannot write 1/n, so it says so
+    with pytest.raises(mc.UnsupportedError, match="no matrix form"):
+        mc.derive("mean(A x)", "x")

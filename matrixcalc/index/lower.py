@@ -139,6 +139,25 @@ def _sum(e, idx, supply):
     return [Term(t.coeff, t.factors + pads) for t in lower(arg, (row, col), supply)]
 
 
+def _mean(e, idx, supply):
+    """mean(M) = avg^T M avg: `avg` (ones/n, an index-form-only vector) that recovery
+    must absorb into a mean(…); a term it cannot absorb has no matrix form."""
+    (arg,) = e.args
+    if arg.ty.is_scalar:
+        return lower(arg, idx, supply)
+    row = supply.fresh() if arg.ty.rows else None
+    col = supply.fresh() if arg.ty.cols else None
+    dims = (arg.ty.rows, arg.ty.cols)
+    pads = tuple(Factor(average(dim), (i,)) for dim, i in zip(dims, (row, col)) if i)
+    return [Term(t.coeff, t.factors + pads) for t in lower(arg, (row, col), supply)]
+
+
+def average(dim) -> Const:
+    """The vector of 1/n (n the size of `dim`), used only inside index terms."""
+    from ..shapes import ONE, Shape
+    return Const("avg", ty=Shape(dim, ONE))
+
+
 def _hadamard(e, idx, supply):
     left, right = e.args
     if left.ty.is_scalar or right.ty.is_scalar:
@@ -176,7 +195,7 @@ def _matpow(e, idx, supply):
 
 LOWERINGS = {
     "add": _add, "neg": _neg, "mul": _mul, "matmul": _matmul, "div": _div,
-    "transpose": _transpose, "tr": _trace, "sum": _sum, "hadamard": _hadamard,
+    "transpose": _transpose, "tr": _trace, "sum": _sum, "mean": _mean, "hadamard": _hadamard,
     "ediv": _ediv, "diag_matrix": _diag_matrix, "diag_vector": _diag_vector,
     "matpow": _matpow, "det": _identity_on_scalars,
 }

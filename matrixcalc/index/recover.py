@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .. import build
 from ..errors import UnsupportedError
-from ..expr import Expr
+from ..expr import Apply, Expr, walk
 from ..printing import to_text
 from .ir import Factor, Term
 from .scalars import from_sympy
@@ -49,9 +49,51 @@ class Graph:
         return count
 
 
+def _is_avg(e: Expr) -> bool:
+    from ..expr import Const
+    return isinstance(e, Const) and e.name == "avg"
+
+
+def _average_in(e: Expr) -> tuple[bool, Expr | None]:
+    """(whether a pendant holds avg, the rest of its ⊙ factors or None)."""
+    if _is_avg(e):
+        return True, None
+    if isinstance(e, Apply) and e.op == "hadamard":
+        for k in (0, 1):
+            if _is_avg(e.args[k]):
+                return True, e.args[1 - k]
+    return False, e
+
+
+def _move_averages(term: Term, free: set[str]) -> Term:
+    """avg_p Σ_a u_a … = ones_p Σ_a avg_a u_a …, when p is free, a is summed over vectors
+    only and both have one size: the 1/n moves onto the sum, where it becomes a mean."""
+    factors = list(term.factors)
+    for n, f in enumerate(factors):
+        if not (len(f.idx) == 1 and _is_avg(f.expr) and f.idx[0] in free):
+            continue
+        for a in _summed_over_vectors(factors, free, f.expr.ty.rows):
+            factors[n] = Factor(build.ones(f.expr.ty.rows), f.idx)
+            factors.append(Factor(f.expr, (a,)))
+            break
+    return Term(term.coeff, tuple(factors))
+
+
+def _summed_over_vectors(factors: list[Factor], free: set[str], dim) -> list[str]:
+    """Summed indices of size `dim` met only by vectors (sums and inner products)."""
+    found = []
+    for a in dict.fromkeys(i for f in factors for i in f.idx):
+        touching = [f for f in factors if a in f.idx]
+        if a not in free and all(len(f.idx) == 1 for f in touching) \
+                and not any(_is_avg(f.expr) for f in touching) \
+                and touching[0].expr.ty.rows == dim:
+            found.append(a)
+    return found
+
+
 def recover_term(term: Term, out: tuple[str | None, str | None]) -> Expr:
     free = {i for i in out if i is not None}
-    graph = _graph(term, free)
+    graph = _graph(_move_averages(term, free), free)
     _resolve_degrees(graph, free)
     structure = _assemble(graph, out)
     factors = [from_sympy(term.coeff)] if term.coeff != 1 else []
@@ -66,6 +108,9 @@ def recover_term(term: Term, out: tuple[str | None, str | None]) -> Expr:
         if factors[0] == build.num(1) and len(factors) > 1:
             factors = factors[1:]
     result = build.chain(factors)
+    if any(_is_avg(n) for n in walk(result)):
+        raise NoMatrixForm("a derivative of mean(…) that is not itself a mean has no matrix "
+                           "form (it needs ones/n)")
     return build.negate(result) if sign < 0 else result
 
 
@@ -92,9 +137,18 @@ def _graph(term: Term, free: set[str]) -> Graph:
         else:
             pendant_lists[i].append(build.apply("diag_vector", loop.expr))
     for i, vectors in pendant_lists.items():
+        averages = [v for v in vectors if _is_avg(v)]
+        if averages:  # avg stays the outermost factor, where _average_in finds it
+            others = [v for v in vectors if not _is_avg(v)]
+            graph.pendants[i] = averages[0] if not others else build.apply(
+                "hadamard", averages[0], _hadamard_all(others))
+            if len(averages) > 1:
+                raise NoMatrixForm("a product of two means over one index")
+            continue
         real = [v for v in vectors if not _is_ones(v)]
         alone = i not in free and not any(i in e.idx for e in graph.edges)
-        if alone and len(real) == 2 and len(vectors) == 2:  # u_a v_a = u^T v
+        if alone and len(real) == 2 and len(vectors) == 2 \
+                and not any(_is_avg(v) for v in real):  # u_a v_a = u^T v
             u, v = sorted(real, key=to_text)
             graph.scalars.append(build.product(build.apply("transpose", u), v))
         else:
@@ -254,6 +308,17 @@ def _scalar_path(graph: Graph, edges: list[Factor], ends: list[str]) -> Expr:
     options = []
     for a, b in (ends, ends[::-1]):
         matrices, _ = _walk(graph, edges, a)
+        averaged, rest = _average_in(graph.pendants[a])
+        if averaged:  # avg ⊙ r at one end: the path is mean(r ⊙ (M … v))
+            end_avg, end_rest = _average_in(graph.pendants[b])
+            if end_avg and end_rest is None and matrices:
+                body = build.chain(matrices)  # avg^T M avg = mean(M)
+            else:
+                body = build.chain(matrices + [graph.pendants[b]])
+            if rest is not None:
+                body = build.apply("hadamard", rest, body)
+            options.append(build.apply("mean", body))
+            continue
         u = build.apply("transpose", graph.pendants[a])
         options.append(build.chain([u] + matrices + [graph.pendants[b]]))
     return min(options, key=to_text)
@@ -280,8 +345,12 @@ def _assemble(graph: Graph, out: tuple[str | None, str | None]) -> Expr | None:
         if not ends:
             graph.scalars.append(_cycle(edges))
         elif not opens:
-            if len(ends) == 1:  # a lone vector summed over
-                graph.scalars.append(build.apply("sum", graph.pendants[ends[0]]))
+            if len(ends) == 1:  # a lone vector summed over (averaged, with avg)
+                averaged, rest = _average_in(graph.pendants[ends[0]])
+                if averaged and rest is not None:
+                    graph.scalars.append(build.apply("mean", rest))
+                elif not averaged:
+                    graph.scalars.append(build.apply("sum", graph.pendants[ends[0]]))
             else:
                 graph.scalars.append(_scalar_path(graph, edges, sorted(ends)))
         elif len(opens) == 1:

@@ -208,6 +208,26 @@ def ones_in_sum(e: Expr) -> Expr | None:
     return None
 
 
+def mean_is_linear(e: Expr) -> Expr | None:
+    """mean(a - b ones) = mean(a) - b, mean(s v) = s mean(v): so mean(x - mean(x) ones)
+    is 0."""
+    if not _is(e, "mean"):
+        return None
+    inner = e.args[0]
+    if _is_const(inner, "ones"):
+        return build.num(1)
+    if _is(inner, "add"):
+        return build.total([build.apply("mean", t) for t in inner.args], e.ty)
+    if _is(inner, "neg"):
+        return build.negate(build.apply("mean", inner.args[0]))
+    if _is(inner, "mul"):
+        s, v = inner.args if inner.args[0].ty.is_scalar else inner.args[::-1]
+        return build.product(s, build.apply("mean", v))
+    if inner.ty.is_scalar:
+        return inner
+    return None
+
+
 def sum_of_distribution(e: Expr) -> Expr | None:
     """sum(y) = 1 for a vector y declared a distribution."""
     if _is(e, "sum") and _assumes(e.args[0], "distribution"):
@@ -330,7 +350,7 @@ def _flags(op: str) -> frozenset:
 
 NODE_RULES = first(
     trace_of_kron, sum_of_kron, transpose_of_kron, norm_of_kron, vec_of_vector, vec_outward,
-    sum_of_distribution, inverse_of_product, cancel_inverse,
+    mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
     left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,

@@ -323,7 +323,7 @@ class Generator:
             else:
                 args = [self.emit(arg) for arg in node.args]
                 pyfloat = all(a.pyfloat for a in args) and node.op in (
-                    "add", "neg", "hadamard", "transpose", "tr", "det", "vec", "bracket") \
+                    "add", "neg", "hadamard", "kron", "transpose", "tr", "det", "vec", "bracket") \
                     and node.ty.is_scalar
                 operand = Operand(template(self, node, args), node.ty, pyfloat)
         else:

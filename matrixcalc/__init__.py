@@ -25,7 +25,8 @@ _LAZY.update({"tables": "table", "load_table": "table"})  # identity tables (SPE
 _LAZY.update({"lambdify": "codegen", "value_and_grad": "codegen"})  # generated code (SPEC 5)
 _LAZY.update({"autograd_function": "autograd"})  # torch.autograd.Function, derived backward
 _LAZY.update({"to_sympy": "sympy_interop", "from_sympy": "sympy_interop"})  # SymPy interop
-_LAZY.update({"jvp": "modes", "vjp": "modes", "hvp": "modes", "explain": "explain"})  # modes, explain
+_LAZY.update({"jvp": "modes", "vjp": "modes", "hvp": "modes"})  # closed-form jvp/vjp/hvp
+_LAZY.update({"explain": "explain"})  # a derivation step by step
 __all__ += list(_LAZY)
 
 

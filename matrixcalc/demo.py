@@ -134,7 +134,7 @@ LESSON: tuple[LessonCase, ...] = (
          gradient="1/n X^T (sigmoid(X w) - y)",
          note="not in the lesson: the textbook form X^T S X / n, S = diag(σ(1 - σ))"),
     case("P3", "batch normalization", f"sum(g ⊙ {BATCHNORM})", "x",
-         f"(g - mean(g) ones - x_hat mean(g ⊙ x_hat))/sqrt(mean((x - mean(x) ones).^2) + eps)"
+         "(g - mean(g) ones - x_hat mean(g ⊙ x_hat))/sqrt(mean((x - mean(x) ones).^2) + eps)"
          .replace("x_hat", f"({BATCHNORM})"),
          note="the loss L = g^T x_hat, g = dL/dx_hat"),
     case("P4", "softmax Jacobian", "softmax(z)", "z",

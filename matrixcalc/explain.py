@@ -17,13 +17,13 @@ import sympy
 from . import build
 from .calculus import _as_expr, _derivative, _layout_indices, _wrt_symbol, retype
 from .diff import RULES, Differentiator, depends_on
-from .expr import Apply, Const, Expr, Symbol
+from .expr import Apply, Expr, Symbol
 from .index.contract import contract, contract_deltas
 from .index.ir import Factor, IndexSupply, Term
 from .index.lower import lower
 from .index.recover import recover_term
 from .index.scalars import from_sympy, symbol
-from .index_printing import SUMMED, term_text
+from .index_printing import SUMMED, factor_text, term_text
 from .rewrite.simplify import canonical_input, simplify_tree
 
 RULE_NAMES = {
@@ -73,25 +73,8 @@ def _latex_escape(text: str) -> str:
 
 # -- printing index terms --------------------------------------------------------------------
 
-def _factor_latex(f: Factor) -> str:
-    e = f.expr
-    if isinstance(e, Apply) and e.op == "transpose" and isinstance(e.args[0], Symbol) \
-            and len(f.idx) == 1:
-        e = e.args[0]
-    if isinstance(e, Symbol):
-        base = e.latex()
-    elif isinstance(e, Const):
-        base = "\\delta" if e.name == "I" else "\\mathbf{1}"
-    else:
-        base = f"\\left({e.latex()}\\right)"
-    if not f.idx:
-        return base
-    sep = "," if any(len(i) > 1 for i in f.idx) else ""
-    return f"{base}_{{{sep.join(f.idx)}}}"
-
-
 def _term_latex(term: Term) -> str:
-    factors = " ".join(_factor_latex(f) for f in term.factors)
+    factors = " ".join(factor_text(f, latex=True) for f in term.factors)
     if not factors:
         return sympy.latex(term.coeff)
     if term.coeff == 1:
@@ -208,8 +191,8 @@ def explain(expr, wrt, where=None) -> Explanation:
             dt, dl = _terms(derivative)
             rules_text.append(f"∂{_factor_name(f)}/∂{x_name} = {dt}   "
                               f"({_rule_words(f.expr, x)})")
-            rules_latex.append(f"\\frac{{\\partial {_factor_latex(f)}}}{{\\partial "
-                               f"{_factor_latex(Factor(x, x_idx)) if x_idx else x.name}}}"
+            rules_latex.append(f"\\frac{{\\partial {factor_text(f, latex=True)}}}{{\\partial "
+                               f"{factor_text(Factor(x, x_idx), latex=True) if x_idx else x.name}}}"
                                f" &= {dl}")
             for piece in derivative:  # Leibniz: the factor replaced by its derivative
                 leibniz.append(Term(term.coeff * piece.coeff,
@@ -217,7 +200,7 @@ def explain(expr, wrt, where=None) -> Explanation:
     step("Differentiate each factor", "\n".join(rules_text), "\n".join(rules_latex))
     lhs_latex = (f"\\frac{{\\partial f_{{{''.join(i for i in f_idx if i)}}}"
                  if any(f_idx) else "\\frac{\\partial f") + "}{\\partial " + \
-        (_factor_latex(Factor(x, x_idx)) if x_idx else x.name) + "} "
+        (factor_text(Factor(x, x_idx), latex=True) if x_idx else x.name) + "} "
     text, latex = _terms(leibniz)
     step("Product rule (Leibniz): one term per factor",
          f"∂{f_name}/∂{x_name} = {text}", f"{lhs_latex}&= {latex}")

@@ -18,17 +18,18 @@ from .index.ir import Factor, IndexSupply, Term
 ROW, COL = "i", "j"
 
 
-def _factor(factor: Factor) -> str:
+def factor_text(factor: Factor, latex: bool = False) -> str:
+    """`A_{ia}`, `δ_{ab}`, `(A^-1)_{ia}`; in LaTeX with `\\delta` and `\\left( \\right)`."""
     e = factor.expr
     if isinstance(e, Apply) and e.op == "transpose" and isinstance(e.args[0], Symbol) \
             and len(factor.idx) == 1:
         e = e.args[0]  # a row vector is stored as its transpose, one index
     if isinstance(e, Symbol):
-        base = e.name
+        base = e.latex() if latex else e.name
     elif isinstance(e, Const):
-        base = "δ" if e.name == "I" else "1"
+        base = {"I": ("δ", "\\delta")}.get(e.name, ("1", "\\mathbf{1}"))[latex]
     else:
-        base = f"({e})"
+        base = f"\\left({e.latex()}\\right)" if latex else f"({e})"
     if not factor.idx:
         return base
     sep = "," if any(len(i) > 1 for i in factor.idx) else ""
@@ -47,7 +48,7 @@ def _coefficient(coeff: sympy.Expr) -> str:
 
 
 def term_text(term: Term) -> str:
-    factors = " ".join(_factor(f) for f in term.factors)
+    factors = " ".join(factor_text(f) for f in term.factors)
     coeff = _coefficient(term.coeff)
     if not factors:
         return str(term.coeff)
@@ -86,4 +87,4 @@ def to_index(expr: Expr) -> str:
     return out
 
 
-__all__ = ["term_text", "to_index"]
+__all__ = ["factor_text", "term_text", "to_index"]

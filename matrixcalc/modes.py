@@ -136,28 +136,29 @@ def _known_all(e: Expr, x: Symbol, d: Expr) -> dict[str, SymbolInfo]:
     return known
 
 
-def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
+def _differentiated(e: Expr, x: Symbol):
+    """dF/dX in index form: (terms, supply, F's index pair, X's index pair, X's indices)."""
     f_idx = _pair(e.ty, F_ROW, F_COL)
     x_pair = _pair(x.ty, X_ROW, X_COL)
     x_idx = tuple(i for i in x_pair if i)
-    free = tuple(i for i in f_idx if i)
-    if not depends_on(e, x.name):
-        return build.zero(e.ty)
     supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
     terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
+    return terms, supply, f_idx, x_pair, x_idx
+
+
+def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
+    if not depends_on(e, x.name):
+        return build.zero(e.ty)
+    terms, supply, f_idx, x_pair, _ = _differentiated(e, x)
     terms = multiply(terms, lower(v, x_pair, supply))
-    result = _closed(terms, free, f_idx, e.ty, supply)
+    result = _closed(terms, tuple(i for i in f_idx if i), f_idx, e.ty, supply)
     return retype(result, _known_all(e, x, v), e.ty)
 
 
 def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
-    f_idx = _pair(e.ty, F_ROW, F_COL)
-    x_pair = _pair(x.ty, X_ROW, X_COL)
-    x_idx = tuple(i for i in x_pair if i)
     if not depends_on(e, x.name):
         return build.zero(x.ty)
-    supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
-    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
+    terms, supply, f_idx, x_pair, x_idx = _differentiated(e, x)
     terms = multiply(terms, lower(u, f_idx, supply))
     result = _closed(terms, x_idx, x_pair, x.ty, supply)
     return retype(result, _known_all(e, x, u), x.ty)

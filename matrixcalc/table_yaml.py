@@ -169,7 +169,8 @@ def _parse_field(src: _Source, fields: _Mapping, key: str, where: dict[str, str]
             except MatrixCalcError:
                 pass
             else:
-                raise src.error(fields.values.get("where") or src.where_node or node, fields.entry_id, "where",
+                blamed = fields.values.get("where") or src.where_node or node
+                raise src.error(blamed, fields.entry_id, "where",
                                 f"a declaration contradicts the shapes of `{key}`: "
                                 f"{error.message}") from None
         raise _expression_error(src, node, fields.entry_id, key, error) from None

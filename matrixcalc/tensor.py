@@ -18,7 +18,7 @@ import sympy
 
 from . import build
 from .expr import Const, Expr, Symbol
-from .index.ir import Term
+from .index.ir import IndexGroups, Term
 from .index.recover import NoMatrixForm, recover_term
 from .index.scalars import from_sympy
 from .index_printing import term_text
@@ -141,21 +141,15 @@ def kronecker_form(terms: list[Term], f_idx, x_idx) -> Expr:
 
 
 def _split(term: Term, rows: set, cols: set) -> tuple[list, list]:
-    parent: dict[str, str] = {}
-
-    def find(a: str) -> str:
-        while parent.setdefault(a, a) != a:
-            a = parent[a]
-        return a
-
+    joined = IndexGroups()
     for f in term.factors:
-        for a in f.idx[1:]:
-            parent[find(a)] = find(f.idx[0])
+        joined.join(f.idx)
+    used = {a for f in term.factors for a in f.idx}
     q, p = [], []
     for f in term.factors:
-        group = {find(a) for a in f.idx}
-        touches_rows = any(find(r) in group for r in rows if r in parent)
-        touches_cols = any(find(c) in group for c in cols if c in parent)
+        group = {joined.find(a) for a in f.idx}
+        touches_rows = any(joined.find(r) in group for r in rows if r in used)
+        touches_cols = any(joined.find(c) in group for c in cols if c in used)
         if touches_rows and touches_cols:
             raise NoMatrixForm("a term joins a row index with a column index: no P ⊗ Q form")
         (p if touches_cols else q).append(f)

@@ -75,3 +75,19 @@ class IndexSupply:
             name = f"{letter}{suffix}" if suffix else letter
             if name not in self.reserved:
                 return name
+
+
+class IndexGroups:
+    """Union-find over index names: which indices a term's factors join together."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, index: str) -> str:
+        while self.parent.setdefault(index, index) != index:
+            index = self.parent[index]
+        return index
+
+    def join(self, indices: tuple[str, ...]) -> None:
+        for index in indices[1:]:
+            self.parent[self.find(index)] = self.find(indices[0])

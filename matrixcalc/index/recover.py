@@ -19,7 +19,7 @@ from .. import build
 from ..errors import UnsupportedError
 from ..expr import Apply, Expr, walk
 from ..printing import to_text
-from .ir import Factor, Term
+from .ir import Factor, IndexGroups, Term
 from .scalars import from_sympy
 
 
@@ -273,19 +273,13 @@ def _close_open_sums(graph: Graph, slots: dict[str, int], free: set[str]) -> Non
 # -- walking paths and cycles ------------------------------------------------------------
 
 def _components(graph: Graph, free: set[str]) -> list[tuple[list[Factor], set[str]]]:
-    parent: dict[str, str] = {}
-
-    def find(i: str) -> str:
-        while parent.setdefault(i, i) != i:
-            i = parent[i]
-        return i
-
+    joined = IndexGroups()
     for e in graph.edges:
-        parent[find(e.idx[0])] = find(e.idx[1])
+        joined.join(e.idx)
     indices = set(graph.pendants) | {i for e in graph.edges for i in e.idx}
     groups: dict[str, set[str]] = defaultdict(set)
     for i in indices:
-        groups[find(i)].add(i)
+        groups[joined.find(i)].add(i)
     return [([e for e in graph.edges if e.idx[0] in members], members)
             for _, members in sorted(groups.items())]
 

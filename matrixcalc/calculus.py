@@ -164,11 +164,16 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
     terms = Differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
+    return closed_form(terms, out, shape, supply)
+
+
+def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
+    """Index terms with free indices `out` as a simplified matrix form: recovered as they
+    are and with composite factors expanded (so like terms can cancel); the smaller."""
     free = tuple(i for i in out if i is not None)
     contracted = contract(terms, free)
-    candidates = []
-    for variant in (contracted, contract(expand(contracted, supply), free)):
-        candidates.append(simplify_tree(recover(variant, out, shape)))
+    candidates = [simplify_tree(recover(variant, out, shape))
+                  for variant in (contracted, contract(expand(contracted, supply), free))]
     return min(candidates, key=_size)
 
 

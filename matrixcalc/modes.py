@@ -14,18 +14,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from . import build
-from .calculus import _as_expr, _derivative, _known, _size, _wrt_symbol, retype
+from .calculus import _as_expr, _derivative, _known, _wrt_symbol, closed_form, retype
 from .declarations import Declaration, parse_where
 from .diff import Differentiator, depends_on
 from .errors import ShapeError, UsageError
-from .expr import Apply, Const, Expr, Symbol, SymbolInfo
-from .index.contract import contract
+from .expr import Apply, Expr, Symbol, SymbolInfo
 from .index.ir import IndexSupply, multiply
-from .index.lower import expand, lower
-from .index.recover import recover
+from .index.lower import lower
 from .infer import infer
 from .parse import parse_raw
-from .rewrite.simplify import canonical_input, simplify_tree
+from .rewrite.simplify import canonical_input
 from .shapes import Shape
 
 F_ROW, F_COL, X_ROW, X_COL = "i", "j", "k", "l"
@@ -78,51 +76,6 @@ def direction(text_or_expr, like: Expr, e: Expr, where, what: str) -> Expr:
     return result
 
 
-def _closed(terms, free, out, shape, supply) -> Expr:
-    """As calculus._closed_form: as derived, or expanded; the smaller."""
-    contracted = contract(terms, free)
-    candidates = [simplify_tree(inner_products(simplify_tree(recover(variant, out, shape))))
-                  for variant in (contracted, contract(expand(contracted, supply), free))]
-    return min(candidates, key=_size)
-
-
-def inner_products(e: Expr) -> Expr:
-    """Recovery writes a contraction of two factors on the same indices as a sum of a
-    Hadamard product; a direction reads better as an inner product:
-    sum(a ⊙ b) -> a^T b, ones^T (M ⊙ N) ones -> tr(M N^T)."""
-    if not isinstance(e, Apply):
-        return e
-    e = replace(e, args=tuple(inner_products(a) for a in e.args))
-    pair = _summed_hadamard(e)
-    if pair is not None:
-        a, b = pair
-        if a.ty.kind == "matrix":
-            return build.apply("tr", build.apply("matmul", a, build.apply("transpose", b)))
-        if a.ty.kind == "vector" and b.ty.kind == "vector":
-            return build.apply("matmul", build.apply("transpose", a), b)
-    return e
-
-
-def _summed_hadamard(e: Apply):
-    if e.op == "sum" and _is_hadamard(e.args[0]):
-        return e.args[0].args
-    if e.op == "matmul" and _is_ones(e.args[1]):
-        left = e.args[0]
-        if isinstance(left, Apply) and left.op == "matmul" and _is_hadamard(left.args[1]) \
-                and isinstance(left.args[0], Apply) and left.args[0].op == "transpose" \
-                and _is_ones(left.args[0].args[0]):
-            return left.args[1].args
-    return None
-
-
-def _is_hadamard(e: Expr) -> bool:
-    return isinstance(e, Apply) and e.op == "hadamard" and len(e.args) == 2
-
-
-def _is_ones(e: Expr) -> bool:
-    return isinstance(e, Const) and e.name == "ones"
-
-
 def _setup(expr, wrt, where):
     e = _as_expr(expr, where)
     x = _wrt_symbol(e, wrt, where)
@@ -151,7 +104,7 @@ def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
         return build.zero(e.ty)
     terms, supply, f_idx, x_pair, _ = _differentiated(e, x)
     terms = multiply(terms, lower(v, x_pair, supply))
-    result = _closed(terms, tuple(i for i in f_idx if i), f_idx, e.ty, supply)
+    result = closed_form(terms, f_idx, e.ty, supply)
     return retype(result, _known_all(e, x, v), e.ty)
 
 
@@ -160,7 +113,7 @@ def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
         return build.zero(x.ty)
     terms, supply, f_idx, x_pair, x_idx = _differentiated(e, x)
     terms = multiply(terms, lower(u, f_idx, supply))
-    result = _closed(terms, x_idx, x_pair, x.ty, supply)
+    result = closed_form(terms, x_pair, x.ty, supply)
     return retype(result, _known_all(e, x, u), x.ty)
 
 

@@ -8,7 +8,9 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+import torch
 
 import matrixcalc as mc
 from derivative_cases import COOKBOOK, LESSON
@@ -94,13 +96,23 @@ def test_hessian_of_quadratic_form():
 
 def test_hessian_of_lesson_polynomial():
     # section 3.4: f(x, y) = x^2 + x y + 2 y^2 has Hessian [2, 1; 1, 4]
-    assert str(mc.hessian("x^2 + x y + 2 y^2", wrt=["x", "y"])) == "[2, 1; 1, 4]"
+    result = mc.hessian("x^2 + x y + 2 y^2", wrt=["x", "y"])
+    assert str(result) == "[2, 1; 1, 4]"
+    point = torch.tensor([0.7, -1.3], dtype=torch.float64)
+    expected = torch.autograd.functional.hessian(
+        lambda v: v[0] ** 2 + v[0] * v[1] + 2 * v[1] ** 2, point)
+    assert np.allclose(result.evaluate({"x": 0.7, "y": -1.3}), expected.numpy())
 
 
 def test_jacobian_of_lesson_vector_function():
     # section 2.3: J of [x1^2 + x2; x1 x2; sin(x1) + cos(x2)]
     result = mc.jacobian("[x1^2 + x2; x1 x2; sin(x1) + cos(x2)]", wrt=["x1", "x2"])
     assert str(result) == "[2 x1, 1; x2, x1; cos(x1), -sin(x2)]"
+    point = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    expected = torch.autograd.functional.jacobian(
+        lambda v: torch.stack([v[0] ** 2 + v[1], v[0] * v[1], torch.sin(v[0]) + torch.cos(v[1])]),
+        point)
+    assert np.allclose(result.evaluate({"x1": 1.0, "x2": 2.0}), expected.numpy())
 
 
 def test_hessian_of_least_squares():
@@ -122,6 +134,7 @@ def test_several_variables_give_a_tuple():
     # derive with a list: one derivative per variable
     dw, db = mc.derive("g^T (W x + b)", wrt=["W", "b"])
     assert (str(dw), str(db)) == ("g x^T", "g")
+    assert mc.check("g^T (W x + b)", ["W", "b"], result=[dw, db]).ok
 
 
 def test_absent_variable_gives_zero_of_the_right_shape():

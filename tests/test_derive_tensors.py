@@ -56,6 +56,7 @@ def test_hessian_by_matrix_in_kronecker_form():
     # ∂²tr(X^T A X)/∂vec(X)² = I ⊗ (A + A^T)
     result = mc.hessian("tr(X^T A X)", "X", vec=True)
     assert str(result) == "I ⊗ (A + A^T)"
+    assert mc.check("tr(X^T A X)", "X", result=result, order=2).ok
 
 
 # -- structured derivatives (Matrix Cookbook section 2.8) ---------------------------------

@@ -50,6 +50,16 @@ def ones(dim) -> Expr:
     return Const("ones", ty=Shape(dim, ONE))
 
 
+def filled_ones(shape: Shape) -> Expr:
+    """The all-ones value of `shape`: ones, ones^T, or ones ones^T for a matrix."""
+    if shape.is_scalar:
+        return num(1)
+    if not shape.cols:
+        return ones(shape.rows)
+    row = apply("transpose", ones(shape.cols))
+    return row if not shape.rows else apply("matmul", ones(shape.rows), row)
+
+
 def is_zero(e: Expr) -> bool:
     return isinstance(e, Number) and e.value == 0
 
@@ -112,6 +122,9 @@ def total(terms: list[Expr], shape: Shape) -> Expr:
     terms = [t for t in terms if not is_zero(t)]
     if not terms:
         return zero(shape)
+    if not shape.is_scalar and all(t.ty.is_scalar for t in terms):
+        # only broadcast numbers are left (2 - (X - X)): they fill the shape
+        return product(total(terms, SCALAR), filled_ones(shape))
     if len(terms) == 1:
         return terms[0]
     from .printing import to_text  # canonical order: by printed form, positives first

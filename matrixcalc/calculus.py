@@ -74,6 +74,8 @@ def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None)
             return node  # an identity, ones or zero whose dimensions the engine knows
         return replace(node, ty=None)
 
+    if expected is not None and build.is_zero(e):
+        return build.zero(expected)  # a zero takes the shape it stands for
     names = {n.name for n in walk(e) if isinstance(n, Symbol)}
     (typed,) = infer([strip(e)], {}, None, {k: v for k, v in known.items() if k in names})
     if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
@@ -172,9 +174,11 @@ def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
     are and with composite factors expanded (so like terms can cancel); the smaller."""
     free = tuple(i for i in out if i is not None)
     contracted = contract(terms, free)
-    candidates = [simplify_tree(recover(variant, out, shape))
-                  for variant in (contracted, contract(expand(contracted, supply), free))]
-    return min(candidates, key=_size)
+    variants = [contracted]
+    expanded = expand(contracted, supply, limit=2 * len(contracted) + 8)
+    if expanded is not None:  # past the limit, expanding swells and cancels nothing
+        variants.append(contract(expanded, free))
+    return min((simplify_tree(recover(v, out, shape)) for v in variants), key=_size)
 
 
 def _size(e: Expr) -> int:

@@ -512,7 +512,7 @@ def _equality(stmt: Statement):
         if zero_side is not None:
             other = values[1] if zero_side == "lhs" else values[0]
             values[0 if zero_side == "lhs" else 1] = np.zeros_like(other)
-        shape = stmt.rhs.ty if zero_side == "rhs" or zero_side is None else stmt.lhs.ty
+        shape = stmt.lhs.ty if zero_side == "rhs" else stmt.rhs.ty  # the non-zero side
         dims = user_dims(shape, size_of)
         return [(values[0].reshape(dims), values[1].reshape(dims))]
 

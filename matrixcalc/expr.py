@@ -158,6 +158,22 @@ class Apply(Expr):
     attrs: tuple = ()
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    # the structural hash, computed once: the rewriter hashes deep trees over and over
+    _hash: int = field(default=0, init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.op, self.args, self.attrs)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not Apply:
+            return NotImplemented if not isinstance(other, Expr) else False
+        return (self._hash == other._hash and self.op == other.op
+                and self.attrs == other.attrs and self.args == other.args)
 
     def children(self) -> tuple[Expr, ...]:
         return self.args

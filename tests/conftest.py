@@ -1,8 +1,23 @@
-"""Shared pytest set-up: `--runslow` turns on the tests marked `slow` (fuzzing)."""
+"""Shared pytest set-up: `--runslow` turns on the tests marked `slow` (fuzzing).
+
+The default run is deterministic: Hypothesis draws the same examples on every machine
+(seeded by each test's source, no example database, no deadline), so CI cannot fail on
+an example that a developer never saw. `--runslow` draws fresh examples every run.
+"""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
+settings.register_profile("fuzz", derandomize=False, deadline=None)
+settings.load_profile("deterministic")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--runslow"):
+        settings.load_profile("fuzz")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -127,3 +127,17 @@ COOKBOOK = [
     Case("(132)", "||X||_F^2", "X", "2 X", "2 X"),
     Case("||X||_F", "||X||_F", "X", "X/||X||_F", "X/||X||_F"),
 ]
+
+# Found by the property tests (tests/test_derive_property.py): each once broke the engine.
+FOUND_BY_FUZZING = [
+    # a scalar product times I is a matrix: the identity must not be dropped
+    Case("fuzz: vector times x^T x, by the vector", "(y + x) (x^T x)", "y", "x^T x I",
+         "(x^T x) I"),
+    Case("fuzz: (x + ones) x^T x", "(x + ones) (x^T x)", "x", "2 (1 + x) x^T + x^T x I",
+         "2 (x + ones) x^T + (x^T x) I"),
+    # ones + ones is 2 ones, not the number 2
+    Case("fuzz: ones + ones under ⊙", "||(ones^T + ones^T) ⊙ (x^T + ones^T)||", "x",
+         "4 (1 + x)/||2 ones^T ⊙ (x^T + ones^T)||", "2 (x + ones)/||x + ones||"),
+    Case("fuzz: a broadcast number left alone", "a^T (x + 2 ones - x) x^T b", "x",
+         "2 sum(a) b", "2 (ones^T a) b"),
+]

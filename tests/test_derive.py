@@ -13,9 +13,9 @@ import pytest
 import torch
 
 import matrixcalc as mc
-from derivative_cases import COOKBOOK, LESSON
+from derivative_cases import COOKBOOK, FOUND_BY_FUZZING, LESSON
 
-CASES = LESSON + COOKBOOK
+CASES = LESSON + COOKBOOK + FOUND_BY_FUZZING
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

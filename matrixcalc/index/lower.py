@@ -204,11 +204,15 @@ LOWERINGS = {
 EXPANDABLE = frozenset({"add", "neg", "mul", "matmul", "transpose", "hadamard"})
 
 
-def expand(terms: list[Term], supply: IndexSupply) -> list[Term]:
-    """Distribute composite linear factors (`(1 - s)_i`, `(y - X w)_i`) into their terms."""
+def expand(terms: list[Term], supply: IndexSupply, limit: int | None = None
+           ) -> list[Term] | None:
+    """Distribute composite linear factors (`(1 - s)_i`, `(y - X w)_i`) into their terms;
+    None once there would be more than `limit` terms (a product of k sums has 2^k)."""
     out: list[Term] = []
     pending = list(terms)
     while pending:
+        if limit is not None and len(out) + len(pending) > limit:
+            return None
         term = pending.pop()
         for n, f in enumerate(term.factors):
             parts = _expansion(f, supply)

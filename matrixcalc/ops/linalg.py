@@ -150,7 +150,8 @@ def _det_shape(ctx, node, types):
 register(OpSpec(
     "det", 1, ATOM, text=call_text("det"), latex=call_latex(r"\det"), shape=_det_shape,
     evaluate=lambda B, node, x: B.xp.linalg.det(x).reshape(1, 1), call_names=("det",),
-    domains=("invertible",), source=f"{COOKBOOK}, section 2.1"))
+    domains=("invertible",), flags=frozenset({"vanishes_at_zero"}),
+    source=f"{COOKBOOK}, section 2.1"))
 
 register(OpSpec(
     "logdet", 1, ATOM, text=call_text("logdet"),
@@ -242,18 +243,18 @@ register(OpSpec(
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_2",
     shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
-    source=f"{COOKBOOK}, section 2.6 (129)"))
+    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6 (129)"))
 
 register(OpSpec(
     "norm1", 1, ATOM, text=norm_text("_1"),
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_1",
     shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.abs(x).sum().reshape(1, 1),
-    source=f"{COOKBOOK}, section 2.6"))
+    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6"))
 
 register(OpSpec(
     "normF", 1, ATOM, text=norm_text("_F"),
     latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_F",
     shape=lambda ctx, node, types: SCALAR,
     evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
-    source=f"{COOKBOOK}, section 2.7 (130)"))
+    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.7 (130)"))

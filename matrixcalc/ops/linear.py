@@ -140,7 +140,8 @@ register(OpSpec(
     "ediv", 2, PRODUCT, text=infix_text(" ./ "), latex=infix_text(r" \oslash "),
     shape=_elementwise_pair_shape("divide elementwise"),
     evaluate=lambda B, node, x, y: x / y,
-    domains=("real", "nonzero"), flags=frozenset({"elementwise"}), source="definition"))
+    domains=("real", "nonzero"), flags=frozenset({"elementwise", "linear-in-first"}),
+    source="definition"))
 
 
 def _kron_shape(ctx, node, types):

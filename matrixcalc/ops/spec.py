@@ -26,7 +26,9 @@ DOMAINS = frozenset({"real", "positive", "nonzero", "invertible", "spd", "vector
 
 # Flags: "scalar_context" marks operators that need a scalar somewhere (a divisor, an
 # exponent, a factor, a bracket entry); only their failures can make an undeclared
-# symbol a scalar (SPEC section 2, rule 3).
+# symbol a scalar (SPEC section 2, rule 3). "linear" and "bilinear" operators vanish when an
+# argument is zero, "linear-in-first" ones when the first is; "vanishes_at_zero" marks
+# other operators that are zero at zero (norms); "elementwise" ones act entry by entry.
 
 # Printer callbacks: (printer, node) -> text. The printer offers `.arg(node, prec)`.
 PrintFn = Callable[[Any, "Apply"], str]

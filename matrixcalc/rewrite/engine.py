@@ -23,6 +23,17 @@ def first(*rules: Rule) -> Rule:
     return apply
 
 
+def shape_preserving(rule: Rule) -> Rule:
+    """`rule`, except where its result would change the node's shape (`ones + ones` is
+    not the number 2): such a rewrite is wrong whatever the rule meant."""
+    def apply(e: Expr) -> Expr | None:
+        result = rule(e)
+        if result is None or e.ty is None or result.ty == e.ty:
+            return result
+        return None
+    return apply
+
+
 def fixpoint(rule: Rule) -> Callable[[Expr], Expr]:
     """Apply `rule` until it no longer applies (or returns an equal node)."""
     def apply(e: Expr) -> Expr:

@@ -17,7 +17,8 @@ import sympy
 from .. import build
 from ..expr import Apply, Const, Expr, Number, Symbol
 from ..index.scalars import from_sympy, to_sympy
-from .engine import bottom_up, first, fixpoint
+from .constants import elementwise_of_number, vanishing_at_zero, vector_function_of_number
+from .engine import bottom_up, first, fixpoint, shape_preserving
 
 
 def _is(e: Expr, op: str) -> bool:
@@ -107,7 +108,9 @@ def product_with_identity(e: Expr) -> Expr | None:
     kept = [f for f in factors if not _is_const(f, "I")]
     if len(kept) == len(factors) or all(f.ty.is_scalar for f in kept):
         return None
-    return build.chain(kept)
+    result = build.chain(kept)
+    # s I with s a scalar product (x^T x I) is a matrix: the identity must stay
+    return result if result.ty == e.ty else None
 
 
 def orthogonal_product(e: Expr) -> Expr | None:
@@ -201,10 +204,26 @@ def left_associate(e: Expr) -> Expr | None:
 
 
 def ones_in_sum(e: Expr) -> Expr | None:
-    """ones + v = 1 + v: in a sum, the all-ones vector is the broadcast number 1."""
-    if _is(e, "add") and not e.ty.is_scalar and any(_is_const(t, "ones") for t in e.args):
-        return build.total([build.num(1) if _is_const(t, "ones") else t for t in e.args],
-                           e.ty)
+    """ones + v = 1 + v: in a sum, the all-ones vector is the broadcast number 1 (while
+    some vector term still gives the sum its shape: ones + ones stays 2 ones)."""
+    if not _is(e, "add"):
+        return None
+    numbers = [_ones_multiple(t) for t in e.args]
+    if all(n is None for n in numbers) or not any(
+            n is None and not t.ty.is_scalar for n, t in zip(numbers, e.args)):
+        return None
+    return build.total([t if n is None else n for n, t in zip(numbers, e.args)], e.ty)
+
+
+def _ones_multiple(e: Expr) -> Expr | None:
+    """c for `c ones` (and 1 for `ones`), c a number; else None."""
+    if _is(e, "neg"):
+        inner = _ones_multiple(e.args[0])
+        return None if inner is None else build.negate(inner)
+    if _is_const(e, "ones"):
+        return build.num(1)
+    if _is(e, "mul") and isinstance(e.args[0], Number) and _is_const(e.args[1], "ones"):
+        return e.args[0]
     return None
 
 
@@ -355,6 +374,7 @@ NODE_RULES = first(
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
+    vanishing_at_zero, elementwise_of_number, vector_function_of_number,
     diag_of_transpose_or_outer, scalar_out_of_diag,
     inverse_of_inverse)
 
@@ -402,8 +422,9 @@ def rebuild(m: Monomial, shape) -> Expr:
         return build.zero(shape)
     sign = -1 if (m.coeff.is_number and m.coeff < 0) else 1
     coeff = -m.coeff if sign < 0 else m.coeff
-    factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + list(m.chain)
-    result = build.chain(factors) if factors else build.num(1, shape)
+    chain = list(m.chain) or ([] if shape.is_scalar else [build.filled_ones(shape)])
+    factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + chain
+    result = build.chain(factors) if factors else build.num(1)
     return build.negate(result) if sign < 0 else result
 
 
@@ -507,9 +528,9 @@ def _rebuild(e: Apply, args: tuple) -> Expr:
     return build.apply(e.op, *args, attrs=e.attrs)
 
 
-_node_pass = bottom_up(fixpoint(NODE_RULES), _rebuild)
-_division_pass = bottom_up(fixpoint(lambda e: reciprocal_to_division(e)), _rebuild)
-_full_pass = bottom_up(fixpoint(first(NODE_RULES, SUM_RULES)), _rebuild)
+_node_pass = bottom_up(fixpoint(shape_preserving(NODE_RULES)), _rebuild)
+_division_pass = bottom_up(fixpoint(shape_preserving(reciprocal_to_division)), _rebuild)
+_full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, SUM_RULES))), _rebuild)
 
 
 def _to_fixpoint(one_pass, e: Expr) -> Expr:
@@ -557,4 +578,4 @@ INPUT_RULES = first(ones_in_sum, trace_of_kron, sum_of_kron, norm_of_kron, vec_o
 def canonical_input(e: Expr) -> Expr:
     """The light canonicalization applied before differentiating: `ones - y` is `1 - y`,
     and Kronecker products and vec are taken apart where an identity allows."""
-    return _to_fixpoint(bottom_up(fixpoint(INPUT_RULES), _rebuild), e)
+    return _to_fixpoint(bottom_up(fixpoint(shape_preserving(INPUT_RULES)), _rebuild), e)

@@ -1,0 +1,71 @@
+"""Constant folding: operators applied to zeros and to broadcast numbers.
+
+The engine writes a zero (or a number) of any shape as a plain number (`0`); inside an
+elementwise function that would print as a scalar (`exp(0)`) and read back with the
+wrong shape. So f(c) over a vector or matrix becomes the number f(c) times ones:
+exp(0) over a vector is `ones`, sigmoid(0) is `0.5 ones`, softplus(0) is
+`softplus(0) ones`. Operators that vanish at zero (linear ones, norms) give zero.
+"""
+
+from __future__ import annotations
+
+from .. import build
+from ..expr import Apply, Expr, Number
+from ..index.scalars import from_sympy, to_sympy
+from ..ops import lookup
+from ..shapes import SCALAR
+
+
+def vanishing_at_zero(e: Expr) -> Expr | None:
+    """tr(0) = 0, A 0 = 0, 0 ⊗ B = 0, 0/s = 0, ||0|| = 0."""
+    if not isinstance(e, Apply) or e.op in ("add", "bracket"):
+        return None
+    flags = lookup(e.op).flags
+    if flags & {"linear", "bilinear", "vanishes_at_zero"}:
+        candidates = e.args
+    elif "linear-in-first" in flags:
+        candidates = e.args[:1]
+    else:
+        return None
+    return build.zero(e.ty) if any(build.is_zero(a) for a in candidates) else None
+
+
+def elementwise_of_number(e: Expr) -> Expr | None:
+    """f(c) for an elementwise f and numbers c, over a vector or a matrix."""
+    if not (isinstance(e, Apply) and "elementwise" in lookup(e.op).flags) \
+            or e.ty.is_scalar or not all(_is_number(a) for a in e.args):
+        return None
+    scalar = build.apply(e.op, *(_as_scalar(a) for a in e.args), attrs=e.attrs)
+    value = to_sympy(scalar)
+    if value is not None and value.is_Rational:
+        if value == 0:
+            return build.zero(e.ty)
+        scalar = from_sympy(value)
+    return build.chain([scalar, build.filled_ones(e.ty)])
+
+
+def vector_function_of_number(e: Expr) -> Expr | None:
+    """softmax(c) = ones/sum(ones) and logsumexp(c) = c + log(sum(ones)), c a number."""
+    if not (isinstance(e, Apply) and e.op in ("softmax", "logsumexp")
+            and _is_number(e.args[0])):
+        return None
+    ones = build.ones(e.args[0].ty.rows)
+    count = build.apply("sum", ones)
+    if e.op == "softmax":
+        return build.apply("div", ones, count)
+    log_count = build.apply("log", count)
+    c = _as_scalar(e.args[0])
+    return log_count if build.is_zero(c) else build.total([c, log_count], e.ty)
+
+
+def _is_number(e: Expr) -> bool:
+    if isinstance(e, Apply) and e.op == "neg":
+        e = e.args[0]
+    return isinstance(e, Number)
+
+
+def _as_scalar(e: Expr) -> Expr:
+    """The same number, typed as a scalar (a broadcast zero carries its vector shape)."""
+    if isinstance(e, Apply):
+        return build.negate(_as_scalar(e.args[0]))
+    return Number(e.value, ty=SCALAR)

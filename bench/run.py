@@ -98,10 +98,15 @@ def swell_table(report: dict):
     for r in report["rows"]:
         s = r["sympy"]
         rows.append((r["series"], r["depth"], r["input_size"], ms(r.get("seconds")),
-                     r.get("size", "—"), ms(s.get("seconds")), s.get("size", "—"),
-                     (r.get("error") or s.get("error", ""))[:60]))
+                     r.get("size", "—"), r.get("shared_size", "—"), ms(s.get("seconds")),
+                     s.get("size", "—"), (r.get("error") or s.get("error", ""))[:60]))
     return ("Expression swell", ("series", "depth", "input chars", "mc ms", "mc size",
-                                 "sympy ms", "sympy size", "note"), rows)
+                                 "mc shared size", "sympy ms", "sympy size", "note"), rows)
+
+
+def per_layer_growth(rows: list[dict], key: str) -> list[float]:
+    """Characters added per unit of depth, between consecutive rows."""
+    return [(b[key] - a[key]) / (b["depth"] - a["depth"]) for a, b in zip(rows, rows[1:])]
 
 
 def numeric_table(report: dict):
@@ -160,13 +165,18 @@ def targets(reports: dict) -> list[tuple[str, str, str, str]]:
             add(f"swell: network depth {last['depth']} under 0.2 s", "< 200 ms",
                 f"{ms(last['seconds'])} ms ({last['seconds'] / 0.2:.1f}× the target)",
                 last["seconds"] < 0.2)
-        for series in ("chain", "network"):
-            rs = [r for r in w["rows"] if r["series"] == series and "size" in r]
-            if len(rs) >= 3:
-                per = [r["size"] / r["depth"] for r in rs]
-                linear = max(per) / min(per) < 2.0
-                add(f"swell: {series} size linear in depth", "size/depth ~ constant",
-                    f"size/depth {min(per):.1f} … {max(per):.1f}", linear)
+        # linear: each added layer adds about as many characters as the one before
+        # (a quadratic size adds more and more); judged over the upper half of the series
+        for series, key, label in (("chain", "size", "printed"),
+                                   ("network", "size", "printed tree"),
+                                   ("network", "shared_size", "shared form")):
+            rs = [r for r in w["rows"] if r["series"] == series and key in r]
+            if len(rs) >= 4:
+                growth = per_layer_growth(rs, key)[len(rs) // 2 - 1:]
+                linear = min(growth) > 0 and max(growth) / min(growth) < 1.25
+                add(f"swell: {series} size ({label}) linear in depth",
+                    "chars per layer ~ constant",
+                    f"+{min(growth):.0f} … +{max(growth):.0f} chars per layer", linear)
     n = reports.get("numeric")
     if n:
         for r in n["rows"]:

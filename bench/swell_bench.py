@@ -4,7 +4,9 @@
 - network: the gradient of `||Wk tanh(… tanh(W1 x)) - y||^2` with respect to W1,
   depth 1 … 8.
 
-matrixcalc: `mc.derive` (median of `repeats`), size = len(str(result)). SymPy: the same
+matrixcalc: `mc.derive` (median of `repeats`), size = len(str(result)), shared size =
+len(str(result.shared())) (each repeated part named once, `… where t1 = tanh(W1 x)`,
+as a person would write a deep network's gradient). SymPy: the same
 expression through `mc.to_sympy` (the network's norm written as rᵀr), `.diff`, with a
 time limit; once SymPy runs over it, larger sizes are skipped.
 """
@@ -56,6 +58,7 @@ def _series(name, sizes, text_of, sympy_text_of, repeats, sympy_limit):
                 lambda e=e: mc.derive(e, "X1" if name == "chain" else "W1"), repeats)
             r = mc.derive(e, "X1" if name == "chain" else "W1")
             row["size"] = len(str(r))
+            row["shared_size"] = len(str(r.shared()))  # repeated parts named once
             row["result"] = str(r) if len(str(r)) < 400 else str(r)[:400] + "…"
         except Exception as error:  # noqa: BLE001
             row["error"] = f"{type(error).__name__}: {str(error).splitlines()[0][:100]}"

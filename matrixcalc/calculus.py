@@ -16,7 +16,7 @@ from .errors import UnsupportedError, UsageError
 from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
 from .index.contract import contract
 from .index.ir import IndexSupply
-from .index.lower import expand, lower
+from .index.lower import expand, expansion_limit, lower
 from .index.recover import NoMatrixForm, recover
 from .infer import infer
 from .parse import parse
@@ -175,8 +175,8 @@ def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
     free = tuple(i for i in out if i is not None)
     contracted = contract(terms, free)
     variants = [contracted]
-    expanded = expand(contracted, supply, limit=2 * len(contracted) + 8)
-    if expanded is not None:  # past the limit, expanding swells and cancels nothing
+    expanded = expand(contracted, supply, limit=expansion_limit(contracted))
+    if expanded is not None:
         variants.append(contract(expanded, free))
     return min((simplify_tree(recover(v, out, shape)) for v in variants), key=_size)
 

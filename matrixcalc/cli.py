@@ -48,6 +48,7 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
       "layout": "numerator",         # numerator | denominator
       "results": [                   # derive: one per variable; jacobian/hessian: one
         {"wrt": ["x"], "text": "(A + A^T) x", "latex": "...",
+         "shared": "(A + A^T) x",    # repeated parts named: "... where t1 = ..." lines
          "index": "A_{ia} x_{a} + A_{ai} x_{a}",   # null where there is no index form
          "kind": "vector", "shape": ["n"]}
       ],
@@ -382,21 +383,34 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
         emit_json({"schema": DERIVE_SCHEMA, "command": which, "input": args.expression,
                    "where": args.where, "wrt": names, "layout": args.layout,
                    "results": [{"wrt": w, "text": str(r), "latex": r.latex(),
+                                "shared": str(_shared_or_plain(r)),
                                 "index": _index_or_none(r), "kind": r.kind,
                                 "shape": dims_json(r.shape)} for w, r in results],
                    "symbols": [symbol_json(info) for info in expr.shapes.values()],
                    "check": report_json(report) if report else None})
     else:
         for w, r in results:
-            text = {"latex": r.latex, "index": r.index}.get(args.output, r.__str__)()
+            shown = _shared_or_plain(r) if args.shared and args.output != "index" else r
+            text = {"latex": shown.latex, "index": r.index}.get(args.output, shown.__str__)()
             print(text if len(results) == 1 else f"d/d{w[0]}: {text}")
         if report is not None:
             print(str(report))
     return EXIT_OK if report is None or report.ok else EXIT_FALSE
 
 
+def _shared_or_plain(result):
+    """The result with repeated parts named (`where t1 = …`); a tensor as it is."""
+    return result.shared() if hasattr(result, "shared") else result
+
+
+def shared_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--shared", action="store_true",
+                        help="name repeated parts once: `… where t1 = tanh(W1 x)`")
+
+
 DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
-                        output_argument("latex", "index", "json"), check_argument)
+                        output_argument("latex", "index", "json"), check_argument,
+                        shared_argument)
 
 
 @command("derive", "differentiate: the closed-form derivative (SPEC section 3 layouts)",
@@ -405,7 +419,8 @@ DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
                    'matrixcalc derive "tr(A X B)" --wrt X --latex',
                    'matrixcalc derive "1/(2n) ||y - X w||^2" --wrt w --index',
                    'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"',
-                   'matrixcalc derive "x^T A x" --wrt x --explain'),
+                   'matrixcalc derive "x^T A x" --wrt x --explain',
+                   'matrixcalc derive "||W3 tanh(W2 tanh(W1 x)) - y||^2" --wrt W1 --shared'),
          arguments=DERIVATIVE_ARGUMENTS + (layout_argument, lambda parser: parser.add_argument(
              "--explain", action="store_true",
              help="print the derivation step by step in index notation (with --latex: LaTeX)")))

@@ -87,6 +87,11 @@ class Expr:
         from .index_printing import to_index
         return to_index(self)
 
+    def shared(self, min_chars: int | None = None):
+        """This tree with its repeated parts named once (`… where t1 = tanh(W1 x)`)."""
+        from .shared import MIN_CHARS, share
+        return share(self, MIN_CHARS if min_chars is None else min_chars)
+
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 

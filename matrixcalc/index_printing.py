@@ -69,14 +69,16 @@ def to_index(expr: Expr) -> str:
     """`expr` in index notation: free indices i (rows) and j (columns)."""
     from .errors import UsageError
     from .index.contract import contract
-    from .index.lower import expand, lower
+    from .index.lower import expand, expansion_limit, lower
 
     if expr.ty is None:
         raise UsageError("this expression has no inferred shape: build it with mc.parse")
     idx = (ROW if expr.ty.rows else None, COL if expr.ty.cols else None)
     supply = IndexSupply(reserved={ROW, COL})
     free = tuple(i for i in idx if i is not None)
-    terms = contract(expand(contract(lower(expr, idx, supply), free), supply), free)
+    terms = contract(lower(expr, idx, supply), free)
+    expanded = expand(terms, supply, limit=expansion_limit(terms))
+    terms = terms if expanded is None else contract(expanded, free)
     terms = [_readable(t, set(free)) for t in terms]
     if not terms:
         return "0"

@@ -49,7 +49,7 @@ def test_derive_json_schema():
     assert data["schema"] == "matrixcalc.derive/1" and data["command"] == "derive"
     assert data["wrt"] == ["z"] and data["layout"] == "numerator"
     (entry,) = data["results"]
-    assert set(entry) == {"wrt", "text", "latex", "index", "kind", "shape"}
+    assert set(entry) == {"wrt", "text", "latex", "shared", "index", "kind", "shape"}
     assert entry["kind"] == "vector" and entry["shape"] == ["n"]
     assert [s["name"] for s in data["symbols"]] == ["y", "z"]
     assert data["check"]["ok"] is True and data["check"]["trials"] == 5

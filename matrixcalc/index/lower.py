@@ -204,10 +204,16 @@ LOWERINGS = {
 EXPANDABLE = frozenset({"add", "neg", "mul", "matmul", "transpose", "hadamard"})
 
 
+def expansion_limit(terms: list[Term]) -> int:
+    """How many terms expanding `terms` may give before it is not worth it: a product of
+    k sums has 2^k terms (a depth-k network's gradient), and cancels nothing."""
+    return 2 * len(terms) + 8
+
+
 def expand(terms: list[Term], supply: IndexSupply, limit: int | None = None
            ) -> list[Term] | None:
     """Distribute composite linear factors (`(1 - s)_i`, `(y - X w)_i`) into their terms;
-    None once there would be more than `limit` terms (a product of k sums has 2^k)."""
+    None once there would be more than `limit` terms."""
     out: list[Term] = []
     pending = list(terms)
     while pending:

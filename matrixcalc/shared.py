@@ -1,0 +1,143 @@
+"""Shared subexpressions: a result written with each repeated part named once.
+
+A deep network's gradient repeats every hidden activation (`tanh(W1 x)` inside the
+derivative of the next layer and inside the next layer's input), so its printed tree
+grows with the square of the depth while the computation it describes grows linearly.
+`share(e)` names every subtree that occurs at least twice and prints in at least
+`min_chars` characters, largest first, and prints the result as
+
+    2 diag(1 - t1.^2) W2^T (W2 t1 - y) x^T
+    where t1 = tanh(W1 x)
+
+`SharedForm.expand()` gives the tree back. Only subtrees without `I`, `ones` or a
+broadcast zero are named: those take their sizes from where they stand, so two equal
+ones may differ in shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
+from .printing import sort_key, symbol_latex, to_latex, to_text
+
+MIN_CHARS = 8  # a shorter repeated part (`W1 x`) reads better written out
+
+
+@dataclass(frozen=True)
+class SharedForm:
+    """`body` with `bindings` (name, definition), each defined before it is used."""
+
+    body: Expr
+    bindings: tuple[tuple[str, Expr], ...]
+
+    def __str__(self) -> str:
+        lines = [to_text(self.body)]
+        for n, (name, definition) in enumerate(self.bindings):
+            lines.append(f"{'where' if n == 0 else '     '} {name} = {to_text(definition)}")
+        return "\n".join(lines)
+
+    def latex(self) -> str:
+        body = to_latex(self.body)
+        if not self.bindings:
+            return body
+        defs = r",\; ".join(f"{symbol_latex(name)} = {to_latex(definition)}"
+                            for name, definition in self.bindings)
+        return rf"{body} \quad \text{{where }} {defs}"
+
+    def expand(self) -> Expr:
+        """The tree with every name replaced by its definition."""
+        values: dict[str, Expr] = {}
+        for name, definition in self.bindings:
+            values[name] = _substitute(definition, values)
+        return _substitute(self.body, values)
+
+
+def share(e: Expr, min_chars: int = MIN_CHARS) -> SharedForm:
+    """`e` with its repeated subtrees named; with none named when naming does not make
+    the printed form shorter."""
+    taken = {s.name for s in e.symbols()}
+    roots: list[Expr] = [e]  # the body, then each definition in the order named
+    while True:
+        repeated = _repeated(roots, min_chars)
+        if repeated is None:
+            break
+        placeholder = _placeholder(f"_{len(roots)}", repeated)
+        roots = [_replace_subtree(r, repeated, placeholder) for r in roots] + [repeated]
+    shared = _named_in_order(roots, taken)
+    plain = SharedForm(e, ())
+    return shared if len(str(shared)) < len(str(plain)) else plain
+
+
+def _repeated(roots: list[Expr], min_chars: int) -> Expr | None:
+    """The largest subtree met at least twice across `roots` that is worth a name."""
+    counts: Counter = Counter()
+    for root in roots:
+        nodes = walk(root)
+        next(nodes)  # a root is the body, or a definition whose uses are names already
+        counts.update(n for n in nodes if isinstance(n, Apply))
+    best = None
+    for node, count in counts.items():
+        if count < 2 or not _context_free(node):
+            continue
+        size = len(to_text(node))
+        if size >= min_chars and (best is None or (size, sort_key(node)) > best[0]):
+            best = ((size, sort_key(node)), node)
+    return None if best is None else best[1]
+
+
+def _context_free(node: Expr) -> bool:
+    return not any(isinstance(n, Const) or (isinstance(n, Number) and n.ty is not None
+                                            and not n.ty.is_scalar) for n in walk(node))
+
+
+def _placeholder(name: str, stands_for: Expr) -> Symbol:
+    ty = stands_for.ty
+    info = SymbolInfo(name, ty.kind if ty is not None else "matrix",
+                      ty.rows if ty is not None else (), ty.cols if ty is not None else ())
+    return Symbol(name, info=info, ty=ty)
+
+
+def _replace_subtree(e: Expr, old: Expr, new: Expr) -> Expr:
+    if e == old:
+        return new
+    if isinstance(e, Apply):
+        args = tuple(_replace_subtree(a, old, new) for a in e.args)
+        return e if args == e.args else replace(e, args=args)
+    return e
+
+
+def _substitute(e: Expr, values: dict[str, Expr]) -> Expr:
+    if isinstance(e, Symbol) and e.name in values:
+        return values[e.name]
+    if isinstance(e, Apply):
+        args = tuple(_substitute(a, values) for a in e.args)
+        return e if args == e.args else replace(e, args=args)
+    return e
+
+
+def _named_in_order(roots: list[Expr], taken: set[str]) -> SharedForm:
+    """Definitions ordered so that each comes after those it uses, named t1, t2, …"""
+    body, definitions = roots[0], dict(zip((f"_{i}" for i in range(1, len(roots))),
+                                           roots[1:]))
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for n in walk(definitions[name]):
+            if isinstance(n, Symbol) and n.name in definitions:
+                visit(n.name)
+        order.append(name)
+
+    for name in sorted(definitions, key=lambda k: int(k[1:])):
+        visit(name)
+    stem = next(s for s in ("t", "u", "v", "tmp", "_t")
+                if not any(re.fullmatch(rf"{s}\d+", name) for name in taken))
+    names = {old: _placeholder(f"{stem}{i}", definitions[old])
+             for i, old in enumerate(order, 1)}
+    rename = lambda e: _substitute(e, names)  # noqa: E731
+    return SharedForm(rename(body), tuple((names[old].name, rename(definitions[old]))
+                                          for old in order))

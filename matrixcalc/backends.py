@@ -43,6 +43,9 @@ class NumpyBackend:
     def add(self, terms) -> Any:
         return reduce(lambda a, b: a + b, terms)
 
+    def kron(self, x: Any, y: Any) -> Any:
+        return np.kron(x, y)
+
     def transpose(self, x: Any) -> Any:
         return x.T
 
@@ -121,6 +124,10 @@ class TorchBackend:
     # -- structure -----------------------------------------------------------------------
     def add(self, terms) -> Any:
         return reduce(lambda a, b: a + b, terms)
+
+    def kron(self, x: Any, y: Any) -> Any:
+        # torch.kron views its inputs: a transposed (non-contiguous) one must be copied
+        return self.torch.kron(x.contiguous(), y.contiguous())
 
     def transpose(self, x: Any) -> Any:
         return x.transpose(0, 1)

@@ -83,6 +83,27 @@ def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None)
     return typed
 
 
+def _free_sizes(e: Expr, shape: Shape) -> bool:
+    """Whether `e`, as written, holds an `I` or `ones` whose size neither its symbols nor
+    its shape fix: printed, it would read back with an arbitrary size (`sum(ones)`)."""
+    if not any(isinstance(n, Const) for n in walk(e)):
+        return False
+    known = {n.name: n.info for n in walk(e) if isinstance(n, Symbol) and n.info is not None}
+    (again,) = infer([_untyped(e)], {}, None, known)
+    fixed = set(shape.rows + shape.cols) | {d for info in known.values()
+                                            for d in info.rows + info.cols}
+    if again.ty.kind == shape.kind:
+        fixed |= set(again.ty.rows + again.ty.cols)  # the result's shape, as read back
+    return any(isinstance(n, Const) and not set(n.ty.rows + n.ty.cols) <= fixed
+               for n in walk(again))
+
+
+def _untyped(e: Expr) -> Expr:
+    if isinstance(e, Apply):
+        return replace(e, args=tuple(_untyped(a) for a in e.args), ty=None)
+    return replace(e, ty=None)
+
+
 def _has_unknown_dims(e: Expr) -> bool:
     return any(isinstance(a, str) and a.startswith("?")
                for n in walk(e) for a in n.ty.rows + n.ty.cols)
@@ -156,6 +177,11 @@ def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False
     else:
         result = _closed_form(canonical_input(f), x, f_idx, x_idx, out, shape)
     result = retype(result, _known(f, x), shape)
+    if _free_sizes(result, shape):
+        raise UnsupportedError(
+            f"the derivative is {result}, where the size of an `I` or `ones` is tied to no "
+            "symbol: its value depends on a dimension (tr(I) = n), which the language "
+            "cannot write")
     if layout == "denominator" and not f.ty.is_scalar:
         result = retype(simplify_tree(build.apply("transpose", result)), _known(f, x))
     return result
@@ -276,7 +302,10 @@ def _entries(e: Expr) -> list[Expr]:
 
 def simplify(expr, where=None) -> Expr:
     e = _as_expr(expr, where)
-    return retype(simplify_tree(e), dict(e.shapes), e.ty)
+    result = retype(simplify_tree(e), dict(e.shapes), e.ty)
+    if _free_sizes(result, e.ty) and not _free_sizes(e, e.ty):
+        return e  # what cancelled fixed a size that the simplified form would leave open
+    return result
 
 
 del conventional_kind, parse_where

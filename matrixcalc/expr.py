@@ -198,6 +198,15 @@ def walk(root: Expr) -> Iterator[Expr]:
         stack.extend(reversed(node.children()))
 
 
+def memo_key(e: Expr) -> Any:
+    """A key for remembering results about `e`: its structure, and where it holds `I`,
+    `ones` or a broadcast number (equal whatever their sizes), those sizes too, so that
+    ones (n) and ones (m) are not confused."""
+    sized = tuple(n.ty for n in walk(e) if isinstance(n, Const) or (
+        isinstance(n, Number) and n.ty is not None and not n.ty.is_scalar))
+    return (e, sized) if sized else e
+
+
 def with_args(node: Apply, args: tuple[Expr, ...]) -> Apply:
     return replace(node, args=args, ty=None)
 

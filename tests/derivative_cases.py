@@ -141,3 +141,11 @@ FOUND_BY_FUZZING = [
     Case("fuzz: a broadcast number left alone", "a^T (x + 2 ones - x) x^T b", "x",
          "2 sum(a) b", "2 (ones^T a) b"),
 ]
+FOUND_BY_FUZZING += [
+    # torch.kron of a transposed (non-contiguous) operand: the checker copies it first
+    Case("fuzz: sum(Y^T ⊗ A) scaled", "sum(Y^T ⊗ (A + A)) ((X + X) + X α)", "α",
+         "2 ones^T A ones ones^T Y ones X", "2 sum(A) sum(Y) X"),
+    # ones (n) and ones (m) are equal trees: remembered results must not confuse them
+    Case("fuzz: ones ones^T + Y, transposed", "a^T (ones ones^T + Y)^T b", "Y",
+         "b a^T", "b a^T"),
+]

@@ -204,3 +204,23 @@ def test_a_bare_one_over_n_has_no_matrix_form():
     # d mean(A x)/dx = A^T ones/n: the language cannot write 1/n, so it says so
     with pytest.raises(mc.UnsupportedError, match="no matrix form"):
         mc.derive("mean(A x)", "x")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ones + ones", "2 ones"), ("x + ones - x", "ones"), ("X + 1 - X", "ones ones^T"),
+    ("x - 2 ones", "x - 2"), ("exp(x - x)", "ones"), ("tr(X - X)", "0"),
+    ("(ones ones^T + Y)^T", "Y^T + ones ones^T"),
+    # A cancels, and with it what fixed the sizes of ones and I: kept as written
+    ("sum((2 - A + A + I ⊗ α) ⊗ A)", "sum((2 - A + A + I ⊗ α) ⊗ A)")])
+def test_simplify_keeps_shapes_and_sizes(text, expected):
+    # simplifying never changes a shape, nor leaves a size that nothing fixes
+    e = mc.parse(text)
+    r = mc.simplify(e)
+    assert str(r) == expected and r.shape == e.shape
+    assert mc.verify(f"{text} = {r}", trials=2).holds
+
+
+def test_a_derivative_that_is_a_dimension_is_unsupported():
+    # d/dα of α ones^T diag(I) is tr(I) = n: no symbol fixes n, so no text can say it
+    with pytest.raises(mc.UnsupportedError, match="depends on a dimension"):
+        mc.derive("(ones^T α + x^T) diag(I)", "α")

@@ -151,7 +151,7 @@ def _kron_shape(ctx, node, types):
 
 register(OpSpec(
     "kron", 2, PRODUCT, text=infix_text(" ⊗ "), latex=infix_text(r" \otimes "),
-    shape=_kron_shape, evaluate=lambda B, node, x, y: B.xp.kron(x, y),
+    shape=_kron_shape, evaluate=lambda B, node, x, y: B.kron(x, y),
     call_names=("kron",), flags=frozenset({"bilinear", "associative"}),
     source=f"{COOKBOOK}, section 10.2"))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..expr import Apply, Expr
+from ..expr import Apply, Expr, memo_key
 
 Rule = Callable[[Expr], Expr | None]
 MAX_STEPS = 1000  # a safety net: every rule in the catalog shrinks or orders its node
@@ -52,8 +52,9 @@ def bottom_up(transform: Callable[[Expr], Expr], rebuild: Callable[[Apply, tuple
     `memo` (optional) remembers each subtree's result: rules are deterministic and look
     at a node and its subtrees only, so a subtree met again needs no second visit."""
     def apply(e: Expr, memo: dict | None = None) -> Expr:
-        if memo is not None and e in memo:
-            return memo[e]
+        key = memo_key(e) if memo is not None else None
+        if memo is not None and key in memo:
+            return memo[key]
         result = e
         if isinstance(e, Apply):
             args = tuple(apply(a, memo) for a in e.args)
@@ -61,7 +62,7 @@ def bottom_up(transform: Callable[[Expr], Expr], rebuild: Callable[[Apply, tuple
                 result = rebuild(e, args)
         result = transform(result)
         if memo is not None:
-            memo[e] = result
+            memo[key] = result
         return result
     return apply
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sympy
 
 from .. import build
-from ..expr import Apply, Const, Expr, Number, Symbol
+from ..expr import Apply, Const, Expr, Number, Symbol, memo_key
 from ..index.scalars import from_sympy, to_sympy
 from .constants import elementwise_of_number, vanishing_at_zero, vector_function_of_number
 from .engine import bottom_up, first, fixpoint, shape_preserving
@@ -552,9 +552,10 @@ def simplify_tree(e: Expr) -> Expr:
     one call never mixes dimension namings)."""
     global _memo
     if _memo is not None:
-        if e not in _memo:
-            _memo[e] = _simplify(e)
-        return _memo[e]
+        key = memo_key(e)
+        if key not in _memo:
+            _memo[key] = _simplify(e)
+        return _memo[key]
     _memo = {}
     try:
         return _simplify(e)

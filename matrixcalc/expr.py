@@ -163,13 +163,14 @@ class Apply(Expr):
     attrs: tuple = ()
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
-    # the structural hash, computed once: the rewriter hashes deep trees over and over
-    _hash: int = field(default=0, init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((self.op, self.args, self.attrs)))
+    # computed once, when first asked for: the rewriter hashes deep trees over and over
+    _hash: int | None = field(default=None, init=False, compare=False, repr=False)
+    # the shapes of the I, ones and broadcast numbers inside, in order (see memo_key)
+    _sized: tuple | None = field(default=None, init=False, compare=False, repr=False)
 
     def __hash__(self) -> int:
+        if self._hash is None:
+            object.__setattr__(self, "_hash", hash((self.op, self.args, self.attrs)))
         return self._hash
 
     def __eq__(self, other: object) -> bool:
@@ -177,8 +178,14 @@ class Apply(Expr):
             return True
         if type(other) is not Apply:
             return NotImplemented if not isinstance(other, Expr) else False
-        return (self._hash == other._hash and self.op == other.op
+        return (hash(self) == hash(other) and self.op == other.op
                 and self.attrs == other.attrs and self.args == other.args)
+
+    def sized_leaves(self) -> tuple:
+        if self._sized is None:
+            object.__setattr__(self, "_sized",
+                               tuple(s for a in self.args for s in _sized_leaves(a)))
+        return self._sized
 
     def children(self) -> tuple[Expr, ...]:
         return self.args
@@ -198,12 +205,20 @@ def walk(root: Expr) -> Iterator[Expr]:
         stack.extend(reversed(node.children()))
 
 
+def _sized_leaves(e: Expr) -> tuple:
+    if isinstance(e, Apply):
+        return e.sized_leaves()
+    if isinstance(e, Const) or (isinstance(e, Number) and e.ty is not None
+                                and not e.ty.is_scalar):
+        return (e.ty,)
+    return ()
+
+
 def memo_key(e: Expr) -> Any:
     """A key for remembering results about `e`: its structure, and where it holds `I`,
     `ones` or a broadcast number (equal whatever their sizes), those sizes too, so that
     ones (n) and ones (m) are not confused."""
-    sized = tuple(n.ty for n in walk(e) if isinstance(n, Const) or (
-        isinstance(n, Number) and n.ty is not None and not n.ty.is_scalar))
+    sized = _sized_leaves(e)
     return (e, sized) if sized else e
 
 

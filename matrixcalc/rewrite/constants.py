@@ -14,6 +14,7 @@ from ..expr import Apply, Expr, Number
 from ..index.scalars import from_sympy, to_sympy
 from ..ops import lookup
 from ..shapes import SCALAR
+from .engine import rewrites
 
 
 def vanishing_at_zero(e: Expr) -> Expr | None:
@@ -44,6 +45,7 @@ def elementwise_of_number(e: Expr) -> Expr | None:
     return build.chain([scalar, build.filled_ones(e.ty)])
 
 
+@rewrites("softmax", "logsumexp")
 def vector_function_of_number(e: Expr) -> Expr | None:
     """softmax(c) = ones/sum(ones) and logsumexp(c) = c + log(sum(ones)), c a number."""
     if not (isinstance(e, Apply) and e.op in ("softmax", "logsumexp")

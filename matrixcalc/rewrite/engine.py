@@ -12,10 +12,29 @@ Rule = Callable[[Expr], Expr | None]
 MAX_STEPS = 1000  # a safety net: every rule in the catalog shrinks or orders its node
 
 
+def rewrites(*ops: str) -> Callable[[Rule], Rule]:
+    """Mark a rule as matching only nodes of these operators (`first` then offers it no
+    others); an unmarked rule is offered every operator node."""
+    def mark(rule: Rule) -> Rule:
+        rule.ops = frozenset(ops)  # type: ignore[attr-defined]
+        return rule
+    return mark
+
+
 def first(*rules: Rule) -> Rule:
-    """The result of the first rule that applies."""
+    """The result of the first rule that applies, in order. Rules rewrite operator
+    nodes: a leaf (symbol, number, I, ones) is final, and is not offered to them."""
+    by_op: dict[str, tuple[Rule, ...]] = {}
+
+    def candidates(op: str) -> tuple[Rule, ...]:
+        if op not in by_op:
+            by_op[op] = tuple(r for r in rules if op in getattr(r, "ops", (op,)))
+        return by_op[op]
+
     def apply(e: Expr) -> Expr | None:
-        for rule in rules:
+        if not isinstance(e, Apply):
+            return None
+        for rule in candidates(e.op):
             result = rule(e)
             if result is not None:
                 return result

@@ -1,0 +1,80 @@
+"""Kronecker products and vec (Matrix Cookbook section 10.2): the identities that take
+them apart, so that derivatives through them reduce to ordinary products."""
+
+from __future__ import annotations
+
+from .. import build
+from ..expr import Apply, Expr
+from .engine import rewrites
+from .patterns import flags, is_op
+
+
+@rewrites("tr")
+def trace_of_kron(e: Expr) -> Expr | None:
+    """tr(A ⊗ B) = tr(A) tr(B) (Matrix Cookbook (525))."""
+    if is_op(e, "tr") and is_op(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("tr", a), build.apply("tr", b))
+    return None
+
+
+@rewrites("sum")
+def sum_of_kron(e: Expr) -> Expr | None:
+    """sum(A ⊗ B) = sum(A) sum(B)."""
+    if is_op(e, "sum") and is_op(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("sum", a), build.apply("sum", b))
+    return None
+
+
+@rewrites("transpose")
+def transpose_of_kron(e: Expr) -> Expr | None:
+    """(A ⊗ B)^T = A^T ⊗ B^T (Matrix Cookbook (507))."""
+    if is_op(e, "transpose") and is_op(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.apply("kron", build.apply("transpose", a), build.apply("transpose", b))
+    return None
+
+
+@rewrites("normF")
+def norm_of_kron(e: Expr) -> Expr | None:
+    """||A ⊗ B||_F = ||A||_F ||B||_F."""
+    if is_op(e, "normF") and is_op(e.args[0], "kron"):
+        a, b = e.args[0].args
+        return build.product(build.apply("normF", a), build.apply("normF", b))
+    return None
+
+
+@rewrites("vec")
+def vec_of_vector(e: Expr) -> Expr | None:
+    """vec(x) = x for a column; vec(x^T) = x."""
+    if is_op(e, "vec") and e.args[0].ty.kind in ("vector", "scalar"):
+        return e.args[0]
+    if is_op(e, "vec") and e.args[0].ty.kind == "row vector":
+        return build.apply("transpose", e.args[0])
+    return None
+
+
+def vec_outward(e: Expr) -> Expr | None:
+    """sum(vec X) = sum(X), ||vec X|| = ||X||_F, f(vec X) = vec(f(X)) elementwise,
+    vec(X) ⊙ vec(Y) = vec(X ⊙ Y), vec(X)^T vec(Y) = tr(X^T Y) (Cookbook (521))."""
+    if not isinstance(e, Apply) or not e.args:
+        return None
+    inner = e.args[0]
+    if is_op(inner, "vec") and inner.args[0].ty.kind == "matrix":
+        x = inner.args[0]
+        if e.op in ("sum", "mean", "normF"):
+            return build.apply(e.op, x)
+        if e.op == "norm2":
+            return build.apply("normF", x)
+        if e.op == "norm1":
+            return build.apply("sum", build.apply("abs", x))
+        if len(e.args) == 1 and "elementwise" in flags(e.op):
+            return build.apply("vec", build.apply(e.op, x, attrs=e.attrs))
+        if e.op == "hadamard" and is_op(e.args[1], "vec") and e.args[1].args[0].ty == x.ty:
+            return build.apply("vec", build.apply("hadamard", x, e.args[1].args[0]))
+    if is_op(e, "matmul") and is_op(inner, "transpose") and is_op(inner.args[0], "vec") \
+            and is_op(e.args[1], "vec") and inner.args[0].args[0].ty.kind == "matrix":
+        x, y = inner.args[0].args[0], e.args[1].args[0]
+        return build.apply("tr", build.apply("matmul", build.apply("transpose", x), y))
+    return None

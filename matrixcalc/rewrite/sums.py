@@ -1,0 +1,167 @@
+"""Sum rules: like terms collected (a X + b X = (a + b) X) and common factors pulled out
+(A x + B x = (A + B) x, 2 x - 2 s = 2 (x - s), s A + s B = s (A + B)).
+
+A term is taken apart as a `Monomial` (coefficient · scalar factors · product chain);
+each rule fires only when it reduces the number of terms or of factors.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import sympy
+
+from .. import build
+from ..expr import Expr
+from ..index.scalars import from_sympy, to_sympy
+from .engine import first, rewrites
+from .patterns import is_op
+
+
+def _simplified(e: Expr) -> Expr:
+    from .simplify import simplify_tree  # the inner sum of a pulled-out factor
+    return simplify_tree(e)
+
+
+@dataclass(frozen=True)
+class Monomial:
+    """coeff · scalars · chain: a term of a sum, taken apart."""
+
+    coeff: sympy.Expr
+    scalars: tuple[Expr, ...]
+    chain: tuple[Expr, ...]
+
+    @property
+    def key(self) -> tuple:
+        return (self.scalars, self.chain)
+
+
+def monomial(e: Expr) -> Monomial:
+    coeff, scalars, chain = sympy.Integer(1), [], []
+
+    def visit(node: Expr) -> None:
+        nonlocal coeff
+        value = to_sympy(node)
+        if value is not None:
+            coeff *= value
+        elif is_op(node, "neg"):
+            coeff = -coeff
+            visit(node.args[0])
+        elif is_op(node, "mul") or (is_op(node, "matmul") and not node.ty.is_scalar):
+            visit(node.args[0])
+            visit(node.args[1])
+        elif node.ty.is_scalar:
+            scalars.append(node)
+        else:
+            chain.append(node)
+
+    visit(e)
+    return Monomial(coeff, tuple(sorted(scalars, key=str)), tuple(chain))
+
+
+def rebuild(m: Monomial, shape) -> Expr:
+    if m.coeff == 0:
+        return build.zero(shape)
+    sign = -1 if (m.coeff.is_number and m.coeff < 0) else 1
+    coeff = -m.coeff if sign < 0 else m.coeff
+    chain = list(m.chain) or ([] if shape.is_scalar else [build.filled_ones(shape)])
+    factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + chain
+    result = build.chain(factors) if factors else build.num(1)
+    return build.negate(result) if sign < 0 else result
+
+
+@rewrites("add")
+def collect_like_terms(e: Expr) -> Expr | None:
+    """a X + b X = (a + b) X: terms equal up to a scalar coefficient merge."""
+    if not is_op(e, "add"):
+        return None
+    groups: dict[tuple, Monomial] = {}
+    for term in e.args:
+        m = monomial(term)
+        if m.key in groups:
+            old = groups[m.key]
+            groups[m.key] = Monomial(old.coeff + m.coeff, m.scalars, m.chain)
+        else:
+            groups[m.key] = m
+    if len(groups) == len(e.args):
+        return None
+    return build.total([rebuild(m, e.ty) for m in groups.values()], e.ty)
+
+
+@rewrites("add")
+def common_factor(e: Expr) -> Expr | None:
+    """A x + B x = (A + B) x and X A + X B = X (A + B), for the most shared factor."""
+    if not is_op(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    best = None
+    for side in (-1, 0):
+        counts = Counter(m.chain[side] for m in terms if len(m.chain) >= 2)
+        for factor, count in counts.items():
+            if count >= 2 and (best is None or count > best[2]):
+                best = (side, factor, count)
+    if best is None:
+        return None
+    side, factor, _ = best
+    shared = [m for m in terms if len(m.chain) >= 2 and m.chain[side] == factor]
+    others = [m for m in terms if m not in shared]
+    rests = [Monomial(m.coeff, m.scalars, m.chain[:-1] if side == -1 else m.chain[1:])
+             for m in shared]
+    common = _common_coefficient([m.coeff for m in rests])
+    rests = [Monomial(sympy.cancel(m.coeff / common), m.scalars, m.chain) for m in rests]
+    inner_shape = build.chain(list(rests[0].chain)).ty
+    inner = _simplified(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
+    pulled = build.product(inner, factor) if side == -1 else build.product(factor, inner)
+    pulled = rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), e.ty)
+    return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
+
+
+def _common_coefficient(coeffs: list[sympy.Expr]) -> sympy.Expr:
+    """The largest scalar dividing every coefficient (its sign taken when all share it)."""
+    common = coeffs[0]
+    for c in coeffs[1:]:
+        common = sympy.gcd(common, c)
+    if common == 0:
+        return sympy.Integer(1)
+    if all(c.could_extract_minus_sign() for c in coeffs):
+        common = -abs(common) if common.is_number else -common
+    return common
+
+
+@rewrites("add")
+def common_coefficient(e: Expr) -> Expr | None:
+    """2 x - 2 s = 2 (x - s): a whole number dividing every coefficient comes out."""
+    if not is_op(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    coeffs = [m.coeff for m in terms]
+    if not all(c.is_Rational for c in coeffs):
+        return None
+    common = _common_coefficient(coeffs)
+    if not common.is_Integer or abs(common) < 2:
+        return None  # only whole numbers: 1/2 (A + A^T) x - b stays as it is
+    inner = build.total([rebuild(Monomial(m.coeff / common, m.scalars, m.chain), e.ty)
+                         for m in terms], e.ty)
+    return rebuild(Monomial(common, (), (inner,)), e.ty)
+
+
+@rewrites("add")
+def common_scalar(e: Expr) -> Expr | None:
+    """s A + s B = s (A + B) for a scalar factor s that every term has (det(X), ||x||^-1)."""
+    if not is_op(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    shared = Counter(terms[0].scalars)
+    for m in terms[1:]:
+        shared &= Counter(m.scalars)  # a multiset: exp(u) exp(u) shares exp(u) once
+    if not shared:
+        return None
+    pulled = sorted(shared.elements(), key=str)
+    rests = [Monomial(m.coeff, tuple((Counter(m.scalars) - shared).elements()), m.chain)
+             for m in terms]
+    inner = build.total([rebuild(m, e.ty) for m in rests], e.ty)
+    return build.chain(pulled + [_simplified(inner)])
+
+
+SUM_RULES = first(collect_like_terms, common_coefficient, common_scalar, common_factor)

@@ -8,22 +8,16 @@ from ..expr import Apply, Expr
 from .engine import rewrites
 from .patterns import flags, is_op
 
+# f(A ⊗ B) = f(A) f(B): tr (Matrix Cookbook (525)), sum, and the Frobenius norm
+MULTIPLICATIVE_OVER_KRON = ("tr", "sum", "normF")
 
-@rewrites("tr")
-def trace_of_kron(e: Expr) -> Expr | None:
-    """tr(A ⊗ B) = tr(A) tr(B) (Matrix Cookbook (525))."""
-    if is_op(e, "tr") and is_op(e.args[0], "kron"):
+
+@rewrites(*MULTIPLICATIVE_OVER_KRON)
+def split_over_kron(e: Expr) -> Expr | None:
+    """tr(A ⊗ B) = tr(A) tr(B), sum(A ⊗ B) = sum(A) sum(B), ||A ⊗ B||_F = ||A||_F ||B||_F."""
+    if e.op in MULTIPLICATIVE_OVER_KRON and is_op(e.args[0], "kron"):
         a, b = e.args[0].args
-        return build.product(build.apply("tr", a), build.apply("tr", b))
-    return None
-
-
-@rewrites("sum")
-def sum_of_kron(e: Expr) -> Expr | None:
-    """sum(A ⊗ B) = sum(A) sum(B)."""
-    if is_op(e, "sum") and is_op(e.args[0], "kron"):
-        a, b = e.args[0].args
-        return build.product(build.apply("sum", a), build.apply("sum", b))
+        return build.product(build.apply(e.op, a), build.apply(e.op, b))
     return None
 
 
@@ -33,15 +27,6 @@ def transpose_of_kron(e: Expr) -> Expr | None:
     if is_op(e, "transpose") and is_op(e.args[0], "kron"):
         a, b = e.args[0].args
         return build.apply("kron", build.apply("transpose", a), build.apply("transpose", b))
-    return None
-
-
-@rewrites("normF")
-def norm_of_kron(e: Expr) -> Expr | None:
-    """||A ⊗ B||_F = ||A||_F ||B||_F."""
-    if is_op(e, "normF") and is_op(e.args[0], "kron"):
-        a, b = e.args[0].args
-        return build.product(build.apply("normF", a), build.apply("normF", b))
     return None
 
 

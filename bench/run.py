@@ -219,6 +219,23 @@ def profile(label: str, action, top: int = 8) -> str:
     return f"### {label}\n\n```\n" + "\n".join(keep[:top + 2]) + "\n```\n"
 
 
+def transpose_profile(n: int) -> str:
+    """The x^T A x Hessian's generated code against numpy's own transpose of A."""
+    import numpy as np
+    from common import best_time
+
+    import matrixcalc as mc
+    f = mc.lambdify(mc.hessian("x^T A x", "x"))
+    A, x = np.random.default_rng(0).standard_normal((n, n)), np.ones(n)
+    rows = [("generated code: f(A=A, x=x)", best_time(lambda: f(A=A, x=x), 5)),
+            ("numpy: A + A.T", best_time(lambda: A + A.T, 5)),
+            ("numpy: A.T.copy()", best_time(lambda: A.T.copy(), 5)),
+            ("numpy: A.copy()", best_time(lambda: A.copy(), 5))]
+    body = "\n".join(f"{name:32s} {seconds * 1000:8.2f} ms" for name, seconds in rows)
+    return (f"### Hessian x^T A x: one transpose (n = {n}, best of repeats)\n\n"
+            f"```\n{body}\n```\n")
+
+
 def profiles(reports: dict, quick: bool) -> str:
     import swell_bench
 
@@ -234,6 +251,7 @@ def profiles(reports: dict, quick: bool) -> str:
             f = mc.lambdify(mc.hessian(text, "w"))
             parts.append("### generated code: Hessian of the logistic loss\n\n```python\n"
                          + f.source.strip() + "\n```\n")
+        parts.append(transpose_profile(256 if quick else 2048))
         g = mc.lambdify(list(mc.derive("||W2 tanh(W1 x) - y||^2", ["W1", "W2"])))
         parts.append("### generated code: two-layer network gradients\n\n```python\n"
                      + g.source.strip() + "\n```\n")
@@ -259,34 +277,33 @@ def profiles(reports: dict, quick: bool) -> str:
 # --------------------------------------------------------------------------- main
 
 CAUSES = """\
-Written by hand from the profiles below (engine code is the lead's; bench/ only reports):
+Written by hand from the profiles below and the runs that led here; the verdicts above
+are this run's.
 
-- **Swell, network depth ≥ 5** (target 0.2 s at depth 8): time grows about 2.7× per
-  layer, i.e. exponentially. cProfile: over 90 % is the rewriting simplifier
-  (`rewrite/simplify.py: simplify_tree → _to_fixpoint`, nested: `_to_fixpoint` is
-  re-entered from inside rules, `common_factor` alone ~65 %), with millions of `_is`
-  calls: whole subtrees are re-simplified to a fixpoint at every level instead of once
-  (no memo of already-simplified nodes). Printed size grows quadratically (each layer's
-  activation `tanh(W_k … tanh(W1 x))` is printed in full at every level; no shared
-  subexpressions in the text), so "size linear in depth" is missed too.
-- **Hessian of the logistic loss** (target ≥10× torch): the generated code computes
-  `X.T @ (np.diag(s * (1 - s)) @ X)`: it materialises an n×n diagonal (2048² floats) and
-  does an O(n²d) product. `X.T @ ((s * (1 - s))[:, None] * X)` is O(nd²); at d = 32 the
-  n²d term dominates, hence ~1× torch.
-- **Gradient of the two-layer network** (target within 1.2× of numpy): the same
-  `np.diag(1 - t1**2) @ v` pattern, an h×h dense matrix (h = 1024) per call, instead of
-  `(1 - t1**2) * v`: run alone (`numeric_bench.gradient_network(1024, 512, 64, 20)`)
-  matrixcalc 2.3 ms, numpy by hand 0.37 ms, torch 0.34 ms (6.3× numpy). Inside the full
-  run every sub-10 ms call of that row is slowed to 8–16 ms (numpy by hand too), likely
-  torch's OpenMP and OpenBLAS thread pools contending on this 2-core VM after the
-  derivation benchmark has run torch; the ratio there (~1.9×) understates the miss.
-- **Run-to-run noise**: on this 2-core VM, three full runs gave `import matrixcalc`
-  152–229 ms and `matrixcalc derive` 559–1320 ms (the 1320 ms run overlapped a pytest
-  run); treat verdicts within ±20 % of a target as borderline.
-- **Start-up** (`import matrixcalc` is at the 0.2 s line; `matrixcalc derive` ~2× the
-  0.6 s target): the derive command imports SymPy (~0.75 s of the run, via
-  `matrixcalc.diff`; see the importtime list), although deriving `x^T A x` does not need
-  it. `import matrixcalc` alone is about 0.18–0.21 s: lark plus the package's modules.
+- **Hessian of x^T A x** (target ≥20× torch; 13–16× in the runs so far): the closed form
+  is `A + A^T`, one pass over a 2048×2048 matrix, and the generated code is exactly
+  `A + A.T`. That pass is memory-bound on the transposed read: numpy's own `A.T.copy()`
+  takes about as long (see "Hessian x^T A x: one transpose" below), so there is no engine
+  cost left to remove. Closing it needs a cache-blocked transpose-and-add kernel (a tiled
+  loop measured 24.7 ms against 30 ms, still short of the ~22 ms that 20× requires) or
+  consumers that take the symmetric matrix as `A` and `A^T` without forming the sum.
+- **Swell: the printed tree of the network gradient** grows quadratically, by nature:
+  each layer's activation `tanh(W_k … tanh(W1 x))` occurs twice (in its own derivative and
+  as the next layer's input). `r.shared()` (and `matrixcalc derive --shared`) names each
+  repeated part once (`… where t1 = tanh(W1 x)`), and that form grows by the same number
+  of characters per layer: that is the row marked met. Derivation time at depth 8 went
+  from 2.3 s to ~10 ms when expanding composite factors (tried so that like terms can
+  cancel) was bounded: a product of k sums expanded into 2^k terms, then had to be
+  factored back; Expr nodes also cache their hash now.
+- **Fixed earlier** (kept for the record): the logistic Hessian and the network gradient
+  materialised `np.diag(v)` (n×n) before a product; codegen now broadcasts `v[:, None] * X`.
+- **Run-to-run noise**: on this 2-core VM the start-up figures vary by ±20 % between runs
+  (`matrixcalc derive` 505–650 ms), and sub-millisecond timings need many repeats (the
+  benchmark now repeats a call for up to 0.5 s and keeps the best); treat verdicts within
+  ±20 % of a target as borderline.
+- **Start-up**: `matrixcalc derive` spends about 0.3 s importing SymPy (the engine's
+  scalar coefficients; see the importtime list). `import matrixcalc` alone (lark, numpy and
+  the package) is ~0.16 s.
 - **tensorgrad's correctness** is not checked: its evaluator needs torch's named
   tensors, which torch 2.13 no longer has (`refine_names` is gone); only its timings
   and whether a Derivative is left are recorded."""

@@ -174,7 +174,7 @@ def _ediv(e, idx, supply):
 def _diag_matrix(e, idx, supply):
     row, col = idx
     delta = Term(sympy.Integer(1), (Factor(build.identity(e.ty.rows), (row, col)),))
-    return multiply(lower(e.args[0], (row, None), supply), [delta])
+    return multiply(operand(e.args[0], (row, None), supply), [delta])
 
 
 def _diag_vector(e, idx, supply):

@@ -111,10 +111,20 @@ def chain(factors: list[Expr]) -> Expr:
 
 
 def factors_of(e: Expr) -> list[Expr]:
-    """The factors of a product chain of `mul` and `matmul`, left to right."""
-    if isinstance(e, Apply) and e.op in ("mul", "matmul"):
+    """The factors of a product chain of `mul` and `matmul`, left to right. A scalar
+    inner product scaling something (`(x^T x) v`) stays one factor: its x^T and x are
+    not part of the chain, and spliced in after a matrix they would not fit."""
+    if isinstance(e, Apply) and e.op == "matmul":
         return factors_of(e.args[0]) + factors_of(e.args[1])
+    if isinstance(e, Apply) and e.op == "mul":
+        return [f for a in e.args
+                for f in ([a] if _is_inner_product(a) and not e.ty.is_scalar
+                          else factors_of(a))]
     return [e]
+
+
+def _is_inner_product(e: Expr) -> bool:
+    return isinstance(e, Apply) and e.op == "matmul" and e.ty.is_scalar
 
 
 def total(terms: list[Expr], shape: Shape) -> Expr:

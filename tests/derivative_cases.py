@@ -149,3 +149,11 @@ FOUND_BY_FUZZING += [
     Case("fuzz: ones ones^T + Y, transposed", "a^T (ones ones^T + Y)^T b", "Y",
          "b a^T", "b a^T"),
 ]
+FOUND_BY_FUZZING += [
+    # a coefficient whose sign SymPy cannot decide (relu(2)) is not compared with 0
+    Case("fuzz: relu of a number as a coefficient", "(α X) relu(2)", "α", "relu(2) X",
+         "relu(2) X"),
+    # x^T x scaling a vector stays one factor when a matrix is put in front of it
+    Case("fuzz: matrix times (vector times x^T x)", "(exp(X) + X) ((u + ones) (x^T x))", "u",
+         "x^T x (exp(X) + X)", "(x^T x) (exp(X) + X)"),
+]

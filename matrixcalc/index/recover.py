@@ -103,7 +103,7 @@ def recover_term(term: Term, out: tuple[str | None, str | None]) -> Expr:
     if not factors:
         return build.num(1)
     sign = 1
-    if term.coeff.is_number and term.coeff < 0:
+    if term.coeff.is_number and term.coeff.is_negative:
         sign, factors[0] = -1, from_sympy(-term.coeff)
         if factors[0] == build.num(1) and len(factors) > 1:
             factors = factors[1:]

@@ -63,7 +63,7 @@ def monomial(e: Expr) -> Monomial:
 def rebuild(m: Monomial, shape) -> Expr:
     if m.coeff == 0:
         return build.zero(shape)
-    sign = -1 if (m.coeff.is_number and m.coeff < 0) else 1
+    sign = -1 if (m.coeff.is_number and m.coeff.is_negative) else 1
     coeff = -m.coeff if sign < 0 else m.coeff
     chain = list(m.chain) or ([] if shape.is_scalar else [build.filled_ones(shape)])
     factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + chain

@@ -101,12 +101,12 @@ def product(left: Expr, right: Expr) -> Expr:
 def chain(factors: list[Expr]) -> Expr:
     """A left-nested product of factors (as `A B C` parses); factors that are themselves
     products are spliced in, so no product is parenthesized inside another."""
-    flat: list[Expr] = []
+    result: Expr | None = None
     for factor in factors:
-        flat.extend(factors_of(factor))
-    result = flat[0]
-    for factor in flat[1:]:
-        result = product(result, factor)
+        # after a vector or matrix, an inner product is a scalar factor, not x^T then x
+        whole = result is not None and not result.ty.is_scalar and _is_inner_product(factor)
+        for piece in [factor] if whole else factors_of(factor):
+            result = piece if result is None else product(result, piece)
     return result
 
 

@@ -157,3 +157,8 @@ FOUND_BY_FUZZING += [
     Case("fuzz: matrix times (vector times x^T x)", "(exp(X) + X) ((u + ones) (x^T x))", "u",
          "x^T x (exp(X) + X)", "(x^T x) (exp(X) + X)"),
 ]
+FOUND_BY_FUZZING += [
+    # tr(A ⊗ B) = tr(A) tr(B) needs square factors; a column ⊗ a row is an outer product
+    Case("fuzz: trace of a column ⊗ a row", "tr(x ⊗ y^T)", "x", "y", "y"),
+    Case("fuzz: a row ⊗ a column", "a^T (y^T ⊗ x) b", "x", "b^T y a", "(y^T b) a"),
+]

@@ -211,6 +211,7 @@ def test_a_bare_one_over_n_has_no_matrix_form():
     ("x - 2 ones", "x - 2"), ("exp(x - x)", "ones"), ("tr(X - X)", "0"),
     ("(ones ones^T + Y)^T", "Y^T + ones ones^T"),
     ("(exp(X) + X) ((u + ones) (x^T x))", "x^T x (exp(X) + X) (1 + u)"),
+    ("exp((X + X) (x^T x))", "exp(x^T x 2 X)"), ("tr(x ⊗ ones^T)", "tr(x ones^T)"),
     # A cancels, and with it what fixed the sizes of ones and I: kept as written
     ("sum((2 - A + A + I ⊗ α) ⊗ A)", "sum((2 - A + A + I ⊗ α) ⊗ A)")])
 def test_simplify_keeps_shapes_and_sizes(text, expected):

@@ -17,8 +17,28 @@ def split_over_kron(e: Expr) -> Expr | None:
     """tr(A ⊗ B) = tr(A) tr(B), sum(A ⊗ B) = sum(A) sum(B), ||A ⊗ B||_F = ||A||_F ||B||_F."""
     if e.op in MULTIPLICATIVE_OVER_KRON and is_op(e.args[0], "kron"):
         a, b = e.args[0].args
+        if e.op == "tr" and not (_square(a) and _square(b)):
+            return None  # x ⊗ y^T is square, x and y^T are not
         return build.product(build.apply(e.op, a), build.apply(e.op, b))
     return None
+
+
+@rewrites("kron")
+def outer_product_as_kron(e: Expr) -> Expr | None:
+    """x ⊗ y^T = y^T ⊗ x = x y^T (Matrix Cookbook (510)): a Kronecker product of a column
+    and a row is their outer product."""
+    if is_op(e, "kron"):
+        a, b = e.args
+        kinds = (a.ty.kind, b.ty.kind)
+        if kinds == ("vector", "row vector"):
+            return build.apply("matmul", a, b)
+        if kinds == ("row vector", "vector"):
+            return build.apply("matmul", b, a)
+    return None
+
+
+def _square(e: Expr) -> bool:
+    return e.ty.is_scalar or (e.ty.kind == "matrix" and e.ty.rows == e.ty.cols)
 
 
 @rewrites("transpose")

@@ -16,7 +16,13 @@ from ..expr import Apply, Const, Expr, Number, memo_key
 from ..index.scalars import to_sympy
 from .constants import elementwise_of_number, vanishing_at_zero, vector_function_of_number
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
-from .kron import split_over_kron, transpose_of_kron, vec_of_vector, vec_outward
+from .kron import (
+    outer_product_as_kron,
+    split_over_kron,
+    transpose_of_kron,
+    vec_of_vector,
+    vec_outward,
+)
 from .patterns import assumes, is_const, is_op
 from .sums import SUM_RULES
 
@@ -303,7 +309,7 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
-    split_over_kron, transpose_of_kron, vec_of_vector, vec_outward,
+    outer_product_as_kron, split_over_kron, transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
     left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
@@ -366,7 +372,8 @@ def _simplify(e: Expr) -> Expr:
     return _to_fixpoint(_division_pass, simplified)
 
 
-INPUT_RULES = first(ones_in_sum, split_over_kron, vec_of_vector, vec_outward)
+INPUT_RULES = first(ones_in_sum, outer_product_as_kron, split_over_kron, vec_of_vector,
+                    vec_outward)
 
 
 def canonical_input(e: Expr) -> Expr:

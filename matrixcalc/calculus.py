@@ -13,7 +13,7 @@ from . import build
 from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, untyped, walk
 from .index.contract import contract
 from .index.ir import IndexSupply
 from .index.lower import expand, expansion_limit, lower
@@ -89,19 +89,13 @@ def _free_sizes(e: Expr, shape: Shape) -> bool:
     if not any(isinstance(n, Const) for n in walk(e)):
         return False
     known = {n.name: n.info for n in walk(e) if isinstance(n, Symbol) and n.info is not None}
-    (again,) = infer([_untyped(e)], {}, None, known)
+    (again,) = infer([untyped(e)], {}, None, known)
     fixed = set(shape.rows + shape.cols) | {d for info in known.values()
                                             for d in info.rows + info.cols}
     if again.ty.kind == shape.kind:
         fixed |= set(again.ty.rows + again.ty.cols)  # the result's shape, as read back
     return any(isinstance(n, Const) and not set(n.ty.rows + n.ty.cols) <= fixed
                for n in walk(again))
-
-
-def _untyped(e: Expr) -> Expr:
-    if isinstance(e, Apply):
-        return replace(e, args=tuple(_untyped(a) for a in e.args), ty=None)
-    return replace(e, ty=None)
 
 
 def _has_unknown_dims(e: Expr) -> bool:

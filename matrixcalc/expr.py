@@ -222,6 +222,13 @@ def memo_key(e: Expr) -> Any:
     return (e, sized) if sized else e
 
 
+def untyped(e: Expr) -> Expr:
+    """The same tree with every shape annotation cleared, ready to be inferred afresh."""
+    if isinstance(e, Apply):
+        return replace(e, args=tuple(untyped(a) for a in e.args), ty=None)
+    return replace(e, ty=None)
+
+
 def with_args(node: Apply, args: tuple[Expr, ...]) -> Apply:
     return replace(node, args=args, ty=None)
 

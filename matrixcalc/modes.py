@@ -11,14 +11,12 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from . import build
 from .calculus import _as_expr, _derivative, _known, _wrt_symbol, closed_form, retype
 from .declarations import Declaration, parse_where
 from .diff import Differentiator, depends_on
 from .errors import ShapeError, UsageError
-from .expr import Apply, Expr, Symbol, SymbolInfo
+from .expr import Apply, Expr, Symbol, SymbolInfo, untyped
 from .index.ir import IndexSupply, multiply
 from .index.lower import lower
 from .infer import infer
@@ -33,19 +31,12 @@ def _pair(shape: Shape, row: str, col: str) -> tuple[str | None, str | None]:
     return (row if shape.rows else None, col if shape.cols else None)
 
 
-def _strip(e: Expr) -> Expr:
-    """The untyped tree of `e` (symbols keep their info; retyped by `infer`)."""
-    if isinstance(e, Apply):
-        return replace(e, args=tuple(_strip(a) for a in e.args), ty=None)
-    return replace(e, ty=None)
-
-
 def direction(text_or_expr, like: Expr, e: Expr, where, what: str) -> Expr:
     """The direction (`v` or `u`) typed so that it has `like`'s shape: a symbol name, a
     text, or an Expr. A new name gets its kind from `where` or the convention, and its
     dimensions from `like`; a shape that does not fit raises ShapeError."""
     if isinstance(text_or_expr, Expr):
-        raw, text = _strip(text_or_expr), str(text_or_expr)
+        raw, text = untyped(text_or_expr), str(text_or_expr)
         kinds = dict(text_or_expr.shapes) if text_or_expr.ty is not None else {}
     elif isinstance(text_or_expr, str):
         text = text_or_expr
@@ -63,9 +54,9 @@ def direction(text_or_expr, like: Expr, e: Expr, where, what: str) -> Expr:
             and raw.name not in declared:  # as rule 3: a new name in a scalar's place
         declared[raw.name] = Declaration("scalar", frozenset())
     # type `like - direction` in one context: the direction's dimensions become like's
-    check = Apply("add", (_strip(like), Apply("neg", (raw,))))
+    check = Apply("add", (untyped(like), Apply("neg", (raw,))))
     try:
-        _, typed = infer([_strip(e), check], declared, text, known)
+        _, typed = infer([untyped(e), check], declared, text, known)
     except ShapeError as error:
         raise ShapeError(f"`{what}` = `{text}` does not fit {like.ty.describe()}: "
                          f"{error.message}") from None

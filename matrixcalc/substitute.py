@@ -15,25 +15,19 @@ from dataclasses import replace
 
 from .declarations import Declaration, parse_where
 from .errors import MatrixCalcError, ShapeError, UsageError
-from .expr import Apply, Expr, Symbol
+from .expr import Apply, Expr, Symbol, untyped
 from .infer import infer
 from .parse import parse_raw
 
 
-def _strip(e: Expr) -> Expr:
-    if isinstance(e, Apply):
-        return replace(e, args=tuple(_strip(a) for a in e.args), ty=None)
-    return replace(e, ty=None)
-
-
-def _untyped(e: Expr) -> Expr:
+def _as_written(e: Expr) -> Expr:
     """The tree as the parser builds it (operators as written, e.g. juxtaposition), so
     that a product re-elaborates when a factor changes kind; the stripped tree if the
     printed text does not parse back."""
     try:
         return parse_raw(str(e))
     except MatrixCalcError:
-        return _strip(e)
+        return untyped(e)
 
 
 def _replace(e: Expr, raw: dict[str, Expr]) -> Expr:
@@ -60,7 +54,7 @@ def subs(e: Expr, mapping: Mapping[str, str | Expr], where=None) -> Expr:
             raise UsageError(f"subs replaces symbols by name, not {name!r}")
         name = name.strip()
         if isinstance(value, Expr):
-            raw[name], texts[name] = _strip(value), str(value)
+            raw[name], texts[name] = untyped(value), str(value)
             for s, info in (value.shapes.items() if value.ty is not None else ()):
                 if s not in known:  # its symbols keep their kinds (sizes follow from e)
                     declared.setdefault(s, Declaration(info.kind, info.assumptions))
@@ -69,7 +63,7 @@ def subs(e: Expr, mapping: Mapping[str, str | Expr], where=None) -> Expr:
         else:
             raise UsageError(f"the replacement of `{name}` is a text or an Expr, not "
                              f"{type(value).__name__}")
-    result_raw = _replace(_untyped(e), raw)
+    result_raw = _replace(_as_written(e), raw)
     checks = [Apply("add", (Symbol(name, info=known.get(name)), Apply("neg", (r,))))
               for name, r in raw.items()]
     try:

@@ -112,15 +112,22 @@ def chain(factors: list[Expr]) -> Expr:
 
 def factors_of(e: Expr) -> list[Expr]:
     """The factors of a product chain of `mul` and `matmul`, left to right. A scalar
-    inner product scaling something (`(x^T x) v`) stays one factor: its x^T and x are
-    not part of the chain, and spliced in after a matrix they would not fit."""
+    holding an inner product that scales something (`(x^T x) v`, `(x^T x α) v`) stays one
+    factor: its x^T and x are not part of the chain, and after a matrix would not fit."""
     if isinstance(e, Apply) and e.op == "matmul":
         return factors_of(e.args[0]) + factors_of(e.args[1])
     if isinstance(e, Apply) and e.op == "mul":
         return [f for a in e.args
-                for f in ([a] if _is_inner_product(a) and not e.ty.is_scalar
+                for f in ([a] if a.ty.is_scalar and not e.ty.is_scalar and _has_chain(a)
                           else factors_of(a))]
     return [e]
+
+
+def _has_chain(e: Expr) -> bool:
+    """Whether a scalar holds a matrix product (x^T x, 2 x^T A x) that, spliced into a
+    chain after a vector or matrix, would multiply the wrong things."""
+    return isinstance(e, Apply) and (_is_inner_product(e) or (
+        e.op == "mul" and any(_has_chain(a) for a in e.args)))
 
 
 def _is_inner_product(e: Expr) -> bool:

@@ -212,6 +212,8 @@ def test_a_bare_one_over_n_has_no_matrix_form():
     ("(ones ones^T + Y)^T", "Y^T + ones ones^T"),
     ("(exp(X) + X) ((u + ones) (x^T x))", "x^T x (exp(X) + X) (1 + u)"),
     ("exp((X + X) (x^T x))", "exp(x^T x 2 X)"), ("tr(x ⊗ ones^T)", "tr(x ones^T)"),
+    ("(2 - exp(ones^T)) ((x α) (ones^T x))", "ones^T x α (2 - exp(ones^T)) x"),
+    ("(A + A + A + I) ones + x + X ones", "(3 A + I) ones + X ones + x"), ("X^0 A", "A"),
     # A cancels, and with it what fixed the sizes of ones and I: kept as written
     ("sum((2 - A + A + I ⊗ α) ⊗ A)", "sum((2 - A + A + I ⊗ α) ⊗ A)")])
 def test_simplify_keeps_shapes_and_sizes(text, expected):
@@ -220,6 +222,12 @@ def test_simplify_keeps_shapes_and_sizes(text, expected):
     r = mc.simplify(e)
     assert str(r) == expected and r.shape == e.shape
     assert mc.verify(f"{text} = {r}", trials=2).holds
+
+
+def test_an_undefined_derivative_is_unsupported():
+    # ||x - x|| is identically zero: its derivative is 0/0, reported, not printed as nan
+    with pytest.raises(mc.UnsupportedError, match="not defined"):
+        mc.derive("||x - x ⊙ ones||", "x")
 
 
 def test_a_derivative_that_is_a_dimension_is_unsupported():

@@ -120,6 +120,11 @@ def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Exp
         return build.apply(BACK[value.func], *(from_sympy(a, names) for a in value.args))
     if value == sympy.E:
         return build.apply("exp", build.num(1))
+    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"a coefficient came out as {value} (0/0 or 1/0): the "
+                               "derivative is not defined (is a norm, root or divisor "
+                               "identically zero?)")
     raise ValueError(f"no tree form for the scalar {value}")
 
 

@@ -4,7 +4,8 @@ The engine writes a zero (or a number) of any shape as a plain number (`0`); ins
 elementwise function that would print as a scalar (`exp(0)`) and read back with the
 wrong shape. So f(c) over a vector or matrix becomes the number f(c) times ones:
 exp(0) over a vector is `ones`, sigmoid(0) is `0.5 ones`, softplus(0) is
-`softplus(0) ones`. Operators that vanish at zero (linear ones, norms) give zero.
+`softplus(0) ones`. Operators that vanish at zero (linear ones, norms) give zero, and
+a matrix to the power 0 is I.
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ def vanishing_at_zero(e: Expr) -> Expr | None:
     else:
         return None
     return build.zero(e.ty) if any(build.is_zero(a) for a in candidates) else None
+
+
+@rewrites("matpow")
+def matrix_power_of_zero(e: Expr) -> Expr | None:
+    """X^0 = I; 0^k = 0 for k > 0 (the zero matrix's powers)."""
+    (base,), (k,) = e.args, e.attrs
+    if k == 0:
+        return build.identity(e.ty.rows)
+    if k > 0 and build.is_zero(base):
+        return build.zero(e.ty)
+    return None
 
 
 def elementwise_of_number(e: Expr) -> Expr | None:

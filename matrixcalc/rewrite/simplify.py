@@ -14,7 +14,12 @@ from __future__ import annotations
 from .. import build
 from ..expr import Apply, Const, Expr, Number, memo_key
 from ..index.scalars import to_sympy
-from .constants import elementwise_of_number, vanishing_at_zero, vector_function_of_number
+from .constants import (
+    elementwise_of_number,
+    matrix_power_of_zero,
+    vanishing_at_zero,
+    vector_function_of_number,
+)
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
 from .kron import (
     outer_product_as_kron,
@@ -315,7 +320,7 @@ NODE_RULES = first(
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
-    vanishing_at_zero, elementwise_of_number, vector_function_of_number,
+    vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
     diag_of_transpose_or_outer, scalar_out_of_diag,
     inverse_of_inverse)
 

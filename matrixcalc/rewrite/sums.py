@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy
 
 from .. import build
-from ..expr import Expr
+from ..expr import Expr, memo_key
 from ..index.scalars import from_sympy, to_sympy
 from .engine import first, rewrites
 from .patterns import is_op
@@ -96,15 +96,16 @@ def common_factor(e: Expr) -> Expr | None:
         return None
     terms = [monomial(t) for t in e.args]
     best = None
-    for side in (-1, 0):
-        counts = Counter(m.chain[side] for m in terms if len(m.chain) >= 2)
-        for factor, count in counts.items():
+    for side in (-1, 0):  # keyed with sizes: A ones (n) and X ones (m) share nothing
+        counts = Counter(memo_key(m.chain[side]) for m in terms if len(m.chain) >= 2)
+        for key, count in counts.items():
             if count >= 2 and (best is None or count > best[2]):
-                best = (side, factor, count)
+                best = (side, key, count)
     if best is None:
         return None
-    side, factor, _ = best
-    shared = [m for m in terms if len(m.chain) >= 2 and m.chain[side] == factor]
+    side, key, _ = best
+    shared = [m for m in terms if len(m.chain) >= 2 and memo_key(m.chain[side]) == key]
+    factor = shared[0].chain[side]
     others = [m for m in terms if m not in shared]
     rests = [Monomial(m.coeff, m.scalars, m.chain[:-1] if side == -1 else m.chain[1:])
              for m in shared]

@@ -230,6 +230,12 @@ def test_an_undefined_derivative_is_unsupported():
         mc.derive("||x - x ⊙ ones||", "x")
 
 
+def test_inverting_a_zero_matrix_is_an_error():
+    # (A - A)^-1 does not exist: a clear error, not `0^-1` read back as a scalar
+    with pytest.raises(mc.UnsupportedError, match="zero matrix"):
+        mc.simplify("(A - A)^-2 x")
+
+
 def test_a_derivative_that_is_a_dimension_is_unsupported():
     # d/dα of α ones^T diag(I) is tr(I) = n: no symbol fixes n, so no text can say it
     with pytest.raises(mc.UnsupportedError, match="depends on a dimension"):

@@ -32,13 +32,17 @@ def vanishing_at_zero(e: Expr) -> Expr | None:
     return build.zero(e.ty) if any(build.is_zero(a) for a in candidates) else None
 
 
-@rewrites("matpow")
+@rewrites("matpow", "inv")
 def matrix_power_of_zero(e: Expr) -> Expr | None:
-    """X^0 = I; 0^k = 0 for k > 0 (the zero matrix's powers)."""
-    (base,), (k,) = e.args, e.attrs
+    """X^0 = I; 0^k = 0 for k > 0; the zero matrix has no inverse (an error, not `0^-1`,
+    which would read back as a scalar)."""
+    (base,), k = e.args, (e.attrs[0] if e.op == "matpow" else -1)
     if k == 0:
         return build.identity(e.ty.rows)
-    if k > 0 and build.is_zero(base):
+    if build.is_zero(base) and not base.ty.is_scalar:
+        if k < 0:
+            from ..errors import UnsupportedError
+            raise UnsupportedError(f"this inverts a zero matrix ({e}): it has no inverse")
         return build.zero(e.ty)
     return None
 

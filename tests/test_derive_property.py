@@ -1,6 +1,7 @@
 """Property: for random well-shaped expressions, the derived closed form agrees with
 torch.autograd (issue 4). The default run draws at least 500 examples per kind of
-derivative; `--runslow` runs 10,000."""
+derivative, and the simplifier keeps shapes and values; `--runslow` (`make fuzz`) runs
+10,000 scalar and 3,000 of each other kind, with fresh examples each run."""
 
 from __future__ import annotations
 
@@ -82,12 +83,36 @@ def test_simplify_keeps_shape_and_value(kind, data):
     # simplify(e) has e's shape and e's value at random points (ones + ones stays 2 ones)
     text = data.draw(expressions(kind=kind, ops=SAFE_OPS | CORE_OPS, max_depth=3),
                      label="expr")
+    _check_simplify(text)
+
+
+def _check_simplify(text: str) -> None:
     e = mc.parse(text)
     assume(not _free_constant(e))
-    simplified = mc.simplify(e)
-    assert (simplified.kind, simplified.shape) == (e.kind, e.shape), f"{text} -> {simplified}"
     try:
+        simplified = mc.simplify(e)
         verdict = mc.verify(f"{text} = {simplified}", trials=2, seed=zlib.crc32(text.encode()))
-    except mc.UnsupportedError:  # no point inside every domain: not a test
+    except mc.UnsupportedError:  # a zero matrix inverted, or no point inside the domains
         assume(False)
+    assert (simplified.kind, simplified.shape) == (e.kind, e.shape), f"{text} -> {simplified}"
     assert verdict.holds, f"{text} -> {simplified}\n{verdict}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["vector", "matrix"])
+@settings(LONG, max_examples=3000)
+@given(data=st.data())
+def test_fuzz_vector_and_matrix_derivatives(kind, data):
+    # the long run for Jacobians and matrix gradients, over every total operator
+    _check(data.draw(expressions(kind=kind, ops=SAFE_OPS | CORE_OPS, max_depth=3),
+                     label="expr"), data)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["scalar", "vector", "matrix"])
+@settings(LONG, max_examples=3000)
+@given(data=st.data())
+def test_fuzz_simplify_keeps_shape_and_value(kind, data):
+    # the long run of the simplify property, on deeper expressions
+    _check_simplify(data.draw(expressions(kind=kind, ops=SAFE_OPS | CORE_OPS, max_depth=4),
+                              label="expr"))

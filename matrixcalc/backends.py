@@ -56,6 +56,9 @@ class NumpyBackend:
         """Columns stacked (Matrix Cookbook 10.2.2): vec(X)[i + m j] = X[i, j]."""
         return x.T.reshape(-1, 1)
 
+    def commutation(self, m: Any, n: Any) -> Any:
+        return commutation_matrix(int(np.asarray(m).reshape(())), int(np.asarray(n).reshape(())))
+
     def diag_matrix(self, v: Any) -> Any:
         return np.diag(v.reshape(-1))
 
@@ -138,6 +141,10 @@ class TorchBackend:
     def vec(self, x: Any) -> Any:
         return x.transpose(0, 1).reshape(-1, 1)
 
+    def commutation(self, m: Any, n: Any) -> Any:
+        k = commutation_matrix(int(m.reshape(()).item()), int(n.reshape(()).item()))
+        return self.torch.as_tensor(k, dtype=self.torch.float64)
+
     def diag_matrix(self, v: Any) -> Any:
         return self.torch.diag_embed(v.reshape(-1))
 
@@ -172,6 +179,14 @@ class TorchBackend:
 
 
 _BACKENDS: dict[str, Any] = {}
+
+
+def commutation_matrix(m: int, n: int) -> np.ndarray:
+    """K with K vec(A) = vec(A^T) for A m×n (Magnus & Neudecker): K[i n + j, j m + i] = 1."""
+    k = np.zeros((m * n, m * n))
+    i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
+    k[(i * n + j).ravel(), (j * m + i).ravel()] = 1.0
+    return k
 
 
 def backend(name: str = "numpy"):

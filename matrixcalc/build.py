@@ -12,7 +12,7 @@ from dataclasses import replace
 from fractions import Fraction
 
 from .errors import ShapeError
-from .expr import Apply, Const, Expr, Number
+from .expr import Apply, Const, Dimension, Expr, Number
 from .infer import InferContext
 from .ops import lookup
 from .shapes import ONE, SCALAR, Shape
@@ -48,6 +48,23 @@ def identity(dim) -> Expr:
 
 def ones(dim) -> Expr:
     return Const("ones", ty=Shape(dim, ONE))
+
+
+def dimension(dim) -> Expr:
+    """The size of `dim` as a scalar tree: a number, a name, or their product."""
+    factors = [Number(Fraction(a), ty=SCALAR) if isinstance(a, int)
+               else Dimension(a, ty=SCALAR) for a in dim]
+    if not factors:
+        return num(1)
+    result = factors[0]
+    for f in factors[1:]:
+        result = apply("mul", result, f)
+    return result
+
+
+def commutation(m, n) -> Expr:
+    """K_{m,n}: the permutation with K vec(A) = vec(A^T) for A of m×n."""
+    return apply("commutation", dimension(m), dimension(n))
 
 
 def filled_ones(shape: Shape) -> Expr:
@@ -154,3 +171,21 @@ def total(terms: list[Expr], shape: Shape) -> Expr:
     for arg in args:
         flat.extend(arg.args if isinstance(arg, Apply) and arg.op == "add" else (arg,))
     return apply("add", *flat)
+
+
+def transposed(e: Expr) -> Expr:
+    """e^T with the transpose taken through sums, signs and scalings and cancelled against
+    another ((x^T - s^T)^T = x - s): the structural rewrite lowering needs to store a row
+    vector as a column, without calling the simplifier."""
+    if isinstance(e, Apply):
+        if e.op == "transpose":
+            return e.args[0]
+        if e.op == "neg":
+            return apply("neg", transposed(e.args[0]))
+        if e.op == "add":
+            return apply("add", *(transposed(a) for a in e.args))
+        if e.op == "mul" and (e.args[0].ty.is_scalar or e.args[1].ty.is_scalar):
+            return apply("mul", *(a if a.ty.is_scalar else transposed(a) for a in e.args))
+    if e.ty.is_scalar:
+        return e
+    return apply("transpose", e)

@@ -9,20 +9,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import sympy
+
 from . import build
 from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
 from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, untyped, walk
 from .index.contract import contract
-from .index.ir import IndexSupply
+from .index.ir import IndexSupply, Term, multiply, pair
 from .index.lower import expand, expansion_limit, lower
 from .index.recover import NoMatrixForm, recover
 from .infer import infer
 from .parse import parse
 from .rewrite.simplify import canonical_input, simplify_tree
-from .shapes import ONE, Shape
-from .tensor import TensorResult, kronecker_form
+from .shapes import ONE, Shape, normalize
+from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")
 ROW, COL, WRT_ROW, WRT_COL = "i", "j", "k", "l"
@@ -108,25 +110,48 @@ def _pin(original: Expr, typed: Expr, known, expected: Shape) -> Expr:
 
 
 def _higher_order(f: Expr, x: Symbol, vec: bool):
-    """Order 3 or 4 (or vec=True): index form, or the Kronecker matrix ∂vec(F)/∂vec(X)."""
+    """Order 3 or 4 (or vec=True): index form, or the matrix ∂vec(F)/∂vec(X)."""
+    if vec:
+        return vec_derivative(f, x)
     f_idx = (ROW if f.ty.rows else None, COL if f.ty.cols else None)
     x_idx = (WRT_ROW if x.ty.rows else None, WRT_COL if x.ty.cols else None)
     free = tuple(i for i in f_idx + x_idx if i is not None)
     dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    f = canonical_input(f)
     terms = Differentiator(x, tuple(i for i in x_idx if i), supply).terms(
-        lower(f, f_idx, supply))
+        lower(canonical_input(f), f_idx, supply))
     terms = contract(terms, free)
-    if not vec:
-        return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x)
+    return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x)
+
+
+def vec_derivative(f: Expr, x: Symbol) -> Expr:
+    """∂vec(F)/∂vec(X): vec(F) lowered with its pair tensor (columns stacked), the
+    derivative's indices for X joined into one by another, and the matrix recovered;
+    ∂vec(A X B)/∂vec(X) = B^T ⊗ A (Matrix Cookbook (520))."""
+    supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
+    rows = ROW if not f.ty.is_scalar else None
+    cols = COL if not x.ty.is_scalar else None
+    flat = build.apply("vec", f) if f.ty.kind == "matrix" else f
+    if flat.ty.kind == "row vector":
+        flat = build.apply("transpose", flat)
+    k, l = supply.fresh(), supply.fresh()
+    x_idx = tuple(i for i, d in ((k, x.ty.rows), (l, x.ty.cols)) if d)
+    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(flat), (rows, None),
+                                                         supply))
+    if x.ty.kind == "matrix":  # vec(X)_c = X_kl with c = (l, k)
+        terms = multiply(terms, [Term(sympy.Integer(1), (pair(cols, l, k, x.ty.cols,
+                                                             x.ty.rows),))])
+    elif cols is not None:
+        terms = [t.renamed({k: cols}) for t in terms]
+    shape = Shape(flat.ty.rows, normalize(x.ty.rows + x.ty.cols))
     try:
-        form = kronecker_form(terms, f_idx, x_idx)
+        form = closed_form(terms, (rows, cols), shape, supply)
     except NoMatrixForm as error:
-        index = TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x).index()
-        raise UnsupportedError(f"∂vec(F)/∂vec(X) has no Kronecker form here ({error}); "
+        index = _higher_order(f, x, vec=False)
+        index = index.index() if isinstance(index, TensorResult) else str(index)
+        raise UnsupportedError(f"∂vec(F)/∂vec(X) has no matrix form here ({error}); "
                                f"in index notation it is {index}") from None
-    return retype(simplify_tree(form), _known(f, x))
+    return retype(form, _known(f, x), shape)
 
 
 def _vec_of(g: Expr, f: Expr, x: Symbol) -> Expr:
@@ -171,11 +196,6 @@ def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False
     else:
         result = _closed_form(canonical_input(f), x, f_idx, x_idx, out, shape)
     result = retype(result, _known(f, x), shape)
-    if _free_sizes(result, shape):
-        raise UnsupportedError(
-            f"the derivative is {result}, where the size of an `I` or `ones` is tied to no "
-            "symbol: its value depends on a dimension (tr(I) = n), which the language "
-            "cannot write")
     if layout == "denominator" and not f.ty.is_scalar:
         result = retype(simplify_tree(build.apply("transpose", result)), _known(f, x))
     return result

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .shapes import ONE, Dim, Shape
 
 BACKENDS = ("numpy", "torch")
@@ -203,6 +203,16 @@ TEMPLATES: dict[str, Template] = {
                                      else f"torch.logsumexp({a[0].raw}, dim=0)"),
 }
 
+def _commutation(g, node, a) -> str:
+    """K[i n + j, j m + i] = 1: the rows of I taken in the order vec(A^T) reads vec(A)."""
+    m, n = (f"int({x.code})" for x in a)
+    extra = f", {F64}" if g.backend == "torch" else ""
+    rows = f"{g.xp}.arange({m} * {n})"
+    return f"{g.xp}.eye({m} * {n}{extra})[({rows} % {n}) * {m} + {rows} // {n}]"
+
+
+TEMPLATES["commutation"] = _commutation
+
 NUMPY_HELPERS = {
     "sigmoid": "def sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(0.5 * x))\n",
     "softmax": "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n",
@@ -313,6 +323,8 @@ class Generator:
             operand = Operand(self.full(node.ty, text), node.ty, False)
         elif isinstance(node, Const):
             operand = Operand(self.constant(node), node.ty, False)
+        elif isinstance(node, Dimension):
+            return Operand(self.dim((node.name,)), node.ty, True)
         elif isinstance(node, Apply):
             template = TEMPLATES.get(node.op)
             if template is None:

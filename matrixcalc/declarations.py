@@ -1,8 +1,10 @@
-"""Declarations of kinds and assumptions (`where=`) and the naming convention.
+"""Declarations of kinds, dimensions and assumptions (`where=`) and the naming convention.
 
 Invariant: a symbol's kind is decided here, before inference, by the first rule that
 applies (SPEC section 2): a declaration, then the naming convention; inference may only
-turn an undeclared symbol into a scalar (rule 3), never any other change of kind.
+turn an undeclared symbol into a scalar (rule 3), never any other change of kind. A
+declaration may name dimensions (`X: matrix(n, d)`, `y: vector(n)`); those names are
+dimensions, never symbols, and used as scalars they are sizes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from .errors import UsageError
 
 ASSUMPTIONS = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "constant",
-               "distribution")
+               "distribution", "square")
 KIND_WORDS = ("scalar", "vector", "matrix")
 # What an assumption implies: further assumptions and, where one follows, a kind.
 IMPLIES = {
@@ -27,8 +29,12 @@ IMPLIES = {
     "invertible": ({"invertible"}, "matrix"),
     "constant": ({"constant"}, None),
     "distribution": ({"distribution"}, "vector"),
+    "square": ({"square"}, "matrix"),
 }
-SQUARE = frozenset({"symmetric", "spd", "diagonal", "orthogonal", "invertible"})
+SQUARE = frozenset({"symmetric", "spd", "diagonal", "orthogonal", "invertible", "square"})
+# How many dimensions each kind names: matrix(n, d) or matrix(n) (square), vector(n).
+DIM_COUNTS = {"matrix": (1, 2), "vector": (1,), "scalar": ()}
+WORD = re.compile(r"(\w+)\s*\(([^()]*)\)|[^\s,()]+|\S")
 GREEK_NAMES = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "eps", "eta", "kappa", "lambda", "mu",
     "nu", "rho", "sigma", "tau", "omega", "theta", "phi", "psi", "xi", "zeta", "chi", "pi"})
@@ -38,6 +44,20 @@ GREEK_NAMES = frozenset({
 class Declaration:
     kind: str | None
     assumptions: frozenset[str]
+    dims: tuple[str | int, ...] | None = None  # rows (and columns) as named, if named
+
+    def shape_atoms(self) -> tuple[str | int, str | int] | None:
+        """(rows, cols) as declared: `matrix(n)` is n×n, `vector(n)` is n×1."""
+        if self.dims is None:
+            return None
+        if self.kind == "vector":
+            return (self.dims[0], 1)
+        return (self.dims[0], self.dims[-1])
+
+
+def dimension_names(declared: Mapping[str, Declaration]) -> set[str]:
+    """The names that declarations give to dimensions."""
+    return {d for decl in declared.values() for d in (decl.dims or ()) if isinstance(d, str)}
 
 
 def conventional_kind(name: str) -> str:
@@ -98,10 +118,18 @@ def _declaration(name: str, words: str, source: str, name_at: int,
     if not name or not (name[0].isalpha()) or not name.replace("_", "").isalnum():
         raise UsageError(f"`{name}` in `where` is not a symbol name", source,
                          (name_at, name_at + max(1, len(name))))
-    kind, assumptions = None, set()
-    for match in re.finditer(r"[^\s,]+", words):
+    kind, assumptions, dims = None, set(), None
+    for match in WORD.finditer(words):
         word, span = match.group().lower(), (words_at + match.start(), words_at + match.end())
-        if word in KIND_WORDS:
+        if match.group(1) is not None:  # matrix(n, d), vector(n)
+            word = match.group(1).lower()
+            if word not in DIM_COUNTS or not DIM_COUNTS[word]:
+                raise UsageError(f"`{match.group(1)}(…)` names dimensions of a matrix or a "
+                                 "vector only", source, span,
+                                 "write `X: matrix(n, d)` or `y: vector(n)`")
+            dims = _dimensions(name, word, match.group(2), source, span)
+            kind = _agree(name, kind, word, source, span)
+        elif word in KIND_WORDS:
             kind = _agree(name, kind, word, source, span)
         elif word in IMPLIES:
             implied, implied_kind = IMPLIES[word]
@@ -117,7 +145,30 @@ def _declaration(name: str, words: str, source: str, name_at: int,
         raise UsageError(f"`{name}` is declared with no kind or assumption", source,
                          (name_at, name_at + len(name)),
                          f"known words: {', '.join(KIND_WORDS + ASSUMPTIONS)}")
-    return Declaration(kind, frozenset(assumptions))
+    if dims is not None and assumptions & SQUARE and dims[0] != dims[-1]:
+        raise UsageError(f"`{name}` is declared square with dimensions "
+                         f"{' and '.join(map(str, dims))}", source, (words_at, words_at +
+                                                                      len(words)))
+    return Declaration(kind, frozenset(assumptions), dims)
+
+
+def _dimensions(name: str, kind: str, inner: str, source: str, span) -> tuple:
+    """`n, d` -> ("n", "d"); a dimension is a name or a size of at least 2."""
+    parts = [p.strip() for p in inner.split(",")]
+    if len(parts) not in DIM_COUNTS[kind]:
+        counts = " or ".join(map(str, DIM_COUNTS[kind]))
+        raise UsageError(f"a {kind} names {counts} dimension{'s' if kind == 'matrix' else ''}"
+                         f", not {len(parts)}", source, span)
+    dims: list[str | int] = []
+    for part in parts:
+        if part.isdigit() and int(part) >= 2:
+            dims.append(int(part))
+        elif part.isidentifier() and not part.startswith("_"):
+            dims.append(part)
+        else:
+            raise UsageError(f"`{part}` is not a dimension of `{name}`: a dimension is a "
+                             "name or a size of at least 2", source, span)
+    return tuple(dims)
 
 
 def _agree(name: str, kind: str | None, new: str, source: str, span,
@@ -136,5 +187,9 @@ def _merge(name: str, old: Declaration | None, new: Declaration, source: str,
     if new.kind is not None and old.kind is not None and new.kind != old.kind:
         raise UsageError(f"`{name}` is declared both a {old.kind} and a {new.kind}", source,
                          (name_at, name_at + len(name)))
+    if new.dims is not None and old.dims is not None and new.dims != old.dims:
+        raise UsageError(f"`{name}` is declared with two sets of dimensions", source,
+                         (name_at, name_at + len(name)))
     kind = new.kind if old.kind is None else old.kind
-    return Declaration(kind, old.assumptions | new.assumptions)
+    dims = new.dims if old.dims is None else old.dims
+    return Declaration(kind, old.assumptions | new.assumptions, dims)

@@ -15,9 +15,10 @@ import sympy
 
 from . import build
 from .errors import UnsupportedError
-from .expr import Apply, Const, Expr, Number, Symbol, walk
-from .index.ir import Factor, IndexSupply, Term, multiply
-from .index.lower import Idx, factor, lower
+from .expr import Apply, Expr, Symbol, walk
+from .index.contract import contract
+from .index.ir import Factor, IndexSupply, Term, copy, multiply
+from .index.lower import OPAQUE, Idx, entrywise, factor, lower
 from .index.scalars import from_sympy, symbol, to_sympy
 
 ONE = sympy.Integer(1)
@@ -27,7 +28,7 @@ def depends_on(e: Expr, name: str) -> bool:
     return any(isinstance(n, Symbol) and n.name == name for n in walk(e))
 
 
-def pair(e: Expr, idx: tuple[str, ...]) -> Idx:
+def index_pair(e: Expr, idx: tuple[str, ...]) -> Idx:
     """A factor's index tuple as (row, col) for its expression's kind."""
     if not idx:
         return (None, None)
@@ -50,42 +51,41 @@ class Differentiator:
                 if dcoeff != 0:
                     out.append(Term(dcoeff, term.factors))
             for k, f in enumerate(term.factors):
-                if not depends_on(f.expr, self.wrt.name):
+                if f.is_structural or not depends_on(f.expr, self.wrt.name):
                     continue
                 rest = Term(term.coeff, term.factors[:k] + term.factors[k + 1:])
                 out += [rest.times(d) for d in self.factor(f)]
         return out
 
     def expr(self, e: Expr, idx: Idx) -> list[Term]:
-        """d of `e` carrying indices `idx`."""
+        """d of `e` carrying indices `idx`, through its index form."""
         if not depends_on(e, self.wrt.name):
             return []
         return self.terms(lower(e, idx, self.supply))
 
-    def factor(self, f: Factor) -> list[Term]:
-        e = f.expr
+    def of(self, e: Expr, idx: Idx) -> list[Term]:
+        """d of `e` at `idx`: an opaque operator by its rule, anything else through its
+        index form."""
         if isinstance(e, Symbol):
-            dims = [d for d in (self.wrt.ty.rows, self.wrt.ty.cols) if d]
-            deltas = tuple(Factor(build.identity(dim), (a, p))
-                           for a, p, dim in zip(f.idx, self.wrt_idx, dims))
-            return [Term(ONE, deltas)]
-        if isinstance(e, (Const, Number)):
-            return []
-        if e.op == "transpose" and e.args[0].ty.kind == "row vector":
-            inner = e.args[0]  # a row vector stored as a column: index is its column
-            if inner.op in RULES:
-                return self._rule(inner, (None, f.idx[0]))
-            return self.expr(inner, (None, f.idx[0]))
-        if e.op in RULES:
-            return self._rule(e, pair(e, f.idx))
-        return self.expr(e, pair(e, f.idx))
-
-    def _rule(self, e: Apply, idx: Idx) -> list[Term]:
-        rule = RULES.get(e.op)
-        if rule is None:
+            return self.variable(e, idx)
+        if isinstance(e, Apply) and e.op in RULES:
+            return RULES[e.op](self, e, idx)
+        if isinstance(e, Apply) and e.op in OPAQUE:
             raise UnsupportedError(f"no derivative rule for `{e.op}`: add one to a table's "
                                    "`functions:`")
-        return rule(self, e, idx)
+        return self.expr(e, idx)
+
+    def variable(self, e: Symbol, idx: Idx) -> list[Term]:
+        """dX_ab/dX_kl = δ_ak δ_bl: one Kronecker delta per index."""
+        if e.name != self.wrt.name:
+            return []
+        dims = [d for d in (self.wrt.ty.rows, self.wrt.ty.cols) if d]
+        own = [i for i in idx if i is not None]
+        return [Term(ONE, tuple(copy(dim, (a, p))
+                                for a, p, dim in zip(own, self.wrt_idx, dims)))]
+
+    def factor(self, f: Factor) -> list[Term]:
+        return self.of(f.expr, index_pair(f.expr, f.idx))
 
     def fresh(self) -> str:
         return self.supply.fresh()
@@ -105,6 +105,12 @@ def rule(*ops: str):
 
 def single(*factors: Factor, coeff=ONE) -> list[Term]:
     return [Term(sympy.sympify(coeff), tuple(factors))]
+
+
+@rule("transpose")
+def d_transpose(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
+    """d(M^T) = (dM)^T: the indices swap (a row vector is stored as such a transpose)."""
+    return d.of(e.args[0], (idx[1], idx[0]))
 
 
 # -- linear algebra ------------------------------------------------------------------------
@@ -153,15 +159,6 @@ def constant_exponent(d: Differentiator, exponent: Expr) -> sympy.Expr:
     return value
 
 
-def power_factor(op: str, base: Expr, exponent: sympy.Expr, idx: tuple, names) -> list[Factor]:
-    """base^exponent as factors: none for 0, the base itself for 1."""
-    if exponent == 0:
-        return []
-    if exponent == 1:
-        return [Factor(base, idx)]
-    return [Factor(build.apply(op, base, from_sympy(exponent, names)), idx)]
-
-
 def scalar_names(*exprs: Expr) -> dict[str, Symbol]:
     return {n.name: n for e in exprs for n in walk(e) if isinstance(n, Symbol)}
 
@@ -171,9 +168,17 @@ def d_power(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
     """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
     base, exponent = e.args
     p = constant_exponent(d, exponent)
-    shared = factor(base, idx).idx
-    factors = power_factor(e.op, base, p - 1, shared, scalar_names(exponent))
-    return multiply(single(*factors, coeff=p), d.expr(base, idx))
+    trees = [] if p == 1 else [base if p == 2 else
+                               build.apply(e.op, base, from_sympy(p - 1, scalar_names(exponent)))]
+    return [t.scaled(p) for t in times_differential(d, trees, base, idx)]
+
+
+def times_differential(d: Differentiator, trees: list[Expr], m: Expr, idx: Idx) -> list[Term]:
+    """t1 ⊙ t2 ⊙ … ⊙ dM at `idx`, the trees shaped like M: copy tensors join their
+    indices (a scalar M needs none)."""
+    parts = [lambda i, t=t: single(factor(t, i)) for t in trees]
+    parts.append(lambda i: d.expr(m, i))
+    return entrywise(parts, m.ty, idx, d.supply)
 
 
 @rule("norm2", "normF")
@@ -181,6 +186,9 @@ def d_euclidean_norm(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
     """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
     (v,) = e.args
     inner = (d.fresh() if v.ty.rows else None, d.fresh() if v.ty.cols else None)
+    if not contract(lower(v, inner, d.supply), tuple(i for i in inner if i)):
+        raise UnsupportedError(f"`{e}` is the norm of something identically zero: it has "
+                               "no derivative there (0/0), so the derivative is not defined")
     scale = Factor(build.apply("power", e, build.num(-1)), ())
     return multiply(single(scale, factor(v, inner)), d.expr(v, inner))
 
@@ -223,13 +231,13 @@ ELEMENTWISE_DERIVATIVES: dict[str, Callable[[Expr], Derivative]] = {
 
 
 def elementwise_rule(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d f(M) = f'(M) ⊙ dM: the derivative's factors share M's indices."""
+    """d f(M) = f'(M) ⊙ dM: copy tensors join the derivative's factors to M's indices."""
     (m,) = e.args
     derivative = ELEMENTWISE_DERIVATIVES[e.op](m)
     if derivative is None:
         return []
     coeff, trees = derivative
-    return multiply(single(*(factor(t, idx) for t in trees), coeff=coeff), d.expr(m, idx))
+    return [t.scaled(coeff) for t in times_differential(d, trees, m, idx)]
 
 
 for _name in ELEMENTWISE_DERIVATIVES:
@@ -243,7 +251,7 @@ def d_softmax(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
     """d softmax(z)_i = s_i dz_i - s_i s_k dz_k (the Jacobian diag(s) - s s^T)."""
     (z,) = e.args
     i, k = idx[0], d.fresh()
-    own = multiply(single(Factor(e, (i,))), d.expr(z, (i, None)))
+    own = times_differential(d, [e], z, idx)
     cross = multiply(single(Factor(e, (i,)), Factor(e, (k,)), coeff=-1), d.expr(z, (k, None)))
     return own + cross
 

@@ -1,4 +1,4 @@
-"""The matrix-level expression tree: four frozen, slotted node kinds.
+"""The matrix-level expression tree: five frozen, slotted node kinds.
 
 Nodes compare and hash by structure only. Three annotations ride along without taking
 part in equality: `ty` (the inferred `Shape`), `span` (where in the source the node's
@@ -99,9 +99,9 @@ class Expr:
         from .substitute import subs
         return subs(self, mapping, where)
 
-    def evaluate(self, values: dict[str, Any]) -> Any:
+    def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
         from .numeric import evaluate
-        return evaluate(self, values)
+        return evaluate(self, values, sizes=sizes)
 
     def __lt__(self, other: Expr) -> bool:
         from .printing import sort_key
@@ -152,6 +152,20 @@ class Const(Expr):
 
     def __repr__(self) -> str:
         return f"Const({self.name!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension(Expr):
+    """The size of a named dimension, used as a scalar: with `X: matrix(n, d)`, `n` in
+    `1/(2n)` is the number of rows of X; a derivative that needs a size writes it so
+    (d mean(x)/dx = 1/n ones)."""
+
+    name: str
+    ty: Shape | None = field(default=None, compare=False, kw_only=True)
+    span: Span | None = field(default=None, compare=False, kw_only=True)
+
+    def __repr__(self) -> str:
+        return f"Dimension({self.name!r})"
 
 
 @dataclass(frozen=True, slots=True)

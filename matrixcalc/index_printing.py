@@ -19,8 +19,16 @@ ROW, COL = "i", "j"
 
 
 def factor_text(factor: Factor, latex: bool = False) -> str:
-    """`A_{ia}`, `δ_{ab}`, `(A^-1)_{ia}`; in LaTeX with `\\delta` and `\\left( \\right)`."""
+    """`A_{ia}`, `δ_{ab}`, `(A^-1)_{ia}`, a pair tensor `[a=(j,i)]`; in LaTeX with
+    `\\delta` and `\\left( \\right)`."""
     e = factor.expr
+    if factor.is_pair:
+        c, o, n = factor.idx
+        return f"[{c}=({o},{n})]"
+    if factor.is_copy:
+        base = ("1", "\\mathbf{1}")[latex] if len(factor.idx) == 1 else ("δ", "\\delta")[latex]
+        sep = "," if any(len(i) > 1 for i in factor.idx) else ""
+        return f"{base}_{{{sep.join(factor.idx)}}}"
     if isinstance(e, Apply) and e.op == "transpose" and isinstance(e.args[0], Symbol) \
             and len(factor.idx) == 1:
         e = e.args[0]  # a row vector is stored as its transpose, one index

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import combinations
 
-from .declarations import SQUARE, Declaration, conventional_kind
-from .errors import MatrixCalcError, ShapeError
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
+from .declarations import SQUARE, Declaration, conventional_kind, dimension_names
+from .errors import MatrixCalcError, ShapeError, UsageError
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, walk
 from .ops import lookup
-from .shapes import ONE, SCALAR, Shape, Unifier, name_dims
+from .shapes import ONE, SCALAR, Shape, Unifier, name_dims, normalize
 
 MAX_RULE3_SUBSETS = 64
 
@@ -70,18 +70,22 @@ class Inference:
     def _new_shape(self, name: str, kind: str) -> Shape:
         if kind == "scalar":
             return SCALAR
+        declaration = self.declared.get(name, Declaration(None, frozenset()))
+        named = declaration.shape_atoms()
+        if named is not None and declaration.kind == kind:
+            rows, cols = named
+            return Shape(normalize((rows,)), normalize((cols,)) if cols != 1 else ONE)
         rows = self.ctx.fresh()
         if kind == "vector":
             return Shape(rows, ONE)
-        assumptions = self.declared.get(name, Declaration(None, frozenset())).assumptions
-        return Shape(rows, rows if assumptions & SQUARE else self.ctx.fresh())
+        return Shape(rows, rows if declaration.assumptions & SQUARE else self.ctx.fresh())
 
     def type(self, node: Expr) -> Expr:
         if node.ty is not None:
             return node
         if isinstance(node, Symbol):
             return replace(node, ty=self.symbol_shapes[node.name])
-        if isinstance(node, Number):
+        if isinstance(node, (Number, Dimension)):
             return replace(node, ty=SCALAR)
         if isinstance(node, Const):
             dim = self.ctx.fresh()
@@ -124,6 +128,7 @@ def infer(roots: list[Expr], declared: dict[str, Declaration],
 
 def _infer(roots: list[Expr], declared: dict[str, Declaration],
            text: str | None, known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
+    roots = [as_dimensions(root, declared, text) for root in roots]
     names = _symbol_names(roots)
     kinds = {name: _initial_kind(name, declared) for name in names}
     origins = {name: "declared" if declared.get(name, Declaration(None, frozenset())).kind
@@ -142,6 +147,27 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
                 kinds[name] = "scalar"
                 origins[name] = "inferred scalar"
                 forced.add(name)
+
+
+def as_dimensions(root: Expr, declared: dict[str, Declaration], text: str | None) -> Expr:
+    """The tree with every symbol that a declaration names as a dimension (`n` in
+    `X: matrix(n, d)`) made that dimension's size."""
+    dims = dimension_names(declared)
+    if not dims or not any(isinstance(n, Symbol) and n.name in dims for n in walk(root)):
+        return root
+    clash = sorted(d for d in dims if declared.get(d) is not None
+                   and declared[d].kind is not None)
+    if clash:
+        raise UsageError(f"`{clash[0]}` is declared both a dimension and a "
+                         f"{declared[clash[0]].kind}", hint="give the dimension another name")
+
+    def convert(node: Expr) -> Expr:
+        if isinstance(node, Symbol) and node.name in dims:
+            return Dimension(node.name, span=node.span)
+        if isinstance(node, Apply):
+            return replace(node, args=tuple(convert(a) for a in node.args))
+        return node
+    return convert(root)
 
 
 def _initial_kind(name: str, declared: dict[str, Declaration]) -> str:
@@ -236,7 +262,8 @@ def _finalize(typed: list[Expr], attempt: Inference, declared, origins,
             for atom in shape.rows + shape.cols:
                 if isinstance(atom, str) and atom.startswith("?"):
                     order.setdefault(atom)
-    taken = set(_symbol_names(typed))
+    taken = set(_symbol_names(typed)) | dimension_names(declared)
+    taken |= {n.name for root in typed for n in walk(root) if isinstance(n, Dimension)}
     for info in (known or {}).values():
         taken.update(a for a in info.rows + info.cols if isinstance(a, str))
     names = name_dims(list(order), taken)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .backends import backend
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .ops import lookup
 from .shapes import SCALAR, Dim, Shape, normalize
 
@@ -55,6 +55,8 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
                 out = out * B.ones(size_of(node.ty.rows)) @ B.ones(size_of(node.ty.cols)).T
         elif isinstance(node, Const):
             out = _constant(node, B, size_of)
+        elif isinstance(node, Dimension):
+            out = B.scalar(float(size_of((node.name,))))
         elif isinstance(node, Apply):
             spec = lookup(node.op)
             if spec.evaluate is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from .expr import Apply, Const, Expr, Number, Symbol
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .ops import lookup
 from .ops.spec import ATOM, POSTFIX
 
@@ -72,7 +72,7 @@ class Printer:
         return self.arg(node, POSTFIX)
 
     def node(self, node: Expr) -> str:
-        if isinstance(node, Symbol):
+        if isinstance(node, (Symbol, Dimension)):
             return node.name if self.style == "text" else symbol_latex(node.name)
         if isinstance(node, Number):
             text = number_text(node.value)

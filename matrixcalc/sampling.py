@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ShapeError, UnsupportedError, UsageError
-from .expr import Apply, Expr, Symbol, walk
+from .expr import Apply, Dimension, Expr, Symbol, walk
 from .ops import lookup
 from .ops.linalg import integer_literal
 from .shapes import ONE, Dim, Shape, Unifier
@@ -199,6 +199,10 @@ class Problem:
             self.add_dims(ns, node.ty)
             if isinstance(node, Symbol):
                 self.add_symbol(ns, node)
+            elif isinstance(node, Dimension) and ns != 0:
+                # a size names a dimension of the expression checked (namespace 0)
+                self.sizes.unify(ns, (node.name,), 0, (node.name,))
+                self.dims.append((ns, (node.name,)))
         for name, domains in symbol_domains([root]).items():
             self.symbols[name].domains |= domains
 

@@ -29,7 +29,7 @@ from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .index.scalars import BACK, FUNCTIONS
 from .shapes import Dim
 
@@ -82,6 +82,8 @@ def _convert(node: Expr, convert, sizes) -> Any:
         return ZeroMatrix(rows, cols) if value == 0 else value * OneMatrix(rows, cols)
     if isinstance(node, Const):
         return Identity(rows) if node.name == "I" else OneMatrix(rows, 1)
+    if isinstance(node, Dimension):
+        return _dim((node.name,), sizes)
     if not isinstance(node, Apply):
         raise TypeError(f"not an expression node: {node!r}")
     handler = TO_SYMPY.get(node.op)

@@ -2,10 +2,8 @@
 
 A `TensorResult` holds the contracted index terms of ∂F/∂X with the free indices in
 SPEC section 3's layout (F's dimensions, then X's); it prints in Einstein notation and
-evaluates with einsum in torch.func.jacrev's layout. `kronecker_form` writes
-∂vec(F)/∂vec(X) as a sum of P ⊗ Q, which exists when every term splits into a part that
-joins the row indices (F's row, X's row: Q) and a part that joins the column indices
-(F's column, X's column: P): ∂vec(A X B)/∂vec(X) = B^T ⊗ A (Matrix Cookbook (520)).
+evaluates with einsum in torch.func.jacrev's layout. (The matrix ∂vec(F)/∂vec(X) is
+recovered from index form like any other derivative: `calculus.vec_derivative`.)
 """
 
 from __future__ import annotations
@@ -16,11 +14,9 @@ from typing import Any
 import numpy as np
 import sympy
 
-from . import build
-from .expr import Const, Expr, Symbol
-from .index.ir import IndexGroups, Term
-from .index.recover import NoMatrixForm, recover_term
-from .index.scalars import from_sympy
+from .expr import Expr, Symbol
+from .index.ir import Factor, Term
+from .index.scalars import SizeSymbol
 from .index_printing import term_text
 from .shapes import Dim, dim_text
 
@@ -71,10 +67,12 @@ class TensorResult:
         for term in self.terms:
             operands, subscripts = [], []
             for f in term.factors:
-                operands.append(_factor_value(f.expr, values, sizes))
+                operands.append(_factor_value(f, values, sizes))
                 subscripts.append("".join(_letter(letters, i) for i in f.idx))
-            scale = float(term.coeff.subs({sympy.Symbol(k, real=True): v
-                                           for k, v in values.items() if np.ndim(v) == 0}))
+            bound = {sympy.Symbol(k, real=True): v for k, v in values.items()
+                     if np.ndim(v) == 0}
+            bound.update({s: sizes[s.name] for s in term.coeff.atoms(SizeSymbol)})
+            scale = float(term.coeff.subs(bound))
             present = set("".join(subscripts))
             for i, dim in zip(self.free, self.dims):  # constant along a free index
                 if _letter(letters, i) not in present:
@@ -109,48 +107,17 @@ def _size(dim: Dim, sizes: dict) -> int:
     return n
 
 
-def _factor_value(e: Expr, values, sizes) -> np.ndarray:
-    if isinstance(e, Const):
-        n = _size(e.ty.rows, sizes)
-        return np.eye(n) if e.name == "I" else np.ones(n)
-    return np.asarray(e.evaluate(values), dtype=float)
-
-
-# -- vec / Kronecker form ----------------------------------------------------------------
-
-def kronecker_form(terms: list[Term], f_idx, x_idx) -> Expr:
-    """Σ P ⊗ Q over the terms, or NoMatrixForm when some term joins rows with columns."""
-    i, j = f_idx
-    k, l = x_idx
-    rows, cols = {i, k} - {None}, {j, l} - {None}
-    kron_terms = []
-    for term in terms:
-        q_factors, p_factors = _split(term, rows, cols)
-        q = recover_term(Term(sympy.Integer(1), tuple(q_factors)), (i, k))
-        p = recover_term(Term(sympy.Integer(1), tuple(p_factors)), (j, l)) if cols else None
-        product = q if p is None or p == build.num(1) else build.apply("kron", p, q)
-        coeff = term.coeff
-        negative = coeff.could_extract_minus_sign()
-        if abs(coeff) != 1:
-            product = build.product(from_sympy(-coeff if negative else coeff), product)
-        kron_terms.append(build.negate(product) if negative else product)
-    if not kron_terms:
-        raise NoMatrixForm("the derivative is zero")
-    shape = kron_terms[0].ty
-    return build.total(kron_terms, shape)
-
-
-def _split(term: Term, rows: set, cols: set) -> tuple[list, list]:
-    joined = IndexGroups()
-    for f in term.factors:
-        joined.join(f.idx)
-    used = {a for f in term.factors for a in f.idx}
-    q, p = [], []
-    for f in term.factors:
-        group = {joined.find(a) for a in f.idx}
-        touches_rows = any(joined.find(r) in group for r in rows if r in used)
-        touches_cols = any(joined.find(c) in group for c in cols if c in used)
-        if touches_rows and touches_cols:
-            raise NoMatrixForm("a term joins a row index with a column index: no P ⊗ Q form")
-        (p if touches_cols else q).append(f)
-    return q, p
+def _factor_value(f: Factor, values, sizes) -> np.ndarray:
+    if f.is_copy:
+        n = _size(f.expr.ty.rows, sizes)
+        out = np.zeros((n,) * len(f.idx))
+        out[(np.arange(n),) * len(f.idx)] = 1.0
+        return out
+    if f.is_pair:
+        p, q = _size(f.expr.ty.rows, sizes), _size(f.expr.ty.cols, sizes)
+        out = np.zeros((p * q, p, q))
+        o, n = np.meshgrid(np.arange(p), np.arange(q), indexing="ij")
+        out[(o * q + n).ravel(), o.ravel(), n.ravel()] = 1.0
+        return out
+    value = np.asarray(f.expr.evaluate(values), dtype=float)
+    return value.reshape(tuple(_size(d, sizes) for d in f.dims()))

@@ -25,6 +25,16 @@ def _vec_jacobian(order):
     return result
 
 
+def _commuted_gradient(transposed):
+    """d a^T K vec(X) / dX = G with vec(G) = K^T a (K = commutation(m, n)): a's entries
+    read row by row into X's shape."""
+    def result(v):
+        m, n = v["X"].shape
+        a = v["a"]
+        return a.reshape(n, m).T if transposed else a.reshape(m, n)
+    return result
+
+
 # operator -> (expression, wrt, right derivative, mutated derivative, where)
 CASES: dict[str, tuple] = {
     "add": ("x^T A x + b^T x", "x", "(A + A^T) x + b", "(A + A^T) x - b", None),
@@ -40,6 +50,8 @@ CASES: dict[str, tuple] = {
     "sum": ("sum(x .* x)", "x", "2 x", "x", None),
     "mean": ("mean(x)", "x", _mean_grad(1), _mean_grad(2), None),
     "vec": ("vec(X)", "X", _vec_jacobian("F"), _vec_jacobian("C"), None),
+    "commutation": ("a^T commutation(m, n) vec(X)", "X", _commuted_gradient(False),
+                    _commuted_gradient(True), "X: matrix(m, n)"),
     "diag_matrix": ("diag(x) a", "x", "diag(a)", "diag(x)", None),
     "diag_vector": ("diag(X)^T a", "X", "diag(a)", "a ones^T", None),
     "bracket": ("[alpha^2, alpha beta; beta, 1]", "alpha", "[2 alpha, beta; 0, 0]",

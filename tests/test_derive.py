@@ -200,10 +200,11 @@ def test_batch_normalization_input_gradient():
     assert mc.check(bn, "x", result=result).ok
 
 
-def test_a_bare_one_over_n_has_no_matrix_form():
-    # d mean(A x)/dx = A^T ones/n: the language cannot write 1/n, so it says so
-    with pytest.raises(mc.UnsupportedError, match="no matrix form"):
-        mc.derive("mean(A x)", "x")
+def test_a_bare_one_over_n_is_written_with_the_dimension():
+    # d mean(A x)/dx = A^T ones/n: the 1/n is the size of A's rows, written by name
+    result = mc.derive("mean(A x)", "x")
+    assert str(result) == "1/n A^T ones"
+    assert mc.check("mean(A x)", "x", result=result).ok
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -236,7 +237,9 @@ def test_inverting_a_zero_matrix_is_an_error():
         mc.simplify("(A - A)^-2 x")
 
 
-def test_a_derivative_that_is_a_dimension_is_unsupported():
-    # d/dα of α ones^T diag(I) is tr(I) = n: no symbol fixes n, so no text can say it
-    with pytest.raises(mc.UnsupportedError, match="depends on a dimension"):
-        mc.derive("(ones^T α + x^T) diag(I)", "α")
+def test_a_derivative_that_is_a_dimension_is_that_size():
+    # d/dα of α ones^T diag(I) is tr(I) = n: written by the dimension's name, with its size
+    result = mc.derive("(ones^T α + x^T) diag(I)", "α")
+    assert str(result) == "n" and result.kind == "scalar"
+    assert result.evaluate({"x": np.ones(4)}, sizes={"n": 4}) == 4
+    assert mc.check("(ones^T α + x^T) diag(I)", "α", result=result).ok

@@ -40,10 +40,11 @@ def test_check_derives_tensors_itself():
     assert mc.check("A X B", "X").ok and mc.check("W x + b", "W").ok
 
 
-def test_transpose_has_no_kronecker_form():
-    # ∂vec(X^T)/∂vec(X) is the commutation matrix: no P ⊗ Q, said plainly
-    with pytest.raises(mc.UnsupportedError, match="no Kronecker form"):
-        mc.derive("X^T", "X", vec=True)
+def test_transpose_is_the_commutation_matrix():
+    # ∂vec(X^T)/∂vec(X) is the commutation matrix K (K vec(A) = vec(A^T)), an operator
+    result = mc.derive("X^T", "X", vec=True)
+    assert str(result) == "commutation(m, n)"
+    assert mc.check("X^T", "X", result=result).ok
 
 
 def test_vec_of_scalar_by_matrix_is_a_row():

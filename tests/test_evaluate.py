@@ -35,6 +35,9 @@ CASES: dict[str, tuple[str, str | None, object]] = {
     "sum": ("sum(A)", None, lambda v: v["A"].sum()),
     "mean": ("mean(A)", None, lambda v: v["A"].mean()),
     "vec": ("vec(A)", None, lambda v: v["A"].T.reshape(-1)),
+    # K vec(A) = vec(A^T): A's rows one after the other
+    "commutation": ("commutation(m, n) vec(A)", "A: matrix(m, n)",
+                    lambda v: v["A"].reshape(-1)),
     "diag_matrix": ("diag(x)", None, lambda v: torch.diag(v["x"])),
     "diag_vector": ("diag(A)", None, lambda v: torch.diagonal(v["A"])),
     "bracket": ("[a, b; c, d]", "a, b, c, d: scalar",

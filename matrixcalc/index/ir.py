@@ -1,12 +1,18 @@
 """The index IR: a derivative is a sum of terms, each a coefficient times factors.
 
-A `Factor` is a matrix-level expression with named indices: `A_ij`, `x_i`, `I_ij` (the
-Kronecker delta), `ones_i`, or an opaque operator application such as `inv(A)_ij`.
-Invariants: a factor carries one index per non-unit dimension of its expression (rows
-first); a row-vector expression is stored as its transpose, a column with one index;
-the coefficient is a SymPy expression in scalar symbols and numbers only. Indices not
-among a term's free indices are summed. Index names come from an explicit `IndexSupply`,
-never from hashes, so the output is deterministic.
+A `Factor` is a matrix-level expression with named indices: `A_ij`, `x_i`, or an opaque
+operator application such as `inv(A)_ij`; or one of two structural tensors:
+- the copy tensor δ_{i1…ik} of a dimension (1 where all its indices are equal): order 1
+  is `ones`, order 2 the Kronecker delta `I`, order 3 and more what Hadamard products,
+  diag and elementwise arguments are written with (tensorgrad's copy tensor);
+- the pair tensor [a = (o, n)] (1 where index a is the pair (o, n), a = o·|n| + n),
+  what `kron` and `vec` are written with.
+Invariants: an expression factor carries one index per non-unit dimension of its
+expression (rows first), and a row vector is stored as its transpose, a column with one
+index; within a term every index occurs at most twice (a free index once); the
+coefficient is a SymPy expression in scalar symbols, sizes and numbers only. Indices
+that occur twice are summed. Index names come from an explicit `IndexSupply`, never from
+hashes, so the output is deterministic.
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from dataclasses import dataclass, field
 import sympy
 
 from ..expr import Const, Expr
+from ..shapes import ONE, Dim, Shape, normalize
 
 ScalarCoeff = sympy.Expr
+COPY, PAIR = "δ", "pair"
 
 
 @dataclass(frozen=True)
@@ -26,11 +34,42 @@ class Factor:
     idx: tuple[str, ...]
 
     @property
+    def is_copy(self) -> bool:
+        return isinstance(self.expr, Const) and self.expr.name == COPY
+
+    @property
+    def is_pair(self) -> bool:
+        return isinstance(self.expr, Const) and self.expr.name == PAIR
+
+    @property
+    def is_structural(self) -> bool:
+        return isinstance(self.expr, Const) and self.expr.name in (COPY, PAIR)
+
+    @property
     def is_delta(self) -> bool:
-        return isinstance(self.expr, Const) and self.expr.name == "I"
+        return self.is_copy and len(self.idx) == 2
+
+    def dims(self) -> tuple[Dim, ...]:
+        """The dimension of each index, in order."""
+        ty = self.expr.ty
+        if self.is_copy:
+            return (ty.rows,) * len(self.idx)
+        if self.is_pair:
+            return (normalize(ty.rows + ty.cols), ty.rows, ty.cols)
+        return tuple(d for d in (ty.rows, ty.cols) if d)
 
     def renamed(self, mapping: dict[str, str]) -> Factor:
         return Factor(self.expr, tuple(mapping.get(i, i) for i in self.idx))
+
+
+def copy(dim: Dim, idx: tuple[str, ...]) -> Factor:
+    """δ_{idx}: the copy tensor of `dim` with these indices."""
+    return Factor(Const(COPY, ty=Shape(dim, ONE)), tuple(idx))
+
+
+def pair(combined: str, outer: str, inner: str, outer_dim: Dim, inner_dim: Dim) -> Factor:
+    """[combined = (outer, inner)]: combined runs over outer_dim × inner_dim, inner fastest."""
+    return Factor(Const(PAIR, ty=Shape(outer_dim, inner_dim)), (combined, outer, inner))
 
 
 @dataclass(frozen=True)
@@ -50,6 +89,13 @@ class Term:
             for i in factor.idx:
                 seen.setdefault(i)
         return list(seen)
+
+    def index_dims(self) -> dict[str, Dim]:
+        dims: dict[str, Dim] = {}
+        for factor in self.factors:
+            for i, dim in zip(factor.idx, factor.dims()):
+                dims.setdefault(i, dim)
+        return dims
 
     def renamed(self, mapping: dict[str, str]) -> Term:
         return Term(self.coeff, tuple(f.renamed(mapping) for f in self.factors))

@@ -12,8 +12,8 @@ from fractions import Fraction
 import sympy
 
 from .. import build
-from ..expr import Apply, Expr, Number, Symbol
-from ..shapes import SCALAR
+from ..expr import Apply, Dimension, Expr, Number, Symbol
+from ..shapes import SCALAR, Dim
 
 
 class RealFunction(sympy.Function):
@@ -63,6 +63,20 @@ def symbol(name: str) -> sympy.Symbol:
     return sympy.Symbol(name, real=True)
 
 
+class SizeSymbol(sympy.Symbol):
+    """The size of a named dimension (a positive integer), never a differentiation
+    variable; it goes back to a `Dimension` node."""
+
+    def __new__(cls, name: str):
+        return super().__new__(cls, name, integer=True, positive=True)
+
+
+def size(dim: Dim) -> sympy.Expr:
+    """The number of entries along `dim` (a product of names and sizes)."""
+    return sympy.Mul(*(sympy.Integer(a) if isinstance(a, int) else SizeSymbol(a)
+                       for a in dim))
+
+
 def to_sympy(e: Expr) -> sympy.Expr | None:
     """The SymPy form of a scalar built from numbers and scalar symbols; None otherwise."""
     if e.ty is None or not e.ty.is_scalar:
@@ -71,6 +85,8 @@ def to_sympy(e: Expr) -> sympy.Expr | None:
         return sympy.Rational(e.value.numerator, e.value.denominator)
     if isinstance(e, Symbol):
         return symbol(e.name)
+    if isinstance(e, Dimension):
+        return SizeSymbol(e.name)
     if not isinstance(e, Apply):
         return None
     args = [to_sympy(a) for a in e.args]
@@ -100,6 +116,8 @@ def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Exp
     names = names if names is not None else {}
     if value.is_Rational:
         return _rational(Fraction(int(value.p), int(value.q)))
+    if isinstance(value, SizeSymbol):
+        return Dimension(value.name, ty=SCALAR)
     if value.is_Symbol:
         return names.get(value.name) or Symbol(value.name, ty=SCALAR)
     if value.is_Add:

@@ -3,7 +3,7 @@ Kronecker products and bracket literals. One block per operator."""
 
 from __future__ import annotations
 
-from ..expr import Apply, Symbol, walk
+from ..expr import Apply, Dimension, Number, Symbol, walk
 from ..shapes import ONE, SCALAR, Shape, normalize
 from .spec import (ATOM, POSTFIX, PREFIX, PRODUCT, SUM, OpSpec, call_latex, call_text,
                    infix_text, postfix_text, register)
@@ -238,6 +238,35 @@ register(OpSpec(
     "diag_vector", 1, ATOM, text=call_text("diag"), latex=call_latex(r"\operatorname{diag}"),
     shape=_diag_vector_shape, evaluate=lambda B, node, x: B.diag_vector(x),
     flags=frozenset({"linear"}), source="the diagonal of a square matrix, as a vector"))
+
+
+def dimension_of(ctx, node, arg) -> tuple:
+    """The dimension a size argument names: a declared dimension, a whole number of at
+    least 2, or a product of such."""
+    if isinstance(arg, Dimension):
+        return (arg.name,)
+    if isinstance(arg, Number) and arg.value.denominator == 1 and arg.value >= 2:
+        return (int(arg.value),)
+    if isinstance(arg, Apply) and arg.op in ("mul", "product"):
+        return normalize(dimension_of(ctx, node, arg.args[0]) + dimension_of(ctx, node,
+                                                                               arg.args[1]))
+    ctx.fail("commutation(m, n) takes two dimensions: names declared as dimensions "
+             "(`where=\"X: matrix(m, n)\"`) or whole numbers", node)
+
+
+def _commutation_shape(ctx, node, types):
+    m, n = (dimension_of(ctx, node, a) for a in node.args)
+    side = normalize(m + n)
+    return Shape(side, side)
+
+
+register(OpSpec(
+    "commutation", 2, ATOM, text=call_text("commutation"), latex=lambda p, node: (
+        f"K_{{{p.arg(node.args[0], 0)},{p.arg(node.args[1], 0)}}}"),
+    shape=_commutation_shape, evaluate=lambda B, node, m, n: B.commutation(m, n),
+    call_names=("commutation",), flags=frozenset({"scalar_context"}),
+    source="Magnus & Neudecker (1979): K vec(A) = vec(A^T) for A m×n; "
+           "∂vec(X^T)/∂vec(X) = K"))
 
 
 # -- bracket literals -----------------------------------------------------------------------

@@ -59,6 +59,10 @@ class NumpyBackend:
     def commutation(self, m: Any, n: Any) -> Any:
         return commutation_matrix(int(np.asarray(m).reshape(())), int(np.asarray(n).reshape(())))
 
+    def unvec(self, v: Any, m: Any, n: Any) -> Any:
+        rows, cols = int(np.asarray(m).reshape(())), int(np.asarray(n).reshape(()))
+        return v.reshape(cols, rows).T
+
     def diag_matrix(self, v: Any) -> Any:
         return np.diag(v.reshape(-1))
 
@@ -144,6 +148,10 @@ class TorchBackend:
     def commutation(self, m: Any, n: Any) -> Any:
         k = commutation_matrix(int(m.reshape(()).item()), int(n.reshape(()).item()))
         return self.torch.as_tensor(k, dtype=self.torch.float64)
+
+    def unvec(self, v: Any, m: Any, n: Any) -> Any:
+        rows, cols = int(m.reshape(()).item()), int(n.reshape(()).item())
+        return v.reshape(cols, rows).transpose(0, 1)
 
     def diag_matrix(self, v: Any) -> Any:
         return self.torch.diag_embed(v.reshape(-1))

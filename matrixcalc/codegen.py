@@ -212,6 +212,9 @@ def _commutation(g, node, a) -> str:
 
 
 TEMPLATES["commutation"] = _commutation
+TEMPLATES["unvec"] = lambda g, node, a: (
+    f"{a[0].code}.reshape(int({a[2].code}), int({a[1].code})).T" if g.backend == "numpy"
+    else f"{a[0].code}.reshape(int({a[2].code}), int({a[1].code})).transpose(0, 1)")
 
 NUMPY_HELPERS = {
     "sigmoid": "def sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(0.5 * x))\n",

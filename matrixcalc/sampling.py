@@ -192,17 +192,28 @@ class Problem:
         self.text = text
 
     def add_root(self, ns: int, root: Expr) -> None:
-        for node in walk(root):
+        nodes = list(walk(root))
+        for node in nodes:
             if node.ty is None:
                 raise UsageError("an expression without inferred shapes: build it with "
                                  "mc.parse")
             self.add_dims(ns, node.ty)
-            if isinstance(node, Symbol):
-                self.add_symbol(ns, node)
-            elif isinstance(node, Dimension) and ns != 0:
+            if isinstance(node, Dimension) and ns != 0:
                 # a size names a dimension of the expression checked (namespace 0)
                 self.sizes.unify(ns, (node.name,), 0, (node.name,))
                 self.dims.append((ns, (node.name,)))
+        # new symbols in order of use (the draw order); then the known ones unified, those
+        # of plain dimensions first: they fix the names that products are made of
+        known = []
+        for node in nodes:
+            if isinstance(node, Symbol):
+                if node.name in self.symbols:
+                    known.append(node)
+                else:
+                    self.add_symbol(ns, node)
+        for node in sorted(known, key=lambda s: len(s.info.rows) + len(s.info.cols)
+                           if s.info else 0):
+            self.add_symbol(ns, node)
         for name, domains in symbol_domains([root]).items():
             self.symbols[name].domains |= domains
 

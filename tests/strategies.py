@@ -17,7 +17,7 @@ name always has the same shape, so inference never needs rule 3 or a declaration
 (`add`, `neg`, `mul`, `matmul`, `div`, `hadamard`, `ediv`, `kron`, `transpose`, `inv`,
 `matpow`, `power`, `epow`, `tr`, `det`, `logdet`, `sum`, `mean`, `norm1`, `norm2`,
 `normF`, `diag_matrix`, `diag_vector`, `vec`, `bracket`, the elementwise functions,
-`softmax`, `logsumexp`, `commutation`) plus the constants `I` and `ones`. A spelling that yields several
+`softmax`, `logsumexp`, `commutation`, `unvec`) plus the constants `I` and `ones`. A spelling that yields several
 operators (`X^-T` is inv of a transpose; `log(|X|)` is log of det) needs all of them.
 Numeric property tests can pass a subset that avoids partial domains, e.g.
 `expressions(kind="scalar", ops=SAFE_OPS)`.
@@ -43,7 +43,7 @@ ALL_OPS = frozenset({
     "add", "neg", "mul", "matmul", "div", "hadamard", "ediv", "kron", "transpose", "inv",
     "matpow", "power", "epow", "tr", "det", "logdet", "sum", "mean", "norm1", "norm2",
     "normF", "diag_matrix", "diag_vector", "vec", "bracket", "softmax", "logsumexp", "I",
-    "ones", "commutation", *ELEMENTWISE})
+    "ones", "commutation", "unvec", *ELEMENTWISE})
 # Operators defined on all real inputs of any size (no log, sqrt, inverse, division).
 SAFE_OPS = ALL_OPS - {"inv", "logdet", "div", "ediv", "log", "sqrt", "power", "epow"}
 KIND_SHAPES = {"scalar": (1, 1), "vector": ("n", 1), "row vector": (1, "n"),
@@ -271,6 +271,9 @@ class _Generator:
         if self.has("commutation", "mul"):  # a 6×6 constant, scaled
             options.append(lambda: (f"{_wrap(self.gen((1, 1), depth), PRODUCT)} "
                                     f"commutation({self.pick(('2, 3', '3, 2'))})", PRODUCT))
+        if self.has("unvec", "ones", "mul"):  # a 2×3 constant, scaled
+            options.append(lambda: (f"unvec({_wrap(self.gen((1, 1), depth), PRODUCT)} ones, "
+                                    "2, 3)", ATOM))
         base = self.pick(options)()
         wrappers = [lambda t: t]
         if self.has("neg"):
@@ -313,14 +316,16 @@ class _Generator:
         for name in ("sum", "mean"):
             add(lambda n=name: (f"{n}({g(self.pick(shapes + [(1, 1)]), depth)[0]})", ATOM),
                 name)
-            if self.has("kron") or self.has("vec") or self.has("commutation", "mul"):
+            if self.has("kron") or self.has("vec") or self.has("commutation", "mul") \
+                    or self.has("unvec", "ones", "mul"):
                 add(lambda n=name: (f"{n}({self.opaque(depth)[0]})", ATOM), name)
         if vectors:
             add(lambda: (f"logsumexp({g(self.pick(vectors), depth)[0]})", ATOM), "logsumexp")
             add(lambda: self.norm2(self.pick(vectors + rows), depth), "norm2")
             add(lambda: self.norm1(self.pick(vectors + rows), depth), "norm1")
         add(lambda: self.normF(self.pick(shapes), depth), "normF")
-        if self.has("kron") or self.has("vec") or self.has("commutation", "mul"):
+        if self.has("kron") or self.has("vec") or self.has("commutation", "mul") \
+                or self.has("unvec", "ones", "mul"):
             add(lambda: (f"||{_bar_safe(self.opaque(depth)[0])}||_F", ATOM), "normF")
         if rows:  # an inner product: row times vector
             add(lambda: self.matmul((1, 1), depth), "matmul")

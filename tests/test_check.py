@@ -52,6 +52,9 @@ CASES: dict[str, tuple] = {
     "vec": ("vec(X)", "X", _vec_jacobian("F"), _vec_jacobian("C"), None),
     "commutation": ("a^T commutation(m, n) vec(X)", "X", _commuted_gradient(False),
                     _commuted_gradient(True), "X: matrix(m, n)"),
+    # a^T unvec(v) b = vec(a b^T)^T v
+    "unvec": ("a^T unvec(v, m, n) b", "v", "kron(b, a)", "kron(a, b)",
+              "a: vector(m); b: vector(n)"),
     "diag_matrix": ("diag(x) a", "x", "diag(a)", "diag(x)", None),
     "diag_vector": ("diag(X)^T a", "X", "diag(a)", "a ones^T", None),
     "bracket": ("[alpha^2, alpha beta; beta, 1]", "alpha", "[2 alpha, beta; 0, 0]",

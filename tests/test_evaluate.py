@@ -38,6 +38,9 @@ CASES: dict[str, tuple[str, str | None, object]] = {
     # K vec(A) = vec(A^T): A's rows one after the other
     "commutation": ("commutation(m, n) vec(A)", "A: matrix(m, n)",
                     lambda v: v["A"].reshape(-1)),
+    # unvec: v's entries fill the columns of an m×n matrix
+    "unvec": ("unvec(vec(A) + v, m, n)", "A: matrix(m, n)",
+              lambda v: v["A"] + v["v"].reshape(v["A"].shape[1], v["A"].shape[0]).T),
     "diag_matrix": ("diag(x)", None, lambda v: torch.diag(v["x"])),
     "diag_vector": ("diag(A)", None, lambda v: torch.diagonal(v["A"])),
     "bracket": ("[a, b; c, d]", "a, b, c, d: scalar",

@@ -91,7 +91,7 @@ SAMPLES = {
     "add": "x + y", "neg": "-x", "mul": "2 x", "matmul": "A x", "div": "x / 2",
     "hadamard": "x ⊙ y", "ediv": "x ./ y", "kron": "A ⊗ B", "transpose": "x^T",
     "tr": "tr(A)", "sum": "sum(x)", "mean": "mean(x)", "vec": "vec(X)",
-    "commutation": "commutation(2, 3)",
+    "commutation": "commutation(2, 3)", "unvec": "unvec(v, 2, 3)",
     "diag_matrix": "diag(x)", "diag_vector": "diag(X)", "bracket": "[α, β]",
     "inv": "X^-1", "matpow": "X^2", "power": "α^2", "det": "det(X)", "logdet": "logdet(X)",
     "norm2": "||x||", "norm1": "||x||_1", "normF": "||X||_F", "epow": "x.^2",

@@ -257,12 +257,21 @@ def _commutation(e, idx, supply):
     return [Term(ONE, (pair(idx[0], i, j, m, n), pair(idx[1], j, i, n, m)))]
 
 
+def _unvec(e, idx, supply):
+    """unvec(v, m, n)_ij = v_c with c = (j, i)."""
+    from ..ops.linear import dimension_of
+    v, m, n = e.args[0], *(dimension_of(None, e, arg) for arg in e.args[1:])
+    c = supply.fresh()
+    return multiply([Term(ONE, (pair(c, idx[1], idx[0], n, m),))],
+                    operand(v, (c, None), supply))
+
+
 LOWERINGS = {
     "add": _add, "neg": _neg, "mul": _mul, "matmul": _matmul, "div": _div,
     "transpose": _transpose, "tr": _trace, "sum": _sum, "mean": _mean, "hadamard": _hadamard,
     "ediv": _ediv, "diag_matrix": _diag_matrix, "diag_vector": _diag_vector,
     "matpow": _matpow, "det": _identity_on_scalars, "kron": _kron, "vec": _vec,
-    "commutation": _commutation,
+    "commutation": _commutation, "unvec": _unvec,
 }
 
 

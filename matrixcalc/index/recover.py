@@ -76,6 +76,12 @@ class Graph:
         places = [m for m in at.get(i, ()) if m not in skip]
         return places[0] if len(places) == 1 else None
 
+    def copy(self) -> Graph:
+        new = Graph.__new__(Graph)
+        new.coeff, new.scalars, new.factors = self.coeff, list(self.scalars), list(self.factors)
+        new.out, new.free, new._names = self.out, self.free, self._names
+        return new
+
     def replace(self, drop: set[int], add: list[Factor]) -> None:
         self.factors = [f for m, f in enumerate(self.factors) if m not in drop] + add
 
@@ -96,10 +102,25 @@ def _is_plain(f: Factor) -> bool:
 
 
 def recover_term(term: Term, out: Out, shape: Shape | None = None) -> Expr:
-    graph = Graph(term, out)
-    _reduce(graph)
-    structure = _assemble(graph, out, shape)
+    graph, structure = _solve(Graph(term, out), shape, depth=2)
     return _product(graph, structure)
+
+
+def _solve(graph: Graph, shape: Shape | None, depth: int) -> tuple[Graph, Expr | None]:
+    """Reduce, then assemble; where that fails, try each way of bridging a copy pair
+    (a search of at most `depth` levels)."""
+    _reduce(graph)
+    try:
+        return graph, _assemble(graph, graph.out, shape)
+    except NoMatrixForm:
+        if depth == 0:
+            raise
+        for candidate in bridges(graph):
+            try:
+                return _solve(candidate, shape, depth - 1)
+            except NoMatrixForm:
+                continue
+        raise
 
 
 def _reduce(graph: Graph) -> None:
@@ -253,32 +274,47 @@ def _without(f: Factor, *indices: str) -> Factor:
 
 def parallel_matrices(graph: Graph) -> bool:
     """M_ab N_cd with a, c on one copy and b, d on another: (M ⊙ N)_ab (M ⊙ N^T when
-    crossed), the Hadamard product of matrices."""
+    crossed), the Hadamard product of matrices. One side may be an index the two share
+    directly (then summed over): Σ_a M_ab N_ad δ_bd… = Σ_a (M ⊙ N)_ab δ_b…."""
     at = graph.holders()
     mats = [n for n, f in enumerate(graph.factors) if _is_plain(f) and len(f.idx) == 2]
     for x in mats:
         f = graph.factors[x]
-        ends = [_copy_of(graph, at, i, x) for i in f.idx]
-        if None in ends or ends[0] == ends[1]:
-            continue
         for y in mats:
+            if y <= x:
+                continue
             g = graph.factors[y]
-            if y == x:
-                continue
-            other = [_copy_of(graph, at, i, y) for i in g.idx]
-            if other == ends:
-                merged = _hadamard(f.expr, g.expr)
-            elif other == ends[::-1]:
-                merged = _hadamard(f.expr, build.apply("transpose", g.expr))
-            else:
-                continue
-            edits = {}
-            for i, c in zip(g.idx, other):
-                edits[c] = _without(edits.get(c, graph.factors[c]), i)
-            graph.factors = [Factor(merged, f.idx) if n == x else edits.get(n, h)
-                             for n, h in enumerate(graph.factors) if n != y]
-            return True
+            for flip in (False, True):
+                joins = _parallel_joins(graph, at, f.idx, g.idx[::-1] if flip else g.idx, x, y)
+                if joins is None:
+                    continue
+                other = build.apply("transpose", g.expr) if flip else g.expr
+                edits = {}
+                for i, c in zip(g.idx[::-1] if flip else g.idx, joins):
+                    if c is not None:
+                        edits[c] = _without(edits.get(c, graph.factors[c]), i)
+                graph.factors = [Factor(_hadamard(f.expr, other), f.idx) if n == x
+                                 else edits.get(n, h)
+                                 for n, h in enumerate(graph.factors) if n != y]
+                return True
     return False
+
+
+def _parallel_joins(graph: Graph, at, fi, gi, x: int, y: int) -> list | None:
+    """Per port: the copy both sit on, or None where they share the index; None overall
+    unless at least one port goes through a copy (two shared indices are a trace)."""
+    joins = []
+    for i, j in zip(fi, gi):
+        if i == j and i not in graph.free:
+            joins.append(None)
+            continue
+        ci, cj = _copy_of(graph, at, i, x), _copy_of(graph, at, j, y)
+        if ci is None or ci != cj:
+            return None
+        joins.append(ci)
+    if all(c is None for c in joins) or (joins[0] is not None and joins[0] == joins[1]):
+        return None
+    return joins
 
 
 def _hadamard(a: Expr, b: Expr) -> Expr:
@@ -401,8 +437,7 @@ def vec_of_matrix(graph: Graph) -> bool:
 
 
 def kron_of_pairs(graph: Graph) -> bool:
-    """[a = (o1, n1)] [b = (o2, n2)] M_o1o2 N_n1n2 = (M ⊗ N)_ab (Matrix Cookbook (506));
-    with one side a plain index, u^T ⊗ N, M ⊗ v^T, u ⊗ N or M ⊗ v."""
+    """[a = (o1, n1)] [b = (o2, n2)] M_o1o2 N_n1n2 = (M ⊗ N)_ab (Matrix Cookbook (506))."""
     at = graph.holders()
     pairs = [n for n, f in enumerate(graph.factors) if f.is_pair]
     for x in pairs:
@@ -420,9 +455,6 @@ def kron_of_pairs(graph: Graph) -> bool:
             n = _matrix(inner, graph.factors[x].expr.ty.cols)
             graph.replace(skip | outer[1] | inner[1], [Factor(build.apply("kron", m, n), (a, b))])
             return True
-    for x in pairs:
-        if _kron_with_plain_side(graph, at, x):
-            return True
     return False
 
 
@@ -430,38 +462,109 @@ def _matrix(found, dim: Dim) -> Expr:
     return build.identity(dim) if found[0] == "same" else found[0]
 
 
-def _kron_with_plain_side(graph: Graph, at, x: int) -> bool:
-    """A pair [b = (o, n)] for the result's column with a vector u on o, and N joining n
-    to the result's row a: (u^T ⊗ N)_ab; a vector on n gives M ⊗ v^T; for the result's
-    row, u ⊗ N and M ⊗ v (Matrix Cookbook (506) with a unit dimension)."""
-    f = graph.factors[x]
-    b, o, n = f.idx
-    row, col = graph.out
-    if row is None or col is None or b not in (row, col):
-        return False
-    column_side = b == col
-    a = row if column_side else col
-    for near, far, far_dim in ((o, n, f.expr.ty.cols), (n, o, f.expr.ty.rows)):
-        m = graph.other_any(at, near, {x})
-        if m is None or not (_is_plain(graph.factors[m]) and len(graph.factors[m].idx) == 1):
+def pair_with_vector(graph: Graph) -> bool:
+    """[c = (o, n)] u_o: the matrix (u^T ⊗ I)_nc; [c = (o, n)] v_n: (I ⊗ v^T)_oc (Matrix
+    Cookbook (506) with a unit dimension), which products then take up."""
+    at = graph.holders()
+    for x, f in enumerate(graph.factors):
+        if not f.is_pair:
             continue
-        if far == a:
-            matrix, used = build.identity(far_dim), set()
-        else:
-            k = graph.other_any(at, far, {x, m})
-            g = graph.factors[k] if k is not None else None
-            if g is None or not (_is_plain(g) and set(g.idx) == {far, a} and far != a):
+        c, o, n = f.idx
+        for near, far, far_dim in ((o, n, f.expr.ty.cols), (n, o, f.expr.ty.rows)):
+            m = graph.other_any(at, near, {x})
+            if m is None or not (_is_plain(graph.factors[m]) and len(graph.factors[m].idx) == 1):
                 continue
-            start = a if column_side else far  # the matrix runs from the result's row
-            matrix = g.expr if g.idx[0] == start else build.apply("transpose", g.expr)
-            used = {k}
-        vector = graph.factors[m].expr
-        edge = build.apply("transpose", vector) if column_side else vector
-        parts = (edge, matrix) if near == o else (matrix, edge)
-        idx = (a, b) if column_side else (b, a)
-        graph.replace({x, m} | used, [Factor(build.apply("kron", *parts), idx)])
-        return True
+            row = build.apply("transpose", graph.factors[m].expr)
+            identity = build.identity(far_dim)
+            parts = (row, identity) if near == o else (identity, row)
+            graph.replace({x, m}, [Factor(build.apply("kron", *parts), (far, c))])
+            return True
     return False
+
+
+def unvec_of_vector(graph: Graph) -> bool:
+    """[c = (o, n)] v_c with o and n free: unvec(v)_no, the matrix whose columns, stacked,
+    are v (a gradient through vec: ∂ vec(X)^T a / ∂X = unvec(a))."""
+    at = graph.holders()
+    for x, f in enumerate(graph.factors):
+        if not f.is_pair:
+            continue
+        c, o, n = f.idx
+        m = graph.other_any(at, c, {x})
+        if m is None or not (o in graph.free and n in graph.free):
+            continue
+        v = graph.factors[m]
+        if _is_plain(v) and len(v.idx) == 1:
+            rows, cols = f.expr.ty.cols, f.expr.ty.rows
+            matrix = build.apply("unvec", v.expr, build.dimension(rows), build.dimension(cols))
+            graph.replace({x, m}, [Factor(matrix, (n, o))])
+            return True
+    return False
+
+
+def broadcast_into_pairs(graph: Graph) -> bool:
+    """M_xy with x a part of N's column pair and y the same part of N's row pair:
+    ((M^T ⊗ ones ones^T) ⊙ N), or (ones ones^T ⊗ M^T) ⊙ N for the inner parts, so that M
+    joins N entry by entry (then the parts are summed over)."""
+    at = graph.holders()
+    for z, n in enumerate(graph.factors):
+        if not (_is_plain(n) and len(n.idx) == 2):
+            continue
+        pairs = [graph.other(at, i, z) for i in n.idx]
+        if None in pairs or not all(graph.factors[p].is_pair for p in pairs):
+            continue
+        row_pair, col_pair = (graph.factors[p] for p in pairs)
+        for part in (1, 2):  # outer parts, inner parts
+            y, x = row_pair.idx[part], col_pair.idx[part]
+            m = graph.other_any(at, x, set(pairs))
+            if m is None or m == z or graph.factors[m].idx not in ((x, y), (y, x)):
+                continue
+            mat = graph.factors[m]
+            if not _is_plain(mat):
+                continue
+            broadcast = mat.expr if mat.idx == (y, x) else build.apply("transpose", mat.expr)
+            other = 2 if part == 1 else 1
+            dims = (row_pair.dims()[other], col_pair.dims()[other])
+            block = build.product(build.ones(dims[0]), build.apply("transpose",
+                                                                   build.ones(dims[1])))
+            spread = build.apply("kron", *((broadcast, block) if part == 1 else (block,
+                                                                              broadcast)))
+            graph.factors = [Factor(_hadamard(spread, n.expr), n.idx) if k == z else h
+                             for k, h in enumerate(graph.factors) if k != m]
+            return True
+    return False
+
+
+def bridges(graph: Graph) -> list[Graph]:
+    """Copies on both ends of a matrix S, beside pair tensors: δ_xx'r S_rc δ_yy'c written
+    as [γ = (x, y)] diag(vec(S))_γγ' [γ' = (x', y')] (each matching of the ports), so that
+    a Kronecker product can be read on each side: (I ⊗ X^T) diag(vec(S)) (I ⊗ X)."""
+    if not any(f.is_pair for f in graph.factors):
+        return []
+    at = graph.holders()
+    out = []
+    for z, s_factor in enumerate(graph.factors):
+        if not (_is_plain(s_factor) and len(s_factor.idx) == 2):
+            continue
+        r, c = s_factor.idx
+        cr, cc = _copy_of(graph, at, r, z), _copy_of(graph, at, c, z)
+        if cr is None or cc is None or cr == cc:
+            continue
+        rows_left = [i for i in graph.factors[cr].idx if i != r]
+        cols_left = [i for i in graph.factors[cc].idx if i != c]
+        if len(rows_left) != 2 or len(cols_left) != 2:
+            continue
+        for y_first in (rows_left, rows_left[::-1]):
+            new = graph.copy()
+            g, g2 = new.fresh(), new.fresh()
+            outer_dim, inner_dim = s_factor.expr.ty.cols, s_factor.expr.ty.rows
+            d = build.apply("diag_matrix", build.apply("vec", s_factor.expr))
+            new.replace({z, cr, cc}, [
+                pair(g, cols_left[0], y_first[0], outer_dim, inner_dim),
+                Factor(d, (g, g2)),
+                pair(g2, cols_left[1], y_first[1], outer_dim, inner_dim)])
+            out.append(new)
+    return out
 
 
 def commutation(graph: Graph) -> bool:
@@ -508,7 +611,8 @@ def parallel_pairs(graph: Graph) -> bool:
 
 STRUCTURAL: list[Callable[[Graph], bool]] = [
     parallel_matrices, diag_of_matrix, hadamard_of_vectors, parallel_pairs, vec_of_matrix,
-    kron_of_pairs, commutation, diag_of_vector]
+    kron_of_pairs, commutation, unvec_of_vector, broadcast_into_pairs, pair_with_vector,
+    diag_of_vector]
 
 
 # -- the result's shape ---------------------------------------------------------------------

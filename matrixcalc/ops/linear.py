@@ -269,6 +269,22 @@ register(OpSpec(
            "∂vec(X^T)/∂vec(X) = K"))
 
 
+def _unvec_shape(ctx, node, types):
+    v = types[0]
+    m, n = (dimension_of(ctx, node, a) for a in node.args[1:])
+    if v.kind not in ("vector", "scalar") or not ctx.unify(v.rows, normalize(m + n)):
+        ctx.fail(f"unvec(v, m, n) takes a vector of m·n entries, not {ctx.describe(v)}", node)
+    return Shape(m, n)
+
+
+register(OpSpec(
+    "unvec", 3, ATOM, text=call_text("unvec"),
+    latex=lambda p, node: f"\\operatorname{{vec}}^{{-1}}\\left({p.arg(node.args[0], 0)}\\right)",
+    shape=_unvec_shape, evaluate=lambda B, node, v, m, n: B.unvec(v, m, n),
+    call_names=("unvec",), flags=frozenset({"linear-in-first", "scalar_context"}),
+    source="the inverse of vec: the m×n matrix whose columns, stacked, are v"))
+
+
 # -- bracket literals -----------------------------------------------------------------------
 
 def _bracket_shape(ctx, node, types):

@@ -83,3 +83,25 @@ def vec_outward(e: Expr) -> Expr | None:
         x, y = inner.args[0].args[0], e.args[1].args[0]
         return build.apply("tr", build.apply("matmul", build.apply("transpose", x), y))
     return None
+
+
+@rewrites("add")
+def sum_of_unvecs(e: Expr) -> Expr | None:
+    """unvec(a, m, n) + unvec(b, m, n) = unvec(a + b, m, n): unvec is linear, and the
+    inner sum can then be factored ((A + A^T) vec(X))."""
+    if not is_op(e, "add"):
+        return None
+    groups: dict[tuple, list[Expr]] = {}
+    for term in e.args:
+        sign, inner = build.strip_sign(term)
+        if is_op(inner, "unvec"):
+            groups.setdefault(inner.args[1:], []).append(
+                inner.args[0] if sign > 0 else build.negate(inner.args[0]))
+    key = next((k for k, parts in groups.items() if len(parts) > 1), None)
+    if key is None:
+        return None
+    rest = [t for t in e.args if not (is_op(build.strip_sign(t)[1], "unvec")
+                                      and build.strip_sign(t)[1].args[1:] == key)]
+    vectors = groups[key]
+    merged = build.apply("unvec", build.total(vectors, vectors[0].ty), *key)
+    return build.total(rest + [merged], e.ty)

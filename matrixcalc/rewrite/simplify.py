@@ -24,6 +24,7 @@ from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
 from .kron import (
     outer_product_as_kron,
     split_over_kron,
+    sum_of_unvecs,
     transpose_of_kron,
     vec_of_vector,
     vec_outward,
@@ -217,6 +218,26 @@ def left_associate(e: Expr) -> Expr | None:
     return None
 
 
+@rewrites("hadamard")
+def hadamard_left_associate(e: Expr) -> Expr | None:
+    """A ⊙ (B ⊙ C) = A ⊙ B ⊙ C, the factors in canonical order (⊙ commutes): a
+    Hadamard product is one flat, sorted chain."""
+    if not is_op(e, "hadamard") or e.ty.is_scalar:
+        return None
+    factors = _hadamard_factors(e)
+    ordered = sorted(factors, key=lambda f: (len(str(f)), str(f)))
+    rebuilt = ordered[0]
+    for f in ordered[1:]:
+        rebuilt = build.apply("hadamard", rebuilt, f)
+    return None if rebuilt == e else rebuilt
+
+
+def _hadamard_factors(e: Expr) -> list[Expr]:
+    if is_op(e, "hadamard") and not e.args[0].ty.is_scalar and not e.args[1].ty.is_scalar:
+        return _hadamard_factors(e.args[0]) + _hadamard_factors(e.args[1])
+    return [e]
+
+
 @rewrites("add")
 def ones_in_sum(e: Expr) -> Expr | None:
     """ones + v = 1 + v: in a sum, the all-ones vector is the broadcast number 1 (while
@@ -314,9 +335,9 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
-    outer_product_as_kron, split_over_kron, transpose_of_kron, vec_of_vector, vec_outward,
+    outer_product_as_kron, split_over_kron, sum_of_unvecs, transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
-    left_associate, ones_in_sum,
+    left_associate, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
@@ -377,11 +398,8 @@ def _simplify(e: Expr) -> Expr:
     return _to_fixpoint(_division_pass, simplified)
 
 
-INPUT_RULES = first(ones_in_sum, outer_product_as_kron, split_over_kron, vec_of_vector,
-                    vec_outward)
-
-
 def canonical_input(e: Expr) -> Expr:
-    """The light canonicalization applied before differentiating: `ones - y` is `1 - y`,
-    and Kronecker products and vec are taken apart where an identity allows."""
-    return _to_fixpoint(bottom_up(fixpoint(shape_preserving(INPUT_RULES)), _rebuild), e)
+    """The one canonicalization applied before differentiating: `ones - y` is `1 - y`, so
+    that bases that must cancel (1/(1 - s) ⊙ s ⊙ (1 - s)) are written alike. Kronecker
+    products and vec are lowered to index form, not taken apart here."""
+    return _to_fixpoint(bottom_up(fixpoint(shape_preserving(ones_in_sum)), _rebuild), e)

@@ -218,7 +218,15 @@ def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
     expanded = expand(contracted, supply, limit=expansion_limit(contracted))
     if expanded is not None:
         variants.append(contract(expanded, free))
-    return min((simplify_tree(recover(v, out, shape)) for v in variants), key=_size)
+    forms, failure = [], None
+    for variant in variants:
+        try:
+            forms.append(simplify_tree(recover(variant, out, shape)))
+        except NoMatrixForm as error:  # a Kronecker factor may need its index form
+            failure = failure or error
+    if not forms:
+        raise failure
+    return min(forms, key=_size)
 
 
 def _size(e: Expr) -> int:

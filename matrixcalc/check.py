@@ -26,7 +26,7 @@ import numpy as np
 from .backends import backend
 from .declarations import parse_where
 from .errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
-from .expr import Apply, Expr, Number, Symbol
+from .expr import Apply, Expr, Number, Symbol, walk
 from .numeric import Layout, run, to_jacrev_layout, user_dims
 from .parse import Statement, parse, parse_statement
 from .sampling import MAX_REDRAWS, Draw, OutOfDomain, Problem, describe_sizes, domain_guard
@@ -313,7 +313,8 @@ def _autograd(f: Expr, values: dict[str, np.ndarray], wrt: Symbol, size_of,
 
 
 def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
-                 text: str | None, shared: bool) -> _DerivativeClaim:
+                 text: str | None, shared: bool,
+                 typed_apart: set[int] = frozenset()) -> _DerivativeClaim:
     """Unify F, the variables and the claimed derivatives in one Problem.
 
     `shared`: the results were typed in e's context already (a statement), namespace 0.
@@ -324,7 +325,8 @@ def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
     for index, (symbol, result) in enumerate(zip(wrt_symbols, results)):
         problem.add_root(0, symbol)
         layout = Layout(e.ty, symbol.info.shape, order)
-        ns = 0 if shared else index + 1
+        ns = 0 if shared or (id(result) not in typed_apart and _in_context(result, e, symbol)) \
+            else index + 1
         if isinstance(result, Expr):
             problem.add_root(ns, result)
             expected = layout.matrix_shape()
@@ -335,6 +337,27 @@ def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
                     raise _mismatch(problem, e, symbol, result, ns, expected, order, text)
         targets.append(_Target(symbol, layout, result, ns))
     return _DerivativeClaim(problem, e, targets, order)
+
+
+def _in_context(result, e: Expr, wrt: Symbol) -> bool:
+    """Whether an Expr result was typed in e's context (as the engine's results are):
+    its symbols have e's kinds and dimensions, and it names no dimension e lacks. Such a
+    result shares e's dimension names, also where nothing but an I or ones carries them."""
+    if not isinstance(result, Expr):
+        return False
+    known = dict(e.shapes)
+    if wrt.info is not None:
+        known.setdefault(wrt.name, wrt.info)
+    names = {a for info in known.values() for a in info.rows + info.cols
+             if isinstance(a, str)}
+    names |= {a for node in walk(e) if node.ty is not None
+              for a in node.ty.rows + node.ty.cols if isinstance(a, str)}
+    for name, info in result.shapes.items():
+        if name not in known or (known[name].rows, known[name].cols) != (info.rows, info.cols):
+            return False
+    used = {a for node in walk(result) if node.ty is not None
+            for a in node.ty.rows + node.ty.cols if isinstance(a, str)}
+    return used <= names
 
 
 def _mismatch(problem, e, symbol, result, ns, expected, order, text) -> ShapeError:
@@ -438,18 +461,21 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
         results = [result]
     prepared = []
     result_where = None
+    typed_apart: set[int] = set()  # results typed in a context of their own (text)
     for item in results:
         if isinstance(item, str):
             if result_where is None:
                 result_where = _result_where(e, symbols, where)
             item = parse(item, result_where)
+            typed_apart.add(id(item))
         elif isinstance(item, (int, float)) and not isinstance(item, bool) and item == 0:
             item = Number(0, ty=Shape((), ()))
         elif not (isinstance(item, Expr) or callable(item)):
             raise UsageError("`result` is an expression (text or Expr) or a callable, not "
                              f"{type(item).__name__}")
         prepared.append(item)
-    claim = _build_claim(e, symbols, prepared, order, None, shared=False)
+    claim = _build_claim(e, symbols, prepared, order, None, shared=False,
+                         typed_apart=typed_apart)
     outcome = _run_trials(claim.problem, claim.evaluate, trials, seed, tolerance,
                           ("autograd", "result"))
     return CheckReport(outcome.ok, outcome.max_error, trials, outcome.sizes, outcome.seed,

@@ -249,8 +249,10 @@ class Problem:
         if a.kind != b.kind:
             return False
         saved = copy.deepcopy(self.sizes.unifier)
-        if (self.sizes.unify(ns_a, a.rows, ns_b, b.rows)
-                and self.sizes.unify(ns_a, a.cols, ns_b, b.cols)):
+        pending = [(a.rows, b.rows), (a.cols, b.cols)]
+        for _ in range(2):  # a plain side first fixes the names a product is made of
+            pending = [(x, y) for x, y in pending if not self.sizes.unify(ns_a, x, ns_b, y)]
+        if not pending:
             return True
         self.sizes.unifier = saved
         return False

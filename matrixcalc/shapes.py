@@ -117,13 +117,18 @@ class Unifier:
         return Shape(self.resolve(shape.rows), self.resolve(shape.cols))
 
     def unify(self, a: Dim, b: Dim) -> bool:
-        """Make a and b equal; False (and nothing bound) when they cannot be."""
-        a, b = self.resolve(a), self.resolve(b)
+        """Make a and b equal; False (and nothing bound) when they cannot be. Products
+        cancel their common factors first (n·r = n·s gives r = s, 6 = 2·r gives r = 3)."""
+        a, b = _cancel(self.resolve(a), self.resolve(b))
         if a == b:
             return True
         for var, other in ((a, b), (b, a)):
             if len(var) == 1 and _is_var(var[0]) and other != ONE and var[0] not in other:
                 self._bindings[var[0]] = other
+                return True
+            root = _root(var, other)  # v·v = n·n: v = n (vec(I) beside vec(A))
+            if root is not None:
+                self._bindings[var[0]] = root
                 return True
         return False
 
@@ -131,6 +136,39 @@ class Unifier:
         if a.kind != b.kind:
             return False
         return self.unify(a.rows, b.rows) and self.unify(a.cols, b.cols)
+
+
+def _cancel(a: Dim, b: Dim) -> tuple[Dim, Dim]:
+    """a and b with their common names and the common part of their sizes divided out;
+    (a, b) unchanged where a size does not divide (6 = 4·r has no solution)."""
+    left, right = list(a), list(b)
+    for atom in list(left):
+        if isinstance(atom, str) and atom in right:
+            left.remove(atom)
+            right.remove(atom)
+    p = next((x for x in left if isinstance(x, int)), 1)
+    q = next((x for x in right if isinstance(x, int)), 1)
+    if p != 1 or q != 1:
+        if p % q == 0 or q % p == 0:
+            small = min(p, q)
+            left = [x // small if isinstance(x, int) else x for x in left]
+            right = [x // small if isinstance(x, int) else x for x in right]
+        elif (left, right) != (list(a), list(b)):
+            return a, b
+    return normalize(tuple(left)), normalize(tuple(right))
+
+
+def _root(var: Dim, other: Dim) -> Dim | None:
+    """The k-th root of `other` when `var` is one variable repeated k times, else None."""
+    k = len(var)
+    if k < 2 or len(set(var)) != 1 or not _is_var(var[0]) or var[0] in other:
+        return None
+    if any(isinstance(a, int) for a in other):
+        return None
+    counts = {a: other.count(a) for a in other}
+    if not other or any(c % k for c in counts.values()):
+        return None
+    return normalize(tuple(a for a, c in counts.items() for _ in range(c // k)))
 
 
 def _is_var(atom: Atom) -> bool:

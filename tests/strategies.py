@@ -346,3 +346,136 @@ class _Generator:
     def normF(self, shape: Shape, depth: int) -> tuple[str, int]:  # noqa: N802
         inner = self.gen(shape, depth)[0]
         return self.pick((f"||{_bar_safe(inner)}||_F", f'norm({inner}, "fro")')), ATOM
+
+
+# -- expressions featuring one operator family ------------------------------------------------
+
+FAMILIES = ("hadamard", "diag", "kron", "vec", "mean")
+# The dimensions the generator means, declared: products of dimensions (kron, vec) then
+# unify as meant (n·m = n·m), which inference alone cannot tell from p·q.
+WHERE = "; ".join(
+    [f"{', '.join(names)}: matrix({r}, {c})" for (r, c), names in MATRICES.items()]
+    + [f"{', '.join(names)}: vector({d})" for d, names in VECTORS.items()])
+
+
+def featuring(family: str, kind: str, ops: Iterable[str] | None = None,
+              max_depth: int = 2) -> st.SearchStrategy[str]:
+    """Text of `kind` ("scalar", "vector" or "matrix") built around one use of `family`:
+    a Hadamard product of matrices, diag (either way), a Kronecker product, vec or mean,
+    with random operands over `ops` (default: the total operators) and a random consumer
+    that brings it to `kind`; so that every draw exercises that family. Parse it with
+    `where=WHERE`, which declares the dimensions the generator means."""
+    if family not in FAMILIES:
+        raise ValueError(f"family is one of {FAMILIES}, not {family!r}")
+    allowed = SAFE_OPS if ops is None else frozenset(ops)
+    if family in ("kron", "vec"):  # the size of an I or ones inside would be a guess
+        allowed = allowed - {"I", "ones", "commutation", "unvec"}
+
+    @st.composite
+    def build(draw):
+        g = _Generator(draw, allowed | {"transpose", "matmul", "mul", "add", "neg"})
+        depth = draw(st.integers(0, max_depth))
+        return _FAMILY_BUILDERS[family](g, draw, kind, depth)
+
+    return build()
+
+
+def _p(item: tuple[str, int]) -> str:
+    return _wrap(item, ATOM)
+
+
+def _consume_matrix(g: _Generator, draw, m: str, shape: Shape, kind: str, depth: int) -> str:
+    """A matrix-valued text `m` of `shape` turned into `kind`."""
+    rows, cols = shape
+    if kind == "matrix":
+        options = [m, f"{m} {_p(g.gen((cols, cols), depth))}",
+                   f"{_p(g.gen((rows, rows), depth))} {m}"]
+    elif kind == "vector":
+        options = [f"{m} {_p(g.gen((cols, 1), depth))}",
+                   f"{m}^T {_p(g.gen((rows, 1), depth))}"]
+    else:
+        options = [f"sum({m})", f"||{m}||_F^2",
+                   f"{_p(g.gen((1, rows), depth))} {m} {_p(g.gen((cols, 1), depth))}"]
+        if rows == cols:
+            options.append(f"tr({m})")
+        else:
+            options.append(f"tr({m} {_p(g.gen((cols, rows), depth))})")
+    return draw(st.sampled_from(options))
+
+
+def _consume_vector(g: _Generator, draw, v: str, rows: str, kind: str, depth: int) -> str:
+    if kind == "vector":
+        return draw(st.sampled_from([v, f"{v} ⊙ {_p(g.gen((rows, 1), depth))}",
+                                     f"{_p(g.gen((rows, rows), depth))} {v}"]))
+    if kind == "matrix":
+        return f"{v} {_p(g.gen((1, rows), depth))}"
+    return draw(st.sampled_from([f"sum({v})", f"||{v}||^2",
+                                 f"{_p(g.gen((1, rows), depth))} {v}"]))
+
+
+def _hadamard_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    shape = draw(st.sampled_from([("n", "m"), ("n", "n"), ("m", "n")]))
+    m = f"({g.gen(shape, depth)[0]}) ⊙ ({g.gen(shape, depth)[0]})"
+    return _consume_matrix(g, draw, f"({m})", shape, kind, depth)
+
+
+def _diag_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    rows = draw(st.sampled_from(["n", "m"]))
+    if draw(st.booleans()):  # a diagonal matrix
+        d = f"diag({g.gen((rows, 1), depth)[0]})"
+        return _consume_matrix(g, draw, d, (rows, rows), kind, depth)
+    v = f"diag({g.gen((rows, rows), depth)[0]})"  # a diagonal, as a vector
+    return _consume_vector(g, draw, v, rows, kind, depth)
+
+
+def _kron_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    a_shape, b_shape = draw(st.sampled_from([(("n", "n"), ("m", "m")), (("n", "m"), ("m", "n")),
+                                             (("m", "m"), ("n", "n"))]))
+    a, b = g.gen(a_shape, depth)[0], g.gen(b_shape, depth)[0]
+    k = draw(st.sampled_from([f"kron({a}, {b})", f"({a}) ⊗ ({b})"]))
+    x_shape = (b_shape[1], a_shape[1])  # (A ⊗ B) vec(X) = vec(B X A^T)
+    vx = f"vec({g.gen(x_shape, depth)[0]})"
+    if kind == "matrix":
+        return k
+    if kind == "vector":
+        return draw(st.sampled_from([f"({k}) {vx}",
+                                     f"kron({g.gen(('n', 1), depth)[0]}, "
+                                     f"{g.gen(('m', 1), depth)[0]})"]))
+    y_shape = (b_shape[0], a_shape[0])
+    vy = f"vec({g.gen(y_shape, depth)[0]})"
+    options = [f"sum({k})", f"||{k}||_F", f"{vy}^T ({k}) {vx}"]
+    if a_shape[0] == a_shape[1]:
+        options.append(f"tr({k})")
+    return draw(st.sampled_from(options))
+
+
+def _vec_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    shape = draw(st.sampled_from([("n", "m"), ("n", "n"), ("m", "n")]))
+    v, w = f"vec({g.gen(shape, depth)[0]})", f"vec({g.gen(shape, depth)[0]})"
+    if draw(st.booleans()):  # vec of a Hadamard product, or of a transpose
+        w = draw(st.sampled_from([f"vec(({g.gen(shape, depth)[0]}) ⊙ ({g.gen(shape, 0)[0]}))",
+                                  f"vec(({g.gen(shape[::-1], depth)[0]})^T)"]))
+    if kind == "vector":
+        return draw(st.sampled_from([v, f"{v} ⊙ {w}", f"{v} - {w}"]))
+    if kind == "matrix":
+        return f"{v} {w}^T"
+    return draw(st.sampled_from([f"{v}^T {w}", f"sum({v})", f"||{v}||^2",
+                                 f"{v}^T ({v} ⊙ {w})"]))
+
+
+def _mean_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    shape = draw(st.sampled_from([("n", 1), ("n", "m"), ("m", 1)]))
+    inner = g.gen(shape, depth)[0]
+    mean = f"mean({inner})"
+    if kind == "scalar":
+        return draw(st.sampled_from([mean, f"{mean}^2", f"mean(({inner}).^2)"]))
+    if kind == "vector":
+        rows = draw(st.sampled_from(["n", "m"]))
+        x = g.gen((rows, 1), depth)[0]
+        return draw(st.sampled_from([f"({x}) - mean({x}) ones", f"{mean} ({x})",
+                                     f"({x}) / sqrt(mean(({x}).^2) + 1)"]))
+    return f"{mean} ({g.gen(('n', 'm'), depth)[0]})"
+
+
+_FAMILY_BUILDERS = {"hadamard": _hadamard_family, "diag": _diag_family, "kron": _kron_family,
+                    "vec": _vec_family, "mean": _mean_family}

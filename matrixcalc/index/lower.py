@@ -275,7 +275,8 @@ LOWERINGS = {
 }
 
 
-EXPANDABLE = frozenset({"add", "neg", "mul", "matmul", "transpose", "hadamard"})
+EXPANDABLE = frozenset({"add", "neg", "mul", "matmul", "transpose", "hadamard", "kron", "vec",
+                        "commutation", "unvec"})
 
 
 def expansion_limit(terms: list[Term]) -> int:

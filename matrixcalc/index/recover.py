@@ -115,7 +115,7 @@ def _solve(graph: Graph, shape: Shape | None, depth: int) -> tuple[Graph, Expr |
     except NoMatrixForm:
         if depth == 0:
             raise
-        for candidate in bridges(graph):
+        for candidate in bridges(graph) + split_pairs(graph):
             try:
                 return _solve(candidate, shape, depth - 1)
             except NoMatrixForm:
@@ -483,15 +483,15 @@ def pair_with_vector(graph: Graph) -> bool:
 
 
 def unvec_of_vector(graph: Graph) -> bool:
-    """[c = (o, n)] v_c with o and n free: unvec(v)_no, the matrix whose columns, stacked,
-    are v (a gradient through vec: ∂ vec(X)^T a / ∂X = unvec(a))."""
+    """[c = (o, n)] v_c: unvec(v)_no, the matrix whose columns, stacked, are v (a gradient
+    through vec: ∂ vec(X)^T a / ∂X = unvec(a))."""
     at = graph.holders()
     for x, f in enumerate(graph.factors):
         if not f.is_pair:
             continue
         c, o, n = f.idx
         m = graph.other_any(at, c, {x})
-        if m is None or not (o in graph.free and n in graph.free):
+        if m is None or o == n:
             continue
         v = graph.factors[m]
         if _is_plain(v) and len(v.idx) == 1:
@@ -533,6 +533,26 @@ def broadcast_into_pairs(graph: Graph) -> bool:
                              for k, h in enumerate(graph.factors) if k != m]
             return True
     return False
+
+
+def split_pairs(graph: Graph) -> list[Graph]:
+    """Each pair tensor written with a copy tensor: [c = (o, n)] = δ_cc'c''
+    (I ⊗ ones)_c'o (ones ⊗ I)_c''n, so that Hadamard products can be read where no
+    Kronecker product can (the Khatri–Rao product (I ⊗ ones) ⊙ (ones ⊗ M))."""
+    out = []
+    for x, f in enumerate(graph.factors):
+        if not f.is_pair:
+            continue
+        c, o, n = f.idx
+        outer_dim, inner_dim = f.expr.ty.rows, f.expr.ty.cols
+        new = graph.copy()
+        c1, c2 = new.fresh(), new.fresh()
+        outer = build.apply("kron", build.identity(outer_dim), build.ones(inner_dim))
+        inner = build.apply("kron", build.ones(outer_dim), build.identity(inner_dim))
+        new.replace({x}, [copy(f.dims()[0], (c, c1, c2)), Factor(outer, (c1, o)),
+                          Factor(inner, (c2, n))])
+        out.append(new)
+    return out
 
 
 def bridges(graph: Graph) -> list[Graph]:

@@ -167,7 +167,24 @@ register(OpSpec(
 
 def _square(ctx, node, ty, what):
     if ty.kind != "matrix" or not ctx.unify(ty.rows, ty.cols):
-        ctx.fail(f"{what} needs a square matrix, not {ctx.describe(ty)}", node)
+        ctx.fail(f"{what} needs a square matrix, not {ctx.describe(ty)}", node,
+                 hint=_product_hint(ctx, node, ty))
+
+
+def _product_hint(ctx, node, ty) -> str | None:
+    """Where a Kronecker product's dimensions multiply and nothing fixes them, name the
+    declaration that would (its factors square, or their dimensions named)."""
+    ty = ctx.resolve(ty)
+    if ty.kind != "matrix" or max(len(ty.rows), len(ty.cols)) < 2:
+        return None
+    names = sorted({n.name for n in walk(node) if isinstance(n, Symbol) and n.ty is not None
+                    and n.ty.kind == "matrix"})
+    if not names:
+        return None
+    listed = ", ".join(names)
+    return (f"the dimensions of a Kronecker product multiply and nothing here fixes them: "
+            f"declare the factors square (where=\"{listed}: square\") or name their "
+            f"dimensions (where=\"{names[0]}: matrix(n, n)\")")
 
 
 def _trace_shape(ctx, node, types):

@@ -91,9 +91,26 @@ def call_latex(command: str) -> PrintFn:
         f"{command}\\left({', '.join(p.arg(a, 0) for a in node.args)}\\right)")
 
 
+# Products of different kinds are parenthesized where they meet, so that `(A ⊙ B) C` and
+# `(A ⊗ B) C` never read as A ⊙ (B C); scaling, division and matrix products mix freely.
+ENTRYWISE_PRODUCTS = frozenset({"hadamard", "ediv", "kron"})
+
+
+def _mixes(parent: str, child) -> bool:
+    op = getattr(child, "op", None)
+    if op is None or op == parent:
+        return False
+    return op in ENTRYWISE_PRODUCTS and parent in ENTRYWISE_PRODUCTS | {"mul", "matmul"} or (
+        parent in ENTRYWISE_PRODUCTS and op == "matmul")
+
+
 def infix_text(token: str) -> PrintFn:
     """Left-associative binary form; the right operand is parenthesized unless atomic."""
-    return lambda p, node: f"{p.arg(node.args[0], PRODUCT)}{token}{p.right(node.args[1])}"
+    def text(p, node):
+        left = node.args[0]
+        shown = p.arg(left, PRODUCT + 1 if _mixes(node.op, left) else PRODUCT)
+        return f"{shown}{token}{p.right(node.args[1])}"
+    return text
 
 
 def postfix_text(suffix: str) -> PrintFn:

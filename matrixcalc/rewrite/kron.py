@@ -105,3 +105,30 @@ def sum_of_unvecs(e: Expr) -> Expr | None:
     vectors = groups[key]
     merged = build.apply("unvec", build.total(vectors, vectors[0].ty), *key)
     return build.total(rest + [merged], e.ty)
+
+
+@rewrites("unvec", "vec")
+def unvec_of_vec(e: Expr) -> Expr | None:
+    """unvec(vec(M), m, n) = M for M of m×n; vec(unvec(v, m, n)) = v."""
+    if is_op(e, "unvec") and is_op(e.args[0], "vec") and e.args[0].args[0].ty == e.ty:
+        return e.args[0].args[0]
+    if is_op(e, "vec") and is_op(e.args[0], "unvec"):
+        return e.args[0].args[0]
+    return None
+
+
+@rewrites("matmul")
+def kron_with_a_column(e: Expr) -> Expr | None:
+    """(u ⊗ B) M = u ⊗ (B M) and M (u^T ⊗ B) = u^T ⊗ (M B) for a column u (Matrix
+    Cookbook (508) with a 1×1 factor)."""
+    if not is_op(e, "matmul"):
+        return None
+    left, right = e.args
+    if is_op(left, "kron") and left.args[0].ty.kind == "vector" and right.ty.kind != "scalar":
+        u, b = left.args
+        return build.apply("kron", u, build.product(b, right))
+    if is_op(right, "kron") and right.args[0].ty.kind == "row vector" \
+            and left.ty.kind != "scalar":
+        u, b = right.args
+        return build.apply("kron", u, build.product(left, b))
+    return None

@@ -34,7 +34,8 @@ class Monomial:
 
     @property
     def key(self) -> tuple:
-        return (self.scalars, self.chain)
+        """Keyed with sizes: ||ones^T||_1 of p entries is not that of q entries."""
+        return (tuple(memo_key(x) for x in self.scalars), tuple(memo_key(x) for x in self.chain))
 
 
 def monomial(e: Expr) -> Monomial:
@@ -153,14 +154,16 @@ def common_scalar(e: Expr) -> Expr | None:
     if not is_op(e, "add"):
         return None
     terms = [monomial(t) for t in e.args]
-    shared = Counter(terms[0].scalars)
+    by_key = {memo_key(x): x for m in terms for x in m.scalars}  # keyed with sizes
+    shared = Counter(memo_key(x) for x in terms[0].scalars)
     for m in terms[1:]:
-        shared &= Counter(m.scalars)  # a multiset: exp(u) exp(u) shares exp(u) once
+        shared &= Counter(memo_key(x) for x in m.scalars)  # exp(u) exp(u) shares it once
     if not shared:
         return None
-    pulled = sorted(shared.elements(), key=str)
-    rests = [Monomial(m.coeff, tuple((Counter(m.scalars) - shared).elements()), m.chain)
-             for m in terms]
+    pulled = sorted((by_key[k] for k in shared.elements()), key=str)
+    rests = [Monomial(m.coeff, tuple(by_key[k] for k in (Counter(memo_key(x) for x in
+                                                                 m.scalars) - shared).elements()),
+                      m.chain) for m in terms]
     inner = build.total([rebuild(m, e.ty) for m in rests], e.ty)
     return build.chain(pulled + [_simplified(inner)])
 

@@ -189,11 +189,14 @@ def _wrt_symbol(e: Expr, name: str, where, seen: dict[str, Symbol]) -> Symbol:
 def _result_where(e: Expr, wrts: list[Symbol], where) -> dict[str, str]:
     """Declarations for parsing a result text: `where`, plus the kinds `e` settled on."""
     words: dict[str, str] = {}
-    for name, decl in parse_where(where).items():
-        words[name] = " ".join(filter(None, [decl.kind, *sorted(decl.assumptions)]))
+    declared = parse_where(where)
+    for name, decl in declared.items():
+        words[name] = decl.words()
     for symbol in [*e.symbols(), *wrts]:
         info = symbol.info
-        words[symbol.name] = " ".join([info.kind, *sorted(info.assumptions)])
+        named = declared[symbol.name].dims if symbol.name in declared else None
+        kind = f"{info.kind}({', '.join(map(str, named))})" if named else info.kind
+        words[symbol.name] = " ".join([kind, *sorted(info.assumptions)])
     return {k: v for k, v in words.items() if v}
 
 

@@ -46,6 +46,13 @@ class Declaration:
     assumptions: frozenset[str]
     dims: tuple[str | int, ...] | None = None  # rows (and columns) as named, if named
 
+    def words(self) -> str:
+        """The declaration as `where` text: `matrix(n, d) symmetric`."""
+        kind = self.kind
+        if kind is not None and self.dims is not None:
+            kind = f"{kind}({', '.join(map(str, self.dims))})"
+        return " ".join(filter(None, [kind, *sorted(self.assumptions)]))
+
     def shape_atoms(self) -> tuple[str | int, str | int] | None:
         """(rows, cols) as declared: `matrix(n)` is n×n, `vector(n)` is n×1."""
         if self.dims is None:

@@ -162,3 +162,62 @@ FOUND_BY_FUZZING += [
     Case("fuzz: trace of a column ⊗ a row", "tr(x ⊗ y^T)", "x", "y", "y"),
     Case("fuzz: a row ⊗ a column", "a^T (y^T ⊗ x) b", "x", "b^T y a", "(y^T b) a"),
 ]
+
+# What the index form with copy and pair tensors and dimensions as numbers makes possible
+# (issue 11): batch layers, masks, means, Kronecker products and vec.
+MLP = "||relu(X W1) W2 - Y||_F^2"
+TANH = "||tanh(X W1 + ones b^T) W2 - Y||_F^2"
+LN_C = "(x - mean(x) ones)"
+LN_S = f"sqrt(mean({LN_C}.^2) + eps)"
+INDEX_FORM = [
+    # batch MLP, rows as samples
+    Case("batch MLP by W1", MLP, "W1", "2 X^T (step(X W1) ⊙ ((relu(X W1) W2 - Y) W2^T))",
+         "2 X^T (step(X W1) ⊙ (2 (relu(X W1) W2 - Y) W2^T)) / 2"),
+    Case("batch MLP by W2", MLP, "W2", "2 relu(X W1)^T (relu(X W1) W2 - Y)",
+         "2 relu(X W1)^T (relu(X W1) W2 - Y)"),
+    Case("batch MLP by X", MLP, "X", "2 (step(X W1) ⊙ ((relu(X W1) W2 - Y) W2^T)) W1^T",
+         "2 (step(X W1) ⊙ ((relu(X W1) W2 - Y) W2^T)) W1^T"),
+    Case("tanh layer with bias by W1", TANH, "W1",
+         "2 X^T ((1 - tanh(X W1 + ones b^T).^2) ⊙ ((tanh(X W1 + ones b^T) W2 - Y) W2^T))",
+         "2 X^T ((ones ones^T - tanh(X W1 + ones b^T) ⊙ tanh(X W1 + ones b^T)) ⊙ "
+         "((tanh(X W1 + ones b^T) W2 - Y) W2^T))"),
+    # the bias gradient sums the rows: diag(P^T Q) = ((P ⊙ Q)^T ones)
+    Case("tanh layer with bias by b", TANH, "b",
+         "2 diag((1 - tanh(X W1 + ones b^T).^2^T) (tanh(X W1 + ones b^T) W2 - Y) W2^T)",
+         "2 ((1 - tanh(X W1 + ones b^T).^2) ⊙ ((tanh(X W1 + ones b^T) W2 - Y) W2^T))^T ones"),
+    Case("squared relu by W", "sum(relu(X W + ones b^T).^2)", "W",
+         "2 X^T (relu(X W + ones b^T) ⊙ step(X W + ones b^T))",
+         "2 X^T relu(X W + ones b^T)"),
+    # masked matrix factorization
+    Case("masked factorization by U", "||M ⊙ (X - U V^T)||_F^2", "U",
+         "-2 (M ⊙ M ⊙ (X - U V^T)) V", "-2 (M ⊙ M ⊙ (X - U V^T)) V"),
+    Case("masked factorization by V", "||M ⊙ (X - U V^T)||_F^2", "V",
+         "-2 (M^T ⊙ M^T ⊙ (X^T - V U^T)) U", "-2 (M ⊙ M ⊙ (X - U V^T))^T U"),
+    Case("trace of a Hadamard square", "tr(A (X ⊙ X) B)", "X", "2 (X ⊙ (A^T B^T))",
+         "2 X ⊙ (B A)^T"),
+    Case("Hadamard in a bilinear form", "x^T (A ⊙ B) y", "A", "diag(x) B diag(y)",
+         "(x y^T) ⊙ B"),
+    # means: dimensions as numbers
+    Case("mean", "mean(x)", "x", "1/n ones", "ones/n", "x: vector(n)"),
+    Case("centering Jacobian", "x - mean(x) ones", "x", "I - 1/n ones ones^T",
+         "I - ones ones^T/n", "x: vector(n)"),
+    Case("layer norm Jacobian", f"{LN_C} / {LN_S}", "x",
+         f"1/n {LN_S}^-3 (mean(x) ones - x) (x^T - mean(x) ones^T) + I/{LN_S} - "
+         f"1/n ones/{LN_S} ones^T",
+         f"(I - 1/n ones ones^T - 1/n {LN_C} {LN_C}^T / (mean({LN_C}.^2) + eps)) / {LN_S}",
+         "x: vector(n)"),
+    Case("RMS norm Jacobian", "x / sqrt(mean(x.^2) + eps)", "x",
+         "I/sqrt(mean(x.^2) + eps) - 1/n sqrt(mean(x.^2) + eps)^-3 x x^T",
+         "(I - 1/n x x^T / (mean(x.^2) + eps)) / sqrt(mean(x.^2) + eps)", "x: vector(n)"),
+    Case("mean squared relu regression", "mean((y - relu(X w + b ones)).^2)", "w",
+         "-2/n X^T (step(X w + b ones) ⊙ (y - relu(X w + b ones)))",
+         "-2/n X^T ((y - relu(X w + b ones)) ⊙ step(X w + b ones))", "X: matrix(n, d)"),
+    Case("MSE with declared dimensions", "1/(2n) ||y - X w||^2", "w", "-1/n X^T (y - X w)",
+         "-X^T (y - X w)/n", "X: matrix(n, d)"),
+    # Kronecker products and vec, lowered
+    Case("(39) Kronecker of two lines", "kron(A + t B, C + t D)", "t",
+         "2 t (B ⊗ D) + A ⊗ D + B ⊗ C", "B ⊗ (C + t D) + (A + t B) ⊗ D", "t: scalar"),
+    Case("quadratic form in vec(X)", "vec(X)^T A vec(X)", "X",
+         "unvec((A + A^T) vec(X), m, n)", "unvec(A vec(X) + A^T vec(X), m, n)",
+         "X: matrix(m, n)"),
+]

@@ -16,6 +16,13 @@ TENSORS = [
     ("W x + b", "W", "δ_{ik} x_{l}", "x^T ⊗ I"),
     ("X^-1", "X", "-(X^-1)_{ik} (X^-1)_{lj}", "-X^-T ⊗ X^-1"),  # Cookbook (60)
     ("x a^T", "x", "δ_{ik} a_{j}", "a ⊗ I"),
+    # copy tensors: a Hadamard product and an elementwise function, by a matrix
+    ("A ⊙ B", "A", "B_{_0,_1} δ_{j,_1,l} δ_{i,_0,k}", "diag(vec(B))"),
+    ("exp(X)", "X", "(exp(X))_{_0,_1} δ_{j,_1,l} δ_{i,_0,k}", "diag(vec(exp(X)))"),
+    # Magnus & Neudecker: d vec(tr(A) A) = vec(A) vec(I)^T dvec(A) + tr(A) dvec(A)
+    ("tr(A) A", "A", "A_{ij} δ_{kl} + A_{_0,_0} δ_{ik} δ_{jl}", "tr(A) I + vec(A) vec(I)^T"),
+    # ∂vec(X^T)/∂vec(X): the commutation matrix
+    ("X^T", "X", "δ_{jk} δ_{il}", "commutation(m, n)"),
 ]
 
 
@@ -40,11 +47,36 @@ def test_check_derives_tensors_itself():
     assert mc.check("A X B", "X").ok and mc.check("W x + b", "W").ok
 
 
-def test_transpose_is_the_commutation_matrix():
-    # ∂vec(X^T)/∂vec(X) is the commutation matrix K (K vec(A) = vec(A^T)), an operator
-    result = mc.derive("X^T", "X", vec=True)
-    assert str(result) == "commutation(m, n)"
-    assert mc.check("X^T", "X", result=result).ok
+def test_commutation_matrix_parses_back_with_its_dimensions():
+    # K vec(A) = vec(A^T): the result names X's dimensions, and reads back with them
+    result = mc.derive("X^T", "X", vec=True, where="X: matrix(m, n)")
+    assert mc.parse(str(result), where="X: matrix(m, n)") == result
+    x = np.arange(6.0).reshape(2, 3)
+    k = result.evaluate({"X": x}, sizes={"m": 2, "n": 3})
+    assert np.allclose(k @ x.T.reshape(-1), x.reshape(-1))  # vec(X) to vec(X^T)
+
+
+def test_trace_of_a_kronecker_product_times_b():
+    # d tr((A ⊗ X) B)/dX = Σ_ij A_ij (block (j, i) of B)^T: the blocks are summed by
+    # ones ⊗ I after A is spread over them (A ⊗ ones ones^T) entry by entry
+    result = mc.derive("tr(kron(A, X) B)", "X")
+    assert str(result) == "(ones^T ⊗ I) (B^T ⊙ (A ⊗ (ones ones^T))) (ones ⊗ I)"
+    assert mc.check("tr(kron(A, X) B)", "X", result=result).ok
+    rng = np.random.default_rng(3)
+    a, x = rng.normal(size=(2, 3)), rng.normal(size=(5, 7))
+    b = rng.normal(size=(3 * 7, 2 * 5))
+    blocks = sum(a[i, j] * b[j * 7:(j + 1) * 7, i * 5:(i + 1) * 5].T
+                 for i in range(2) for j in range(3))  # independent of the engine
+    assert np.allclose(result.evaluate({"A": a, "X": x, "B": b}), blocks)
+
+
+def test_hessian_of_squared_relu_layer_in_kronecker_form():
+    # ∂²/∂vec(W)² of sum(relu(X W + ones b^T).^2) = 2 (I ⊗ X^T) diag(vec(S)) (I ⊗ X)
+    f = "sum(relu(X W + ones b^T).^2)"
+    result = mc.hessian(f, "W", vec=True)
+    s = "step(X W + ones b^T)"
+    assert str(result) == f"2 (I ⊗ X^T) diag(vec({s} ⊙ {s})) (I ⊗ X)"
+    assert mc.check(f, "W", result=result, order=2).ok
 
 
 def test_vec_of_scalar_by_matrix_is_a_row():

@@ -133,8 +133,10 @@ class TorchBackend:
         return reduce(lambda a, b: a + b, terms)
 
     def kron(self, x: Any, y: Any) -> Any:
-        # torch.kron views its inputs: a transposed (non-contiguous) one must be copied
-        return self.torch.kron(x.contiguous(), y.contiguous())
+        # as a broadcast product reshaped (torch.kron views its inputs, which fails on a
+        # transposed one under torch.func's transforms)
+        (p, q), (r, s) = x.shape, y.shape
+        return (x[:, None, :, None] * y[None, :, None, :]).reshape(p * r, q * s)
 
     def transpose(self, x: Any) -> Any:
         return x.transpose(0, 1)

@@ -141,6 +141,8 @@ class Unifier:
 def _cancel(a: Dim, b: Dim) -> tuple[Dim, Dim]:
     """a and b with their common names and the common part of their sizes divided out;
     (a, b) unchanged where a size does not divide (6 = 4·r has no solution)."""
+    if len(a) < 2 and len(b) < 2:
+        return a, b  # nothing to cancel (the common case: single names)
     left, right = list(a), list(b)
     for atom in list(left):
         if isinstance(atom, str) and atom in right:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import matrixcalc as mc
 from matrixcalc.expr import walk
+from matrixcalc.index.recover import NoMatrixForm
 from strategies import FAMILIES, SAFE_OPS, WHERE, expressions, featuring
 
 CORE_OPS = frozenset({"add", "neg", "mul", "matmul", "transpose", "tr", "sum", "I", "ones",
@@ -83,7 +84,12 @@ def _check_family(text: str, data) -> None:
                   if len(e.shape) + len(s.info.shape.dims) <= 2]
     assume(candidates)
     wrt = data.draw(st.sampled_from(candidates), label="wrt")
-    result = mc.derive(e, wrt)
+    try:
+        result = mc.derive(e, wrt)
+    except mc.UnsupportedError as error:  # a zero matrix inverted: not a test; but every
+        if isinstance(error, NoMatrixForm):  # derivative here has a matrix form
+            raise
+        assume(False)
     try:
         report = mc.check(e, wrt, result=result, trials=1, seed=zlib.crc32(text.encode()))
     except mc.UnsupportedError:  # no point inside every domain: not a test

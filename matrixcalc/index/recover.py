@@ -276,8 +276,11 @@ def parallel_matrices(graph: Graph) -> bool:
     """M_ab N_cd with a, c on one copy and b, d on another: (M ⊙ N)_ab (M ⊙ N^T when
     crossed), the Hadamard product of matrices. One side may be an index the two share
     directly (then summed over): Σ_a M_ab N_ad δ_bd… = Σ_a (M ⊙ N)_ab δ_b…."""
+    if not any(f.is_copy for f in graph.factors):
+        return False
     at = graph.holders()
-    mats = [n for n, f in enumerate(graph.factors) if _is_plain(f) and len(f.idx) == 2]
+    mats = [n for n, f in enumerate(graph.factors) if _is_plain(f) and len(f.idx) == 2
+            and any(_copy_of(graph, at, i, n) is not None for i in f.idx)]
     for x in mats:
         f = graph.factors[x]
         for y in mats:
@@ -371,6 +374,8 @@ def _hadamard_all(vectors: list[Expr]) -> Expr:
 def diag_of_vector(graph: Graph, beside_matrix: bool = False) -> bool:
     """δ_xya v_a: diag(v)_xy. `beside_matrix`: only where a matrix holds x or y, before
     chains are multiplied out, so that backpropagation reads diag(1 - t.^2) W^T …"""
+    if not any(f.is_copy and len(f.idx) == 3 for f in graph.factors):
+        return False
     at = graph.holders()
     for c, f in enumerate(graph.factors):
         if not (f.is_copy and len(f.idx) == 3):

@@ -223,8 +223,9 @@ def left_associate(e: Expr) -> Expr | None:
 @rewrites("hadamard")
 def hadamard_left_associate(e: Expr) -> Expr | None:
     """A ⊙ (B ⊙ C) = A ⊙ B ⊙ C, the factors in canonical order (⊙ commutes): a
-    Hadamard product is one flat, sorted chain."""
-    if not is_op(e, "hadamard") or e.ty.is_scalar:
+    Hadamard product of three or more factors is one flat, sorted chain."""
+    if not is_op(e, "hadamard") or e.ty.is_scalar or not any(
+            is_op(a, "hadamard") and not a.ty.is_scalar for a in e.args):
         return None
     factors = _hadamard_factors(e)
     ordered = sorted(factors, key=lambda f: (len(str(f)), str(f)))

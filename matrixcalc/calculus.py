@@ -134,15 +134,15 @@ def vec_derivative(f: Expr, x: Symbol) -> Expr:
     flat = build.apply("vec", f) if f.ty.kind == "matrix" else f
     if flat.ty.kind == "row vector":
         flat = build.apply("transpose", flat)
-    k, l = supply.fresh(), supply.fresh()
-    x_idx = tuple(i for i, d in ((k, x.ty.rows), (l, x.ty.cols)) if d)
+    x_row, x_col = supply.fresh(), supply.fresh()
+    x_idx = tuple(i for i, d in ((x_row, x.ty.rows), (x_col, x.ty.cols)) if d)
     terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(flat), (rows, None),
                                                          supply))
     if x.ty.kind == "matrix":  # vec(X)_c = X_kl with c = (l, k)
-        terms = multiply(terms, [Term(sympy.Integer(1), (pair(cols, l, k, x.ty.cols,
+        terms = multiply(terms, [Term(sympy.Integer(1), (pair(cols, x_col, x_row, x.ty.cols,
                                                              x.ty.rows),))])
     elif cols is not None:
-        terms = [t.renamed({k: cols}) for t in terms]
+        terms = [t.renamed({x_row: cols}) for t in terms]
     shape = Shape(flat.ty.rows, normalize(x.ty.rows + x.ty.cols))
     try:
         form = closed_form(terms, (rows, cols), shape, supply)

@@ -17,8 +17,9 @@ name always has the same shape, so inference never needs rule 3 or a declaration
 (`add`, `neg`, `mul`, `matmul`, `div`, `hadamard`, `ediv`, `kron`, `transpose`, `inv`,
 `matpow`, `power`, `epow`, `tr`, `det`, `logdet`, `sum`, `mean`, `norm1`, `norm2`,
 `normF`, `diag_matrix`, `diag_vector`, `vec`, `bracket`, the elementwise functions,
-`softmax`, `logsumexp`, `commutation`, `unvec`) plus the constants `I` and `ones`. A spelling that yields several
-operators (`X^-T` is inv of a transpose; `log(|X|)` is log of det) needs all of them.
+`softmax`, `logsumexp`, `commutation`, `unvec`) plus the constants `I` and `ones`. A
+spelling that yields several operators (`X^-T` is inv of a transpose; `log(|X|)` is log
+of det) needs all of them.
 Numeric property tests can pass a subset that avoids partial domains, e.g.
 `expressions(kind="scalar", ops=SAFE_OPS)`.
 """

@@ -338,7 +338,8 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
-    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column, transpose_of_kron, vec_of_vector, vec_outward,
+    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
+    transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
     left_associate, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,

@@ -83,6 +83,16 @@ def is_plain(f: Factor) -> bool:
     return not f.is_structural
 
 
+def is_vector(f: Factor) -> bool:
+    """A column vector factor: one index."""
+    return not f.is_structural and len(f.idx) == 1
+
+
+def is_matrix(f: Factor) -> bool:
+    """A matrix factor: a row and a column index."""
+    return not f.is_structural and len(f.idx) == 2
+
+
 def copy_of(graph: Graph, at, i: str, n: int) -> int | None:
     """The copy tensor holding summed index i besides factor n, if any."""
     if i in graph.free:

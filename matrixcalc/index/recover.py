@@ -34,13 +34,21 @@ from .. import build
 from ..expr import Apply, Expr
 from ..printing import to_text
 from ..shapes import Dim, Shape
-from .graph import Graph, NoMatrixForm, Out, hadamard, is_const, is_plain
+from .graph import Graph, NoMatrixForm, Out, hadamard, is_const, is_matrix, is_plain, is_vector
 from .ir import Factor, IndexGroups, Term
 from .recover_copies import (diag_of_matrix, diag_of_vector, hadamard_of_vectors,
                              parallel_matrices)
-from .recover_pairs import (bridges, broadcast_into_pairs, commutation, kron_of_pairs,
-                            pair_with_vector, parallel_pairs, split_pairs, unvec_of_vector,
-                            vec_of_matrix)
+from .recover_pairs import (
+    bridges,
+    broadcast_into_pairs,
+    commutation,
+    kron_of_pairs,
+    pair_with_vector,
+    parallel_pairs,
+    split_pairs,
+    unvec_of_vector,
+    vec_of_matrix,
+)
 from .scalars import SizeSymbol, from_sympy, size
 
 __all__ = ["NoMatrixForm", "recover", "recover_term"]
@@ -216,10 +224,10 @@ def _assemble(graph: Graph, out: Out, shape: Shape | None) -> Expr | None:
     for f in graph.factors:
         if f.is_copy and len(f.idx) == 2 and set(f.idx) == {row, col} and row != col:
             between = build.identity(f.expr.ty.rows)
-        elif is_plain(f) and len(f.idx) == 1 and f.idx[0] in graph.free:
+        elif is_vector(f) and f.idx[0] in graph.free:
             at_free[f.idx[0]] = f.expr
             dims[f.idx[0]] = f.expr.ty.rows
-        elif is_plain(f) and len(f.idx) == 2 and set(f.idx) == {row, col} and row != col:
+        elif is_matrix(f) and set(f.idx) == {row, col} and row != col:
             between = f.expr if f.idx == (row, col) else build.apply("transpose", f.expr)
         else:
             raise NoMatrixForm(_describe(graph))

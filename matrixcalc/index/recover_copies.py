@@ -7,8 +7,9 @@ leaves the graph alone (False); each removes a factor or an index.
 from __future__ import annotations
 
 from .. import build
-from .graph import Graph, copy_of, hadamard, hadamard_all, is_plain, without
+from .graph import Graph, copy_of, hadamard, hadamard_all, is_matrix, is_vector, without
 from .ir import Factor
+
 
 def parallel_matrices(graph: Graph) -> bool:
     """M_ab N_cd with a, c on one copy and b, d on another: (M ⊙ N)_ab (M ⊙ N^T when
@@ -17,7 +18,7 @@ def parallel_matrices(graph: Graph) -> bool:
     if not any(f.is_copy for f in graph.factors):
         return False
     at = graph.holders()
-    mats = [n for n, f in enumerate(graph.factors) if is_plain(f) and len(f.idx) == 2
+    mats = [n for n, f in enumerate(graph.factors) if is_matrix(f)
             and any(copy_of(graph, at, i, n) is not None for i in f.idx)]
     for x in mats:
         f = graph.factors[x]
@@ -62,7 +63,7 @@ def diag_of_matrix(graph: Graph) -> bool:
     """M_ab with a and b on one copy: diag(M)_a."""
     at = graph.holders()
     for n, f in enumerate(graph.factors):
-        if is_plain(f) and len(f.idx) == 2:
+        if is_matrix(f):
             ends = [copy_of(graph, at, i, n) for i in f.idx]
             if ends[0] is not None and ends[0] == ends[1] and f.expr.ty.rows == f.expr.ty.cols:
                 c = ends[0]
@@ -81,7 +82,7 @@ def hadamard_of_vectors(graph: Graph) -> bool:
             continue
         vectors = [m for i in f.idx for m in [graph.other(at, i, c)]
                    if i not in graph.free and m is not None and m != c
-                   and is_plain(graph.factors[m]) and len(graph.factors[m].idx) == 1]
+                   and is_vector(graph.factors[m])]
         if len(vectors) < 2:
             continue
         exprs = [graph.factors[m].expr for m in vectors]
@@ -106,12 +107,12 @@ def diag_of_vector(graph: Graph, beside_matrix: bool = False) -> bool:
         if beside_matrix:
             held = [graph.factors[m] for i in f.idx for m in [graph.other(at, i, c)]
                     if i not in graph.free and m is not None]
-            if sum(1 for h in held if is_plain(h) and len(h.idx) == 1) != 1 or not any(
-                    is_plain(h) and len(h.idx) == 2 for h in held):
+            if sum(1 for h in held if is_vector(h)) != 1 or not any(
+                    is_matrix(h) for h in held):
                 continue
         for i in f.idx:
             m = None if i in graph.free else graph.other(at, i, c)
-            if m is not None and is_plain(graph.factors[m]) and len(graph.factors[m].idx) == 1:
+            if m is not None and is_vector(graph.factors[m]):
                 x, y = [j for j in f.idx if j != i]
                 diag = Factor(build.apply("diag_matrix", graph.factors[m].expr), (x, y))
                 graph.replace({c, m}, [diag])

@@ -11,8 +11,9 @@ from __future__ import annotations
 from .. import build
 from ..expr import Expr
 from ..shapes import Dim
-from .graph import Graph, copy_of, hadamard, is_plain, without
+from .graph import Graph, copy_of, hadamard, is_matrix, is_plain, is_vector, without
 from .ir import Factor, copy, pair
+
 
 def _between(graph: Graph, at, a: str, b: str, skip: set[int]):
     """The matrix joining ports a and b: I where a is b, a matrix factor holding both
@@ -24,7 +25,7 @@ def _between(graph: Graph, at, a: str, b: str, skip: set[int]):
     if m is None or n is None:
         return None
     f, g = graph.factors[m], graph.factors[n]
-    if m == n and is_plain(f) and len(f.idx) == 2:
+    if m == n and is_matrix(f):
         return (f.expr if f.idx == (a, b) else build.apply("transpose", f.expr)), {m}
     if m != n and is_plain(f) and is_plain(g) and len(f.idx) == 1 and len(g.idx) == 1:
         return build.product(f.expr, build.apply("transpose", g.expr)), {m, n}
@@ -93,7 +94,7 @@ def pair_with_vector(graph: Graph) -> bool:
         c, o, n = f.idx
         for near, far, far_dim in ((o, n, f.expr.ty.cols), (n, o, f.expr.ty.rows)):
             m = graph.other_any(at, near, {x})
-            if m is None or not (is_plain(graph.factors[m]) and len(graph.factors[m].idx) == 1):
+            if m is None or not (is_vector(graph.factors[m])):
                 continue
             row = build.apply("transpose", graph.factors[m].expr)
             identity = build.identity(far_dim)
@@ -115,7 +116,7 @@ def unvec_of_vector(graph: Graph) -> bool:
         if m is None or o == n:
             continue
         v = graph.factors[m]
-        if is_plain(v) and len(v.idx) == 1:
+        if is_vector(v):
             rows, cols = f.expr.ty.cols, f.expr.ty.rows
             matrix = build.apply("unvec", v.expr, build.dimension(rows), build.dimension(cols))
             graph.replace({x, m}, [Factor(matrix, (n, o))])
@@ -129,7 +130,7 @@ def broadcast_into_pairs(graph: Graph) -> bool:
     joins N entry by entry (then the parts are summed over)."""
     at = graph.holders()
     for z, n in enumerate(graph.factors):
-        if not (is_plain(n) and len(n.idx) == 2):
+        if not (is_matrix(n)):
             continue
         pairs = [graph.other(at, i, z) for i in n.idx]
         if None in pairs or not all(graph.factors[p].is_pair for p in pairs):
@@ -185,7 +186,7 @@ def bridges(graph: Graph) -> list[Graph]:
     at = graph.holders()
     out = []
     for z, s_factor in enumerate(graph.factors):
-        if not (is_plain(s_factor) and len(s_factor.idx) == 2):
+        if not (is_matrix(s_factor)):
             continue
         r, c = s_factor.idx
         cr, cc = copy_of(graph, at, r, z), copy_of(graph, at, c, z)

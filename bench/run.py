@@ -287,6 +287,12 @@ are this run's.
   cost left to remove. Closing it needs a cache-blocked transpose-and-add kernel (a tiled
   loop measured 24.7 ms against 30 ms, still short of the ~22 ms that 20× requires) or
   consumers that take the symmetric matrix as `A` and `A^T` without forming the sum.
+- **Derivation against SymPy** (target ≥10×; 10.2× before the index form gained copy and
+  pair tensors, 8.8–9.7× since): the index form now writes Hadamard products, diag and
+  elementwise arguments with copy tensors and recovery reduces a graph, which costs about
+  15 % per derivation on this corpus (median of best-of-10 per case, old and new code
+  alternated in one run: 1.28 ms against 1.47 ms); the cases SymPy gets right stay above
+  12×. The simplifier is still two thirds of the time (profile below).
 - **Swell: the printed tree of the network gradient** grows quadratically, by nature:
   each layer's activation `tanh(W_k … tanh(W1 x))` occurs twice (in its own derivative and
   as the next layer's input). `r.shared()` (and `matrixcalc derive --shared`) names each
@@ -298,7 +304,8 @@ are this run's.
 - **Fixed earlier** (kept for the record): the logistic Hessian and the network gradient
   materialised `np.diag(v)` (n×n) before a product; codegen now broadcasts `v[:, None] * X`.
 - **Run-to-run noise**: on this 2-core VM the start-up figures vary by ±20 % between runs
-  (`matrixcalc derive` 505–650 ms), and sub-millisecond timings need many repeats (the
+  (`matrixcalc derive` 505–650 ms), the logistic Hessian at d=32 (0.1–0.25 ms, so
+  8.7–18.9× against torch in consecutive runs), and sub-millisecond timings need many repeats (the
   benchmark now repeats a call for up to 0.5 s and keeps the best); treat verdicts within
   ±20 % of a target as borderline.
 - **Start-up**: `matrixcalc derive` spends about 0.3 s importing SymPy (the engine's

@@ -15,7 +15,7 @@ from . import build
 from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, untyped, walk
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, untyped, walk, with_infos
 from .index.contract import contract
 from .index.ir import IndexSupply, Term, multiply, pair
 from .index.lower import expand, expansion_limit, lower
@@ -239,33 +239,51 @@ def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
     return _derivative(f, x)
 
 
+STRUCTURED = {True: "cookbook", "cookbook": "cookbook", "sym": "sym"}
+
+
 def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
-           structured: bool = False):
-    """The derivative of `expr` with respect to `wrt` (a name, or a list: a tuple)."""
+           structured: bool | str = False):
+    """The derivative of `expr` with respect to `wrt` (a name, or a list: a tuple).
+    `structured`: for a symmetric or diagonal matrix variable, "cookbook" (or True) or
+    "sym" (see `_structured`); False gives the unstructured derivative."""
     if layout not in LAYOUTS:
         raise UsageError(f"unknown layout `{layout}`: use \"numerator\" or \"denominator\"")
+    if structured is not False and structured not in STRUCTURED:
+        raise UsageError(f"unknown structured convention {structured!r}: use \"cookbook\" "
+                         "(or True) or \"sym\"")
     e = _as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
         return tuple(derive(e, w, where, layout, vec, structured) for w in wrt)
     x = _wrt_symbol(e, wrt, where)
-    if structured:
-        return _structured(e, x, layout)
+    if structured is not False:
+        return _structured(e, x, layout, STRUCTURED[structured])
     return _derivative(e, x, layout, vec)
 
 
-def _structured(f: Expr, x: Symbol, layout: str) -> Expr:
-    """Matrix Cookbook section 2.8: for a symmetric X, G + G^T - diag(diag(G)) (141);
-    for a diagonal X, diag(diag(G)) (section 2.8.3); G the unstructured derivative."""
+def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:
+    """The derivative on a space of structured matrices, from G, the unstructured one.
+
+    "cookbook": the Matrix Cookbook's section 2.8: for a symmetric X, G + G^T - diag(G)
+    ((141); the derivative by the entries X_ij, i ≤ j, each off-diagonal one standing for
+    two entries); use it to step the free parameters of a symmetric matrix one by one.
+    "sym": the gradient on the space of symmetric matrices with the Frobenius inner
+    product, (G + G^T)/2 (Srinivasan & Panda, arXiv:1911.06491, which shows that the
+    Cookbook's form is not that gradient); use it for gradient descent on S itself.
+    For a diagonal X both are diag(diag(G)) (section 2.8.3)."""
     assumptions = x.info.assumptions if x.info is not None else frozenset()
     if not f.ty.is_scalar or x.ty.kind != "matrix":
-        raise UsageError("structured=True applies to a scalar function of a matrix")
+        raise UsageError("structured= applies to a scalar function of a matrix")
     if not assumptions & {"diagonal", "symmetric"}:
-        raise UsageError(f"structured=True needs `{x.name}` declared symmetric or diagonal",
+        raise UsageError(f"structured= needs `{x.name}` declared symmetric or diagonal",
                          hint=f"where=\"{x.name}: symmetric\"")
     g = _derivative(f, x, layout)
     diagonal = build.apply("diag_matrix", build.apply("diag_vector", g))
     if "diagonal" in assumptions:
         result = diagonal
+    elif convention == "sym":
+        result = build.apply("mul", build.apply("div", build.num(1), build.num(2)),
+                             build.total([g, build.apply("transpose", g)], g.ty))
     else:
         result = build.total([g, build.apply("transpose", g), build.negate(diagonal)], g.ty)
     return retype(simplify_tree(result), _known(f, x), g.ty)
@@ -280,7 +298,9 @@ def jacobian(expr, wrt, where=None):
 
 
 def hessian(expr, wrt, where=None, vec: bool = False):
-    """The Jacobian of the gradient: n×n for a vector x."""
+    """The Jacobian of the gradient: n×n for a vector x. By a variable declared symmetric,
+    spd, diagonal or orthogonal, the Jacobian of the *unstructured* gradient (what
+    autograd computes, SPEC section 3), simplified under the assumption at the end."""
     e = _as_expr(expr, where)
     if not e.ty.is_scalar:
         raise UsageError(f"the Hessian is defined for a scalar function, not "
@@ -290,10 +310,35 @@ def hessian(expr, wrt, where=None, vec: bool = False):
         gradient = _stacked(e, xs)
         return _stacked(gradient, xs)
     x = _wrt_symbol(e, wrt, where)
-    gradient = _derivative(e, x)
+    plain, px = unstructured(e, x)
+    gradient = _derivative(plain, px)
     if vec and x.ty.kind == "matrix":
-        return _higher_order(gradient, x, vec=True)
-    return _derivative(gradient, x)
+        result = _higher_order(gradient, px, vec=True)
+    else:
+        result = _derivative(gradient, px)
+    return restructured(result, e, x)
+
+
+def unstructured(e: Expr, x: Symbol) -> tuple[Expr, Symbol]:
+    """e and x with x's assumptions dropped (kind and dimensions kept): the start of a
+    derivative that will be differentiated by x again. Rewriting the gradient with the
+    assumption first (S^-T as S^-1) and differentiating that gives a different, wrong
+    second derivative (SPEC section 3)."""
+    if x.info is None or not x.info.assumptions:
+        return e, x
+    info = replace(x.info, assumptions=frozenset())
+    return with_infos(e, {x.name: info}), replace(x, info=info)
+
+
+def restructured(result, e: Expr, x: Symbol):
+    """A derivative computed from the unstructured form, with the symbols' own kinds and
+    assumptions back and simplified under them (S^-T is S^-1 for a symmetric S)."""
+    if x.info is None or not x.info.assumptions:
+        return result
+    known = _known(e, x)
+    if isinstance(result, TensorResult):
+        return result.mapped(lambda node: simplify_tree(with_infos(node, known)), e, x)
+    return retype(simplify_tree(with_infos(result, known)), known, result.ty)
 
 
 def _stacked(e: Expr, xs: list[Symbol]) -> Expr:

@@ -243,6 +243,17 @@ def untyped(e: Expr) -> Expr:
     return replace(e, ty=None)
 
 
+def with_infos(e: Expr, infos: dict[str, SymbolInfo]) -> Expr:
+    """The same tree with the named symbols' infos replaced (kinds, dimensions and
+    assumptions as given); other nodes untouched."""
+    if isinstance(e, Symbol) and e.name in infos:
+        return replace(e, info=infos[e.name])
+    if isinstance(e, Apply):
+        args = tuple(with_infos(a, infos) for a in e.args)
+        return e if all(x is y for x, y in zip(args, e.args)) else replace(e, args=args)
+    return e
+
+
 def with_args(node: Apply, args: tuple[Expr, ...]) -> Apply:
     return replace(node, args=args, ty=None)
 

@@ -12,7 +12,8 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 from __future__ import annotations
 
 from . import build
-from .calculus import _as_expr, _derivative, _known, _wrt_symbol, closed_form, retype
+from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form, restructured,
+                       retype, unstructured)
 from .declarations import Declaration, parse_where
 from .diff import Differentiator, depends_on
 from .errors import ShapeError, UsageError
@@ -127,10 +128,11 @@ def hvp(expr, wrt, v, where=None) -> Expr:
         raise UsageError(f"the Hessian is defined for a scalar function, not "
                          f"{e.ty.describe()}")
     direction_v = direction(v, x, e, where, "v")
-    gradient = _derivative(e, x)
+    plain, px = unstructured(e, x)  # the unstructured gradient (SPEC section 3)
+    gradient = _derivative(plain, px)
     if not depends_on(gradient, x.name):
         return build.zero(x.ty)
-    return _jvp(gradient, x, direction_v)
+    return restructured(_jvp(gradient, px, direction_v), e, x)
 
 
 __all__ = ["hvp", "jvp", "vjp"]

@@ -41,6 +41,14 @@ class TensorResult:
     def shapes(self) -> dict:
         return self.of.shapes
 
+    def mapped(self, fn, of: Expr, wrt: Symbol) -> TensorResult:
+        """The same derivative with every factor's expression passed through `fn` (the
+        symbols' assumptions restored and simplified under), remembering `of` and `wrt`."""
+        from .index.contract import contract
+        terms = [Term(t.coeff, tuple(f if f.is_structural else Factor(fn(f.expr), f.idx)
+                                     for f in t.factors)) for t in self.terms]
+        return TensorResult(tuple(contract(terms, self.free)), self.free, self.dims, of, wrt)
+
     def index(self) -> str:
         if not self.terms:
             return "0"

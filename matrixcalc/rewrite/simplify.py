@@ -11,9 +11,11 @@ number of terms or of factors.
 
 from __future__ import annotations
 
+import sympy
+
 from .. import build
 from ..expr import Apply, Const, Expr, Number, memo_key
-from ..index.scalars import to_sympy
+from ..index.scalars import from_sympy, to_sympy
 from .constants import (
     elementwise_of_number,
     matrix_power_of_zero,
@@ -189,6 +191,28 @@ def diag_of_transpose_or_outer(e: Expr) -> Expr | None:
 
 
 @rewrites("mul", "matmul")
+def numbers_multiplied(e: Expr) -> Expr | None:
+    """1/2 (2 X) = X, 3 (2 X) = 6 X: the numbers of a product chain are one coefficient,
+    in front."""
+    if not (is_op(e, "mul") or is_op(e, "matmul")):
+        return None
+    factors = build.factors_of(e)
+    values = [to_sympy(f) for f in factors]
+    numbers = [n for n, v in enumerate(values) if v is not None and v.is_number]
+    if len(numbers) < 2:
+        return None
+    coeff = sympy.Mul(*(values[n] for n in numbers))
+    rest = [f for n, f in enumerate(factors) if n not in numbers]
+    if not rest:
+        return from_sympy(coeff)
+    chain = build.chain(rest)
+    if coeff == 1:
+        return chain
+    return build.chain([from_sympy(coeff), chain]) if coeff.is_positive else \
+        build.negate(build.chain([from_sympy(-coeff), chain]) if coeff != -1 else chain)
+
+
+@rewrites("mul", "matmul")
 def reciprocal_to_division(e: Expr) -> Expr | None:
     """2 s^-1 X = 2 X/s: a scalar's reciprocal in a product is written as a division."""
     if not (is_op(e, "mul") or is_op(e, "matmul")) or e.ty.is_scalar:
@@ -341,7 +365,7 @@ NODE_RULES = first(
     outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
-    left_associate, hadamard_left_associate, ones_in_sum,
+    left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,

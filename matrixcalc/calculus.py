@@ -15,7 +15,8 @@ from . import build
 from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, untyped, walk, with_infos
+from .expr import (Apply, Const, Derivation, Expr, Number, Symbol, SymbolInfo, untyped, walk,
+                   with_infos)
 from .index.contract import contract
 from .index.ir import IndexSupply, Term, multiply, pair
 from .index.lower import expand, expansion_limit, lower
@@ -23,7 +24,7 @@ from .index.recover import NoMatrixForm, recover
 from .infer import infer
 from .parse import parse
 from .rewrite.simplify import canonical_input, simplify_tree
-from .shapes import ONE, Shape, normalize
+from .shapes import ONE, Shape, name_dims, normalize
 from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")
@@ -56,7 +57,21 @@ def _wrt_symbol(e: Expr, wrt: str | Symbol, where) -> Symbol:
     if not isinstance(parsed, Symbol):
         raise UsageError(f"`wrt` must be a symbol, not `{name}`",
                          hint="differentiate with respect to one name, e.g. wrt=\"x\"")
-    return parsed  # a symbol that does not occur: the derivative is zero
+    return _own_dims(parsed, e, where)  # a symbol that does not occur: the derivative is 0
+
+
+def _own_dims(x: Symbol, e: Expr, where) -> Symbol:
+    """A variable that does not occur, with dimensions of its own unless declared: the
+    y of d(x^T x)/dy is no more x's size than any other (SPEC section 2)."""
+    declared = parse_where(where).get(x.name) if where is not None else None
+    if x.info is None or (declared is not None and declared.dims is not None):
+        return x
+    taken = {a for s in e.shapes.values() for a in s.rows + s.cols} | set(e.shapes) | {x.name}
+    atoms = [a for a in dict.fromkeys(x.info.rows + x.info.cols) if isinstance(a, str)]
+    names = name_dims(atoms, taken)
+    rows, cols = (tuple(names.get(a, a) for a in d) for d in (x.info.rows, x.info.cols))
+    info = replace(x.info, rows=rows, cols=cols)
+    return replace(x, info=info, ty=Shape(rows, cols))
 
 
 def _known(e: Expr, x: Symbol) -> dict[str, SymbolInfo]:
@@ -257,8 +272,11 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
         return tuple(derive(e, w, where, layout, vec, structured) for w in wrt)
     x = _wrt_symbol(e, wrt, where)
     if structured is not False:
-        return _structured(e, x, layout, STRUCTURED[structured])
-    return _derivative(e, x, layout, vec)
+        result = _structured(e, x, layout, STRUCTURED[structured])
+    else:
+        plain, px = unstructured(e, x)
+        result = restructured(_derivative(plain, px, layout, vec), e, x)
+    return remembered(result, e, x, layout, vec, structured is not False)
 
 
 def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:
@@ -294,7 +312,9 @@ def jacobian(expr, wrt, where=None):
     e = _as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
         return _stacked(e, [_wrt_symbol(e, w, where) for w in wrt])
-    return _derivative(e, _wrt_symbol(e, wrt, where))
+    x = _wrt_symbol(e, wrt, where)
+    plain, px = unstructured(e, x)
+    return remembered(restructured(_derivative(plain, px), e, x), e, x)
 
 
 def hessian(expr, wrt, where=None, vec: bool = False):
@@ -316,18 +336,44 @@ def hessian(expr, wrt, where=None, vec: bool = False):
         result = _higher_order(gradient, px, vec=True)
     else:
         result = _derivative(gradient, px)
-    return restructured(result, e, x)
+    return remembered(restructured(result, e, x), e, x, vec=vec, hessian=True)
 
 
 def unstructured(e: Expr, x: Symbol) -> tuple[Expr, Symbol]:
-    """e and x with x's assumptions dropped (kind and dimensions kept): the start of a
-    derivative that will be differentiated by x again. Rewriting the gradient with the
-    assumption first (S^-T as S^-1) and differentiating that gives a different, wrong
-    second derivative (SPEC section 3)."""
+    """e and x with x's assumptions dropped (kind and dimensions kept), e a derivative
+    recomputed so: the start of a derivative by x. A gradient already rewritten with the
+    assumption (S^-T as S^-1) and differentiated again gives a different, wrong second
+    derivative (SPEC section 3)."""
     if x.info is None or not x.info.assumptions:
         return e, x
     info = replace(x.info, assumptions=frozenset())
-    return with_infos(e, {x.name: info}), replace(x, info=info)
+    return _without_assumptions(e, info), replace(x, info=info)
+
+
+def _without_assumptions(e: Expr, info: SymbolInfo) -> Expr:
+    """e with the symbol `info` names stripped of its assumptions; a derivative that
+    remembers its input (and is still the form made) is derived again from that input."""
+    made = e.derived_from
+    if made is None or made.form is None or made.form != e:
+        return with_infos(e, {info.name: info})
+    (w,) = made.wrt
+    w = replace(w, info=info) if w.name == info.name else w
+    of = _without_assumptions(made.of, info)
+    if made.layout == "hessian":
+        return _derivative(_derivative(of, w), w)
+    return _derivative(of, w, made.layout, made.vec)
+
+
+def remembered(result, e: Expr, x: Symbol, layout: str = "numerator", vec: bool = False,
+               structured: bool = False, hessian: bool = False):
+    """The result with what it was derived from (SPEC section 4). A structured derivative
+    is a function of its own, not re-derived by a further derivative (`form` None)."""
+    if isinstance(result, TensorResult):
+        return result
+    layout = "hessian" if hessian else layout
+    made = Derivation(e, (x,), layout, tuple(_known(e, x).values()), vec,
+                      None if structured else result)
+    return replace(result, derived_from=made)
 
 
 def restructured(result, e: Expr, x: Symbol):
@@ -375,4 +421,4 @@ def simplify(expr, where=None) -> Expr:
     return result
 
 
-del conventional_kind, parse_where
+del conventional_kind

@@ -42,6 +42,26 @@ class SymbolInfo:
         return f"{self.name}: {self.shape.describe().split(' ', 1)[1]}{extra} ({self.origin})"
 
 
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """What a result was derived from (SPEC section 4): the input, the variables, the
+    layout and the input's symbols (kinds, dimensions, assumptions), so that a result
+    can be evaluated from the input's values even where a symbol no longer occurs in it
+    (d x/dx = I of x's size). `form` is the result as made: a further derivative of it
+    by a variable with assumptions derives it again from `of` without them (SPEC
+    section 3)."""
+
+    of: Expr
+    wrt: tuple[Symbol, ...]
+    layout: str  # "numerator", "denominator", or "hessian" (the Jacobian of the gradient)
+    symbols: tuple[SymbolInfo, ...]
+    vec: bool = False
+    form: Expr | None = None
+
+    def knows(self) -> dict[str, SymbolInfo]:
+        return {info.name: info for info in self.symbols}
+
+
 class Expr:
     """Base of the node kinds; the public methods of a result live here."""
 
@@ -49,6 +69,7 @@ class Expr:
 
     ty: Shape | None
     span: Span | None
+    derived_from: Derivation | None
 
     # -- what the tree holds ----------------------------------------------------------
     @property
@@ -62,7 +83,11 @@ class Expr:
     @property
     def shapes(self) -> dict[str, SymbolInfo]:
         """Every symbol's kind, dimensions and assumptions, by name, in order of use."""
-        return {s.name: s.info for s in self.symbols() if s.info is not None}
+        shapes = {s.name: s.info for s in self.symbols() if s.info is not None}
+        if self.derived_from is not None:  # the input's symbols that no longer occur
+            for name, info in self.derived_from.knows().items():
+                shapes.setdefault(name, info)
+        return shapes
 
     def symbols(self) -> list[Symbol]:
         seen: dict[str, Symbol] = {}
@@ -121,6 +146,8 @@ class Symbol(Expr):
     info: SymbolInfo | None = field(default=None, compare=False, kw_only=True)
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    derived_from: Derivation | None = field(default=None, compare=False, kw_only=True,
+                                            repr=False)
 
     def __repr__(self) -> str:
         return f"Symbol({self.name!r})"
@@ -133,6 +160,8 @@ class Number(Expr):
     value: Fraction
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    derived_from: Derivation | None = field(default=None, compare=False, kw_only=True,
+                                            repr=False)
 
     def __post_init__(self) -> None:
         if self.value < 0:
@@ -149,6 +178,8 @@ class Const(Expr):
     name: str
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    derived_from: Derivation | None = field(default=None, compare=False, kw_only=True,
+                                            repr=False)
 
     def __repr__(self) -> str:
         return f"Const({self.name!r})"
@@ -163,6 +194,8 @@ class Dimension(Expr):
     name: str
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    derived_from: Derivation | None = field(default=None, compare=False, kw_only=True,
+                                            repr=False)
 
     def __repr__(self) -> str:
         return f"Dimension({self.name!r})"
@@ -177,6 +210,8 @@ class Apply(Expr):
     attrs: tuple = ()
     ty: Shape | None = field(default=None, compare=False, kw_only=True)
     span: Span | None = field(default=None, compare=False, kw_only=True)
+    derived_from: Derivation | None = field(default=None, compare=False, kw_only=True,
+                                            repr=False)
     # computed once, when first asked for: the rewriter hashes deep trees over and over
     _hash: int | None = field(default=None, init=False, compare=False, repr=False)
     # the shapes of the I, ones and broadcast numbers inside, in order (see memo_key)

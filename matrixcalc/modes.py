@@ -12,8 +12,8 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 from __future__ import annotations
 
 from . import build
-from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form, restructured,
-                       retype, unstructured)
+from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form, remembered,
+                       restructured, retype, unstructured)
 from .declarations import Declaration, parse_where
 from .diff import Differentiator, depends_on
 from .errors import ShapeError, UsageError
@@ -131,8 +131,8 @@ def hvp(expr, wrt, v, where=None) -> Expr:
     plain, px = unstructured(e, x)  # the unstructured gradient (SPEC section 3)
     gradient = _derivative(plain, px)
     if not depends_on(gradient, x.name):
-        return build.zero(x.ty)
-    return restructured(_jvp(gradient, px, direction_v), e, x)
+        return remembered(build.zero(x.ty), e, x)
+    return remembered(restructured(_jvp(gradient, px, direction_v), e, x), e, x)
 
 
 __all__ = ["hvp", "jvp", "vjp"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from .backends import backend
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo
 from .ops import lookup
 from .shapes import SCALAR, Dim, Shape, normalize
 
@@ -132,19 +132,17 @@ def to_internal(name: str, kind: str, value: Any, B) -> Any:
     return array
 
 
-def bind_sizes(expr: Expr, env: Mapping[str, Any],
+def bind_sizes(infos: Mapping[str, SymbolInfo], env: Mapping[str, Any],
                given: Mapping[str, int] | None = None) -> dict[str, int]:
-    """Sizes of the dimension names, read off the inputs' shapes; UsageError on conflict."""
-    sizes: dict[str, int] = dict(given or {})
+    """Sizes of the dimension names, read off the shapes of the inputs `env` holds (the
+    symbols `infos` describes); UsageError on conflict."""
+    sizes: dict[str, int] = {name: _given_size(name, n) for name, n in (given or {}).items()}
     source: dict[str, str] = {name: "sizes=" for name in sizes}
     pending = []
-    for symbol in expr.symbols():
-        info = symbol.info
-        if info is None:
-            raise UsageError(f"`{symbol.name}` has no inferred kind: build it with mc.parse")
-        actual = env[symbol.name].shape
-        for dim, size in ((info.rows, actual[0]), (info.cols, actual[1])):
-            pending.append((symbol.name, info, dim, int(size)))
+    for name, value in env.items():
+        info = infos[name]
+        for dim, size in ((info.rows, value.shape[0]), (info.cols, value.shape[1])):
+            pending.append((name, info, dim, int(size)))
     progress = True
     while pending and progress:
         progress, left = False, []
@@ -171,8 +169,19 @@ def bind_sizes(expr: Expr, env: Mapping[str, Any],
     if pending:
         names = sorted({a for _, _, dim, _ in pending for a in dim if isinstance(a, str)})
         raise UsageError(f"cannot tell the sizes {', '.join(names)} from the inputs",
-                         hint="pass sizes={...}")
+                         hint=_sizes_hint(names))
     return sizes
+
+
+def _given_size(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise UsageError(f"sizes={{{name!r}: {n!r}}}: a dimension's size is a positive integer")
+    return int(n)
+
+
+def _sizes_hint(names) -> str:
+    example = ", ".join(f"{n!r}: {k}" for k, n in enumerate(names, start=3))
+    return f"pass evaluate(values, sizes={{{example}}}), or a value for a symbol of that size"
 
 
 def _user_shape(value: Any, info) -> tuple:
@@ -190,7 +199,7 @@ def size_function(sizes: Mapping[str, int]) -> SizeOf:
                 total *= sizes[atom]
             else:
                 raise UsageError(f"the size of the dimension `{atom}` is not determined "
-                                 "by the inputs", hint="pass sizes={...}")
+                                 "by the inputs", hint=_sizes_hint([atom]))
         return total
     return size_of
 
@@ -265,12 +274,15 @@ def evaluate(expr: Expr, values: Mapping[str, Any], *, sizes: Mapping[str, int] 
     B = backend("numpy")
     env = {}
     for symbol in expr.symbols():
+        if symbol.info is None:
+            raise UsageError(f"`{symbol.name}` has no inferred kind: build it with mc.parse")
         if symbol.name not in values:
-            raise UsageError(f"missing input `{symbol.name}` "
-                             f"({symbol.info.describe() if symbol.info else 'no kind'})")
-        kind = symbol.info.kind if symbol.info else "matrix"
-        env[symbol.name] = to_internal(symbol.name, kind, values[symbol.name], B)
-    size_of = size_function(bind_sizes(expr, env, sizes))
+            raise UsageError(f"missing input `{symbol.name}` ({symbol.info.describe()})")
+    infos = expr.shapes  # with the input's symbols a derivative remembers
+    for name, info in infos.items():
+        if name in values:
+            env[name] = to_internal(name, info.kind, values[name], B)
+    size_of = size_function(bind_sizes(infos, env, sizes))
     value = run(expr, env, B, size_of)
     layout = layout or getattr(expr, "layout", None)
     if layout is not None:

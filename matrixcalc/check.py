@@ -10,6 +10,13 @@ counterexample; one that holds at every point of several independent draws (size
 differ between draws) is true, how="numeric". Identical canonical forms will make it
 how="symbolic" once a simplifier exists (`_symbolic_verdict`, the hook).
 
+A false claim is diagnosed where it is off in a standard way (`_diagnose`): each
+alternative right side (its transpose, a constant multiple, a product's factors in the
+other order) is judged by the same trials, on the same draws (same seed), never by a
+lookup of known answers. A right side of the transposed shape whose transpose holds is a
+false verdict so diagnosed, not a ShapeError. Dimensions declared by name (`A: matrix(m,
+n)`) stay distinct: the two sides of a statement are never unified by equating them.
+
 Errors are measured as max|L - R| / max(1, max|L|, max|R|): relative for values above
 1, absolute below (so a derivative that is zero compares sensibly). Torch is imported
 only inside functions.
@@ -17,8 +24,10 @@ only inside functions.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -88,7 +97,12 @@ class CheckReport:
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of `verify`: holds, how ("numeric" or "symbolic"), a counterexample
-    when it does not hold, and the evidence (trials, max error, sizes, seed)."""
+    when it does not hold, and the evidence (trials, max error, sizes, seed).
+
+    diagnosis: for a false claim that is off in a standard way, how, in a sentence ("holds
+    for the transpose of the right side"); None otherwise. Where the right side has the
+    transposed shape, there is no counterexample (no point compares the two sides) and
+    the evidence is that of the transposed claim."""
 
     holds: bool
     how: str
@@ -99,9 +113,13 @@ class Verdict:
     sizes: list[dict[str, int]] = field(default_factory=list)
     seed: int = 0
     shapes: dict[str, str] = field(default_factory=dict)
+    diagnosis: str | None = None
 
     def __bool__(self) -> bool:
         return self.holds
+
+    def __str__(self) -> str:
+        return format_verdict(self)
 
 
 def format_verdict(verdict: Verdict) -> str:
@@ -114,7 +132,9 @@ def format_verdict(verdict: Verdict) -> str:
         sizes = " | ".join(describe_sizes(s) for s in verdict.sizes)
         return (f"true (numeric: holds at {verdict.trials} random points, max error "
                 f"{verdict.max_error:.2g}; sizes {sizes}){used}")
-    return f"false{used}\n{verdict.counterexample}"
+    head = f"false: {verdict.diagnosis}" if verdict.diagnosis else "false"
+    example = f"\n{verdict.counterexample}" if verdict.counterexample else ""
+    return f"{head}{used}{example}"
 
 
 def _show(value: Any) -> str:
@@ -216,6 +236,9 @@ def _derive(e: Expr, name: str, where, order: int):
     return result
 
 
+Evaluate = Callable[[Draw], list[tuple[Any, Any]]]  # a draw's (truth, claimed) pairs
+
+
 # -- the derivative claim --------------------------------------------------------------------
 
 @dataclass
@@ -226,6 +249,7 @@ class _Target:
     layout: Layout
     result: Expr | Callable | None  # None: the literal zero
     ns: int
+    guarded: bool = False  # an alternative right side: its shape is checked (_NotApplicable)
 
 
 class _DerivativeClaim:
@@ -250,6 +274,14 @@ class _DerivativeClaim:
             pairs.append((truth, claimed))
         return pairs
 
+    def evaluator(self, result: Expr | None = None) -> Evaluate:
+        """`evaluate` as claimed (None), or with another right side (a one-variable
+        claim), which must have the derivative's shape at every draw (else _NotApplicable)."""
+        if result is None:
+            return self.evaluate
+        target = replace(self.targets[0], result=result, guarded=True)
+        return _DerivativeClaim(self.problem, self.f, [target], self.order).evaluate
+
     def _size_of(self, ns: int, draw: Draw):
         return lambda dim: self.problem.size(ns, dim, draw.sizes)
 
@@ -259,6 +291,8 @@ class _DerivativeClaim:
         if isinstance(target.result, Expr):
             value = run(target.result, draw.values, backend("numpy"),
                         self._size_of(target.ns, draw), domain_guard)
+            if target.guarded:
+                _same_shape(value, target.layout.matrix_shape(), self._size_of(0, draw))
             return to_jacrev_layout(value, dims)
         inputs = _user_inputs(self.problem, draw)
         try:
@@ -272,6 +306,13 @@ class _DerivativeClaim:
             raise UsageError(f"the `result` callable returned shape {value.shape}; the "
                              f"derivative's jacrev layout is {dims}")
         return value
+
+
+def _same_shape(value: Any, shape: Shape, size_of) -> None:
+    """An alternative right side must keep the claim's 2-D shape: a reshape would hide a
+    transpose of a non-square value (distinct dimensions have distinct sizes)."""
+    if tuple(np.shape(value)) != (size_of(shape.rows), size_of(shape.cols)):
+        raise _NotApplicable
 
 
 def _finite(value: Any) -> None:
@@ -317,10 +358,12 @@ def _autograd(f: Expr, values: dict[str, np.ndarray], wrt: Symbol, size_of,
 
 def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
                  text: str | None, shared: bool,
-                 typed_apart: set[int] = frozenset()) -> _DerivativeClaim:
+                 typed_apart: set[int] = frozenset(),
+                 rigid: frozenset[str] = frozenset()) -> _DerivativeClaim:
     """Unify F, the variables and the claimed derivatives in one Problem.
 
     `shared`: the results were typed in e's context already (a statement), namespace 0.
+    `rigid`: dimension names (namespace 0) that must stay distinct.
     """
     problem = Problem(text)
     problem.add_root(0, e)
@@ -333,13 +376,35 @@ def _build_claim(e: Expr, wrt_symbols: list[Symbol], results: list, order: int,
         if isinstance(result, Expr):
             problem.add_root(ns, result)
             expected = layout.matrix_shape()
-            if not problem.unify_shapes(ns, result.ty, 0, expected):
+            if not _unify(problem, ns, result.ty, expected, rigid):
                 if result.ty.is_scalar and _is_zero_literal(result):
                     result = None
                 else:
                     raise _mismatch(problem, e, symbol, result, ns, expected, order, text)
         targets.append(_Target(symbol, layout, result, ns))
     return _DerivativeClaim(problem, e, targets, order)
+
+
+def _unify(problem: Problem, ns: int, a: Shape, b: Shape, rigid: frozenset[str]) -> bool:
+    """problem.unify_shapes(ns, a, 0, b), refused (nothing bound) where it would equate
+    two of the `rigid` names: declared dimensions are distinct ones, as in `parse`."""
+    if not rigid:
+        return problem.unify_shapes(ns, a, 0, b)
+    saved = copy.deepcopy(problem.sizes.unifier)
+    if problem.unify_shapes(ns, a, 0, b) and _apart(problem, rigid):
+        return True
+    problem.sizes.unifier = saved
+    return False
+
+
+def _apart(problem: Problem, names: frozenset[str]) -> bool:
+    sizes = problem.sizes
+    return len({sizes.unifier.resolve(sizes.var(0, (name,))) for name in names}) == len(names)
+
+
+def _declared_dims(where) -> frozenset[str]:
+    return frozenset(dim for decl in parse_where(where).values() for dim in decl.dims or ()
+                     if isinstance(dim, str))
 
 
 def _in_context(result, e: Expr, wrt: Symbol) -> bool:
@@ -489,38 +554,76 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
 
 def verify(statement: str | Statement, where=None, trials: int = DEFAULT_TRIALS, *,
            seed: int | None = None, tolerance: float = TOLERANCE) -> Verdict:
-    """Judge "LHS = RHS" or "d/dX EXPR = RHS" under the declared assumptions."""
-    if isinstance(statement, str):
-        stmt = parse_statement(statement, where)
-    elif isinstance(statement, Statement):
-        stmt = statement
-    else:
-        raise UsageError(f"verify takes a statement as text, not {type(statement).__name__}")
+    """Judge "LHS = RHS" or "d/dX EXPR = RHS" under the declared assumptions; a false
+    claim off by a transpose, a sign, a factor or a product's order says so."""
+    stmt = _as_statement(statement, where)
     symbolic = _symbolic_verdict(stmt, where)
-    if stmt.kind == "derivative":
-        if stmt.wrt.name in ("I", "ones"):
-            raise UsageError(f"cannot differentiate with respect to the constant "
-                             f"`{stmt.wrt.name}`", stmt.text, stmt.wrt.span)
-        claim = _build_claim(stmt.lhs, [stmt.wrt], [stmt.rhs], 1, stmt.text, shared=True)
-        problem, evaluate = claim.problem, claim.evaluate
-        labels = (f"d/d{stmt.wrt.name} LHS (autograd)", "RHS")
-    else:
-        problem, evaluate = _equality(stmt)
-        labels = ("LHS", "RHS")
-    outcome = _run_trials(problem, evaluate, trials, seed, tolerance, labels)
-    shapes = {name: info.describe() for side in (stmt.lhs, stmt.rhs)
-              for name, info in side.shapes.items()}
+    rigid = _declared_dims(where)
+    try:
+        problem, evaluator, labels = _judge(stmt, rigid)
+    except ShapeError as error:
+        return _transposed_shape(stmt, rigid, error, trials, seed, tolerance)
+    outcome = _run_trials(problem, evaluator(), trials, seed, tolerance, labels)
+    diagnosis = None
+    if not outcome.ok:
+        diagnosis = _diagnose(problem, evaluator, stmt.rhs, trials, outcome.seed, tolerance)
     how = "symbolic" if symbolic and outcome.ok else "numeric"
     return Verdict(outcome.ok, how, outcome.counterexample, stmt.text, trials,
-                   outcome.max_error, outcome.sizes, outcome.seed, shapes)
+                   outcome.max_error, outcome.sizes, outcome.seed, _shapes(stmt), diagnosis)
 
 
-def _equality(stmt: Statement):
+def _as_statement(statement: str | Statement, where) -> Statement:
+    if isinstance(statement, str):
+        return parse_statement(statement, where)
+    if isinstance(statement, Statement):
+        return statement
+    raise UsageError(f"verify takes a statement as text, not {type(statement).__name__}")
+
+
+def _shapes(stmt: Statement) -> dict[str, str]:
+    return {name: info.describe() for side in (stmt.lhs, stmt.rhs)
+            for name, info in side.shapes.items()}
+
+
+def _judge(stmt: Statement, rigid: frozenset[str]):
+    """The statement's Problem, its evaluator (see _DerivativeClaim.evaluator) and the
+    counterexample's labels; ShapeError when the two sides differ in shape."""
+    if stmt.kind != "derivative":
+        problem, evaluator = _equality(stmt, rigid)
+        return problem, evaluator, ("LHS", "RHS")
+    if stmt.wrt.name in ("I", "ones"):
+        raise UsageError(f"cannot differentiate with respect to the constant "
+                         f"`{stmt.wrt.name}`", stmt.text, stmt.wrt.span)
+    claim = _build_claim(stmt.lhs, [stmt.wrt], [stmt.rhs], 1, stmt.text, shared=True,
+                         rigid=rigid)
+    return claim.problem, claim.evaluator, (f"d/d{stmt.wrt.name} LHS (autograd)", "RHS")
+
+
+def _transposed_shape(stmt: Statement, rigid: frozenset[str], error: ShapeError,
+                      trials: int, seed: int | None, tolerance: float) -> Verdict:
+    """The verdict on a right side of the transposed shape whose transpose holds (the
+    layout confusion: a row vector for a gradient); otherwise `error` is raised."""
+    flipped = replace(stmt, rhs=_transposed(stmt.rhs))
+    try:
+        problem, evaluator, labels = _judge(flipped, rigid)
+        outcome = _run_trials(problem, evaluator(), trials, seed, tolerance, labels)
+    except MatrixCalcError:
+        outcome = None
+    if outcome is None or not outcome.ok:
+        raise error
+    diagnosis = (f"holds for the transpose of the right side, which has the transposed "
+                 f"shape: {stmt.rhs.ty.describe()} where {flipped.rhs.ty.describe()} is "
+                 f"expected")
+    return Verdict(False, "numeric", None, stmt.text, trials, outcome.max_error,
+                   outcome.sizes, outcome.seed, _shapes(stmt), diagnosis)
+
+
+def _equality(stmt: Statement, rigid: frozenset[str] = frozenset()):
     problem = Problem(stmt.text)
     problem.add_root(0, stmt.lhs)
     problem.add_root(0, stmt.rhs)
     zero_side = None
-    if not problem.unify_shapes(0, stmt.lhs.ty, 0, stmt.rhs.ty):
+    if not _unify(problem, 0, stmt.lhs.ty, stmt.rhs.ty, rigid):
         for side, node in (("lhs", stmt.lhs), ("rhs", stmt.rhs)):
             if node.ty.is_scalar and _is_zero_literal(node):
                 zero_side = side
@@ -530,22 +633,165 @@ def _equality(stmt: Statement):
                              f"{problem.describe(0, stmt.lhs.ty)}, the right "
                              f"{problem.describe(0, stmt.rhs.ty)}", stmt.text, (at, at + 1))
     np_backend = backend("numpy")
+    shape = stmt.lhs.ty if zero_side == "rhs" else stmt.rhs.ty  # the non-zero side
 
-    def evaluate(draw: Draw) -> list[tuple[Any, Any]]:
-        size_of = lambda dim: problem.size(0, dim, draw.sizes)  # noqa: E731
-        values = []
-        for node in (stmt.lhs, stmt.rhs):
-            value = run(node, draw.values, np_backend, size_of, domain_guard)
-            _finite(value)
-            values.append(value)
-        if zero_side is not None:
-            other = values[1] if zero_side == "lhs" else values[0]
-            values[0 if zero_side == "lhs" else 1] = np.zeros_like(other)
-        shape = stmt.lhs.ty if zero_side == "rhs" else stmt.rhs.ty  # the non-zero side
-        dims = user_dims(shape, size_of)
-        return [(values[0].reshape(dims), values[1].reshape(dims))]
+    def evaluator(rhs: Expr | None = None) -> Evaluate:
+        """As claimed (None), or with another right side, which must keep the shape."""
+        sides = (stmt.lhs, stmt.rhs if rhs is None else rhs)
 
-    return problem, evaluate
+        def evaluate(draw: Draw) -> list[tuple[Any, Any]]:
+            size_of = lambda dim: problem.size(0, dim, draw.sizes)  # noqa: E731
+            values = []
+            for node in sides:
+                value = run(node, draw.values, np_backend, size_of, domain_guard)
+                _finite(value)
+                values.append(value)
+            if rhs is not None:
+                _same_shape(values[1], shape, size_of)
+            if zero_side is not None:
+                other = values[1] if zero_side == "lhs" else values[0]
+                values[0 if zero_side == "lhs" else 1] = np.zeros_like(other)
+            dims = user_dims(shape, size_of)
+            return [(values[0].reshape(dims), values[1].reshape(dims))]
+
+        return evaluate
+
+    return problem, evaluator
+
+
+# -- diagnosis: how a false claim is off -------------------------------------------------------
+
+class _NotApplicable(Exception):
+    """An alternative right side that the shapes do not allow (at some draw)."""
+
+
+def _diagnose(problem: Problem, evaluator: Callable[..., Evaluate], rhs: Expr, trials: int,
+              seed: int, tolerance: float) -> str | None:
+    """The first standard alternative right side that holds on the claim's own draws (the
+    same seed), as a sentence; None when none does."""
+    if _is_zero_literal(rhs):
+        return None  # every alternative to zero is zero
+
+    def holds(evaluate: Evaluate) -> bool:
+        return _holds(problem, evaluate, trials, seed, tolerance)
+
+    if holds(evaluator(_transposed(rhs))):
+        return "holds for the transpose of the right side"
+    factor = _factor(problem, evaluator(), trials, seed, tolerance)
+    if factor == "-1":
+        return "holds for the negated right side"
+    if factor is not None:
+        return f"holds for {factor} times the right side"
+    other = _reversed_product(rhs)
+    if other is not None and holds(evaluator(other)):
+        return f"holds with the product's factors in the other order: {other}"
+    return None
+
+
+def _holds(problem: Problem, evaluate: Evaluate, trials: int, seed: int,
+           tolerance: float) -> bool:
+    try:
+        return _run_trials(problem, evaluate, trials, seed, tolerance, ("", "")).ok
+    except (_NotApplicable, MatrixCalcError, ValueError):
+        return False  # ValueError: numpy refuses a product whose inner sizes differ
+
+
+def _transposed(e: Expr) -> Expr:
+    return Apply("transpose", (e,), ty=e.ty.transposed())
+
+
+def _factor(problem: Problem, evaluate: Evaluate, trials: int, seed: int,
+            tolerance: float) -> str | None:
+    """The constant c (as text) such that c times the right side holds at every draw: per
+    draw the least-squares ratio, the same at every draw; None if there is none, or the
+    draws are too few to tell (one scalar value; a zero right side says nothing of c)."""
+    ratios: list[float] = []
+    entries = 0
+
+    def scaled(draw: Draw) -> list[tuple[Any, Any]]:
+        nonlocal entries
+        pairs = []
+        for truth, claimed in evaluate(draw):
+            ratio = _ratio(truth, claimed)
+            if ratio is not None:
+                ratios.append(ratio)
+                entries += np.size(claimed)
+                claimed = ratio * claimed
+            pairs.append((truth, claimed))
+        return pairs
+
+    if not _holds(problem, scaled, trials, seed, tolerance) or entries < 2:
+        return None
+    c = ratios[0]
+    scale = max(1.0, abs(c))
+    if any(abs(r - c) > tolerance * scale for r in ratios) or abs(c) <= tolerance \
+            or abs(c - 1) <= tolerance * scale:
+        return None  # not constant; zero (an unrelated claim); or one (a near miss)
+    return _simple_number(c, tolerance)
+
+
+def _ratio(truth: Any, claimed: Any) -> float | None:
+    """The least-squares c in truth ≈ c claimed; None where claimed is zero."""
+    truth, claimed = (np.ravel(np.asarray(v, dtype=np.float64)) for v in (truth, claimed))
+    norm = float(claimed @ claimed)
+    return float(truth @ claimed) / norm if norm > 0 else None
+
+
+def _simple_number(c: float, tolerance: float) -> str:
+    """c as a simple fraction (2, 1/2, -3/2) when it is one to tolerance, else 4 digits."""
+    fraction = Fraction(c).limit_denominator(12)
+    if abs(fraction - Fraction(c)) <= tolerance * max(1.0, abs(c)):
+        return str(fraction)
+    return f"{c:.4g}"
+
+
+PRODUCTS = ("matmul", "kron")
+
+
+def _reversed_product(rhs: Expr) -> Expr | None:
+    """The right side with its chain of matrix (or Kronecker) factors in the other order,
+    its scalar coefficients kept in front; None unless it is such a chain of two or more
+    factors that reads differently backwards."""
+    coefficients: list[Expr | None] = []  # None: a negation
+    top = _peel(rhs, coefficients)
+    if not (isinstance(top, Apply) and top.op in PRODUCTS):
+        return None
+    factors: list[Expr] = []
+    _flatten(top, top.op, coefficients, factors)
+    if factors == factors[::-1]:
+        return None
+    first, *rest = factors[::-1]
+    for coefficient in reversed(coefficients):
+        first = Apply("neg", (first,)) if coefficient is None \
+            else Apply("mul", (coefficient, first))
+    product = first
+    for factor in rest:
+        product = Apply(top.op, (product, factor))
+    return product
+
+
+def _flatten(node: Expr, op: str, coefficients: list, factors: list[Expr]) -> None:
+    node = _peel(node, coefficients)
+    if isinstance(node, Apply) and node.op == op:
+        for arg in node.args:
+            _flatten(arg, op, coefficients, factors)
+    else:
+        factors.append(node)
+
+
+def _peel(node: Expr, coefficients: list) -> Expr:
+    """node without its negations and scalar coefficients, which go to `coefficients`
+    (they commute with every factor of a product)."""
+    while isinstance(node, Apply):
+        if node.op == "neg":
+            coefficients.append(None)
+            node = node.args[0]
+        elif node.op == "mul" and [a.ty.is_scalar for a in node.args].count(True) == 1:
+            scalar, node = sorted(node.args, key=lambda a: not a.ty.is_scalar)
+            coefficients.append(scalar)
+        else:
+            break
+    return node
 
 
 def _symbolic_verdict(stmt: Statement, where) -> bool:

@@ -418,7 +418,9 @@ def simplify(expr, where=None) -> Expr:
     result = retype(simplify_tree(e), dict(e.shapes), e.ty)
     if _free_sizes(result, e.ty) and not _free_sizes(e, e.ty):
         return e  # what cancelled fixed a size that the simplified form would leave open
-    return result
+    # the simplifier's memo may hand back an equal tree made by another call: what this
+    # one was derived from is the input's (nodes compare without it)
+    return replace(result, derived_from=e.derived_from)
 
 
 del conventional_kind

@@ -220,7 +220,7 @@ def test_a_bare_one_over_n_is_written_with_the_dimension():
     ("x - 2 ones", "x - 2"), ("exp(x - x)", "ones"), ("tr(X - X)", "0"),
     ("(ones ones^T + Y)^T", "Y^T + ones ones^T"),
     ("(exp(X) + X) ((u + ones) (x^T x))", "x^T x (exp(X) + X) (1 + u)"),
-    ("exp((X + X) (x^T x))", "exp(x^T x 2 X)"), ("tr(x ⊗ ones^T)", "tr(x ones^T)"),
+    ("exp((X + X) (x^T x))", "exp(x^T x 2 X)"), ("tr(x ⊗ ones^T)", "ones^T x"),
     ("(2 - exp(ones^T)) ((x α) (ones^T x))", "ones^T x α (2 - exp(ones^T)) x"),
     ("(A + A + A + I) ones + x + X ones", "(3 A + I) ones + X ones + x"), ("X^0 A", "A"),
     # A cancels, and with it what fixed the sizes of ones and I: kept as written

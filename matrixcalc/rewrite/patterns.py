@@ -1,8 +1,15 @@
-"""Small predicates that the rewrite rules match nodes with."""
+"""Small predicates that the rewrite rules match nodes with, and the one piece of context
+a simplification carries: which dimensions the expression names."""
 
 from __future__ import annotations
 
-from ..expr import Apply, Const, Expr, Symbol
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from ..expr import Apply, Const, Dimension, Expr, Symbol, walk
+
+_context = threading.local()  # per thread: calls in other threads never see it
 
 
 def is_op(e: Expr, op: str) -> bool:
@@ -21,3 +28,37 @@ def assumes(e: Expr, word: str) -> bool:
 def flags(op: str) -> frozenset:
     from ..ops import lookup
     return lookup(op).flags
+
+
+def named_sizes(e: Expr) -> frozenset:
+    """The dimensions of e whose sizes may be written by name: those of its declared
+    symbols and of the sizes it already writes (`n` with `x: vector(n)`). Another name
+    (one the engine gave a dimension nobody named, `sum(ones)` of a free size) would read
+    back as a new symbol, not as that size."""
+    names: set = set()
+    for node in walk(e):
+        if isinstance(node, Dimension):
+            names.add(node.name)
+        elif isinstance(node, Symbol) and node.info is not None \
+                and node.info.origin == "declared":
+            names.update(node.info.rows + node.info.cols)
+    return frozenset(names)
+
+
+@contextmanager
+def sizes_named_by(e: Expr) -> Iterator[None]:
+    """Within the block, `size_is_named` answers for the sizes that e names."""
+    before = getattr(_context, "sizes", None)
+    _context.sizes = named_sizes(e)
+    try:
+        yield
+    finally:
+        _context.sizes = before
+
+
+def size_is_named(dim) -> bool:
+    """Whether a dimension's size may be written: a number, or a name that the expression
+    being simplified names (outside a simplification, any name but a placeholder `?`)."""
+    sizes = getattr(_context, "sizes", None)
+    return all(isinstance(a, int) or (not a.startswith("?") and (sizes is None or a in sizes))
+               for a in dim)

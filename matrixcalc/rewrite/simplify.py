@@ -1,8 +1,10 @@
 """The simplifier's rule catalog (SPEC section 4), applied bottom-up to a fixpoint.
 
 Node rules push transposes onto symbols, apply assumptions and drop identities (here),
-take Kronecker products and vec apart (`kron.py`) and fold constants (`constants.py`);
-the sum rules collect like terms and pull out common factors (`sums.py`). Every rule
+take Kronecker products and vec apart (`kron.py`), fold constants (`constants.py`) and
+bracket literals (`brackets.py`), write traces and scalar chains in one canonical reading
+(`traces.py`) and take sums and means of entries apart (`totals.py`); the sum rules
+collect like terms and pull out common factors (`sums.py`). Every rule
 returns None when it does not apply, and none may change a node's shape; `@rewrites`
 names the operators a rule matches. Termination: transposes only move towards the
 leaves, identities only disappear, and the sum rules only fire when they reduce the
@@ -11,11 +13,14 @@ number of terms or of factors.
 
 from __future__ import annotations
 
+import threading
+
 import sympy
 
 from .. import build
 from ..expr import Apply, Const, Expr, Number, memo_key
 from ..index.scalars import from_sympy, to_sympy
+from .brackets import BRACKET_RULES
 from .constants import (
     elementwise_of_number,
     matrix_power_of_zero,
@@ -33,8 +38,10 @@ from .kron import (
     vec_of_vector,
     vec_outward,
 )
-from .patterns import assumes, is_const, is_op
+from .patterns import assumes, is_const, is_op, sizes_named_by
 from .sums import SUM_RULES
+from .totals import mean_is_linear, ones_times_known_total, sum_is_linear, sum_of_distribution
+from .traces import inner_product_orientation, trace_is_linear, trace_of_product
 
 # -- transposes -----------------------------------------------------------------------------
 
@@ -290,35 +297,6 @@ def _ones_multiple(e: Expr) -> Expr | None:
     return None
 
 
-@rewrites("mean")
-def mean_is_linear(e: Expr) -> Expr | None:
-    """mean(a - b ones) = mean(a) - b, mean(s v) = s mean(v): so mean(x - mean(x) ones)
-    is 0."""
-    if not is_op(e, "mean"):
-        return None
-    inner = e.args[0]
-    if is_const(inner, "ones"):
-        return build.num(1)
-    if is_op(inner, "add"):
-        return build.total([build.apply("mean", t) for t in inner.args], e.ty)
-    if is_op(inner, "neg"):
-        return build.negate(build.apply("mean", inner.args[0]))
-    if is_op(inner, "mul"):
-        s, v = inner.args if inner.args[0].ty.is_scalar else inner.args[::-1]
-        return build.product(s, build.apply("mean", v))
-    if inner.ty.is_scalar:
-        return inner
-    return None
-
-
-@rewrites("sum")
-def sum_of_distribution(e: Expr) -> Expr | None:
-    """sum(y) = 1 for a vector y declared a distribution."""
-    if is_op(e, "sum") and assumes(e.args[0], "distribution"):
-        return build.num(1)
-    return None
-
-
 def _square(e: Expr) -> bool:
     return e.ty.kind == "matrix" and e.ty.rows == e.ty.cols
 
@@ -364,14 +342,15 @@ def cancel_inverse(e: Expr) -> Expr | None:
 NODE_RULES = first(
     outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
-    mean_is_linear, sum_of_distribution, inverse_of_product, cancel_inverse,
+    mean_is_linear, sum_of_distribution, sum_is_linear, ones_times_known_total,
+    trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
     left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
     diag_of_transpose_or_outer, scalar_out_of_diag,
-    inverse_of_inverse)
+    inverse_of_inverse, inner_product_orientation)
 
 
 def _rebuild(e: Apply, args: tuple) -> Expr:
@@ -397,24 +376,26 @@ def _to_fixpoint(one_pass, e: Expr) -> Expr:
     return e
 
 
-_memo: dict[Expr, Expr] | None = None  # results within one top-level call (rules recurse)
+_state = threading.local()  # per thread: results within one top-level call (rules recurse)
 
 
 def simplify_tree(e: Expr) -> Expr:
     """The simplified form of e; sum rules call back in for their inner sums, so results
     are remembered for the duration of the outermost call (trees hash by structure, and
-    one call never mixes dimension namings)."""
-    global _memo
-    if _memo is not None:
+    one call never mixes dimension namings). The outermost call also fixes which sizes
+    may be written by name (`patterns.sizes_named_by`)."""
+    memo = getattr(_state, "memo", None)
+    if memo is not None:
         key = memo_key(e)
-        if key not in _memo:
-            _memo[key] = _simplify(e)
-        return _memo[key]
-    _memo = {}
+        if key not in memo:
+            memo[key] = _simplify(e)
+        return memo[key]
+    _state.memo = {}
     try:
-        return _simplify(e)
+        with sizes_named_by(e):
+            return _simplify(e)
     finally:
-        _memo = None
+        _state.memo = None
 
 
 def _simplify(e: Expr) -> Expr:

@@ -14,9 +14,10 @@ import sympy
 
 from .. import build
 from ..expr import Expr, memo_key
-from ..index.scalars import from_sympy, to_sympy
+from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
 from .engine import first, rewrites
-from .patterns import is_op
+from .patterns import is_const, is_op, size_is_named
+from .totals import total_dims
 
 
 def _simplified(e: Expr) -> Expr:
@@ -72,22 +73,91 @@ def rebuild(m: Monomial, shape) -> Expr:
     return build.negate(result) if sign < 0 else result
 
 
+def _entry_sum(x: Expr) -> tuple[Expr | None, sympy.Expr] | None:
+    """(sum(X), c) with x = c sum(X), for x = mean(X) (c = 1/size), ones^T v or v^T ones
+    (c = 1); (None, c) for a sum that is the number c (sum(ones) = n); None for any other
+    scalar."""
+    if is_op(x, "mean") and not x.args[0].ty.is_scalar:
+        dims = x.args[0].ty.rows + x.args[0].ty.cols
+        if _sized(dims):
+            return build.apply("sum", x.args[0]), 1 / size(dims)
+    if is_op(x, "sum"):
+        dims = total_dims(x.args[0])
+        if dims is not None and _sized(dims):
+            return None, size(dims)
+    if is_op(x, "matmul") and x.ty.is_scalar:
+        a, b = x.args
+        if is_op(a, "transpose") and is_const(a.args[0], "ones") and b.ty.kind == "vector":
+            return _entry_sum(build.apply("sum", b)) or (build.apply("sum", b), sympy.Integer(1))
+        if is_const(b, "ones") and a.ty.kind == "row vector":
+            return _entry_sum(build.apply("sum", a)) or (build.apply("sum", a), sympy.Integer(1))
+    return None
+
+
+def _sized(dims) -> bool:
+    return all(isinstance(a, int) or not a.startswith("?") for a in dims)
+
+
+def _normal(m: Monomial) -> tuple[tuple, sympy.Expr]:
+    """m's key with each mean and sum-by-ones read as a sum of entries (mean(x) as
+    sum(x)/n, sum(ones) as n), and the factor s with m = s · (that reading): n mean(x),
+    mean(x) sum(ones) and sum(x) share a key, so sum(x) - n mean(x) cancels."""
+    scale, scalars = sympy.Integer(1), []
+    for x in m.scalars:
+        read = _entry_sum(x)
+        if read is None:
+            scalars.append(x)
+        else:
+            if read[0] is not None:
+                scalars.append(read[0])
+            scale *= read[1]
+    scalars.sort(key=str)
+    return Monomial(m.coeff, tuple(scalars), m.chain).key, scale
+
+
+def _writable(coeff: sympy.Expr) -> bool:
+    """Whether every size in a coefficient may be written by name."""
+    return all(size_is_named((s.name,)) for s in coeff.free_symbols
+               if isinstance(s, SizeSymbol))
+
+
+def _merged(members: list[tuple[Monomial, sympy.Expr]]) -> list[Monomial]:
+    """Alike terms as one, written as the member that makes the coefficient simplest
+    (the first on a tie): sum(x) + 2 mean(x) = (n + 2) mean(x); left apart where each
+    way of writing them would name a size that nothing names."""
+    if len(members) == 1:
+        return [members[0][0]]
+    if all(scale == members[0][1] for _, scale in members):  # the same term: add up
+        first = members[0][0]
+        return [Monomial(sympy.Add(*(m.coeff for m, _ in members)), first.scalars,
+                         first.chain)]
+    total = sum((m.coeff * scale for m, scale in members), sympy.Integer(0))
+    written = [Monomial(sympy.cancel(total / scale), m.scalars, m.chain)
+               for m, scale in members]
+    written = [m for m in written if _writable(m.coeff)]
+    if not written:
+        return [m for m, _ in members]
+    return [min(written, key=lambda m: sympy.count_ops(m.coeff))]
+
+
 @rewrites("add")
 def collect_like_terms(e: Expr) -> Expr | None:
-    """a X + b X = (a + b) X: terms equal up to a scalar coefficient merge."""
+    """a X + b X = (a + b) X: terms equal up to a scalar coefficient merge; mean(x),
+    ones^T x and sum(x) are alike, as mean(x) = sum(x)/n (`_merged` says how the merged
+    term is written). Terminates: it fires only when it reduces the number of terms."""
     if not is_op(e, "add"):
         return None
-    groups: dict[tuple, Monomial] = {}
+    groups: dict[tuple, list[tuple[Monomial, sympy.Expr]]] = {}
     for term in e.args:
         m = monomial(term)
-        if m.key in groups:
-            old = groups[m.key]
-            groups[m.key] = Monomial(old.coeff + m.coeff, m.scalars, m.chain)
-        else:
-            groups[m.key] = m
+        key, scale = _normal(m) if m.scalars else (m.key, sympy.Integer(1))
+        groups.setdefault(key, []).append((m, scale))
     if len(groups) == len(e.args):
         return None
-    return build.total([rebuild(m, e.ty) for m in groups.values()], e.ty)
+    merged = [m for members in groups.values() for m in _merged(members)]
+    if len(merged) == len(e.args):
+        return None
+    return build.total([rebuild(m, e.ty) for m in merged], e.ty)
 
 
 @rewrites("add")

@@ -90,6 +90,13 @@ class NumpyBackend:
     def step(self, x: Any) -> Any:
         return (x > 0).astype(np.float64)
 
+    def erf(self, x: Any) -> Any:
+        import scipy.special
+        return scipy.special.erf(x)
+
+    def elu(self, x: Any) -> Any:
+        return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
+
     def softmax(self, x: Any) -> Any:
         shifted = np.exp(x - x.max(axis=0, keepdims=True))
         return shifted / shifted.sum(axis=0, keepdims=True)
@@ -181,12 +188,29 @@ class TorchBackend:
     def step(self, x: Any) -> Any:
         return (x > 0).to(x.dtype)
 
+    def erf(self, x: Any) -> Any:
+        return self.torch.special.erf(x)
+
+    def elu(self, x: Any) -> Any:
+        return self.torch.nn.functional.elu(x)
+
     def softmax(self, x: Any) -> Any:
         return self.torch.softmax(x, dim=0)
 
     def logsumexp(self, x: Any) -> Any:
         return self.torch.logsumexp(x.reshape(-1), dim=0).reshape(1, 1)
 
+
+class _Definitions:
+    """What both backends share: a function evaluated by its record's `definition`."""
+
+    def definition(self, op: str, x: Any) -> Any:
+        from .numeric import run_definition
+        return run_definition(op, x, self)
+
+
+for _backend in (NumpyBackend, TorchBackend):
+    _backend.definition = _Definitions.definition
 
 _BACKENDS: dict[str, Any] = {}
 

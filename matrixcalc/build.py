@@ -14,7 +14,7 @@ from fractions import Fraction
 from .errors import ShapeError
 from .expr import Apply, Const, Dimension, Expr, Number
 from .infer import InferContext
-from .ops import lookup
+from .ops.spec import lookup
 from .shapes import ONE, SCALAR, Shape
 
 PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})

@@ -133,7 +133,7 @@ def _higher_order(f: Expr, x: Symbol, vec: bool):
     free = tuple(i for i in f_idx + x_idx if i is not None)
     dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    terms = Differentiator(x, tuple(i for i in x_idx if i), supply).terms(
+    terms = differentiator(x, tuple(i for i in x_idx if i), supply).terms(
         lower(canonical_input(f), f_idx, supply))
     terms = contract(terms, free)
     return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x)
@@ -151,7 +151,7 @@ def vec_derivative(f: Expr, x: Symbol) -> Expr:
         flat = build.apply("transpose", flat)
     x_row, x_col = supply.fresh(), supply.fresh()
     x_idx = tuple(i for i, d in ((x_row, x.ty.rows), (x_col, x.ty.cols)) if d)
-    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(flat), (rows, None),
+    terms = differentiator(x, x_idx, supply).terms(lower(canonical_input(flat), (rows, None),
                                                          supply))
     if x.ty.kind == "matrix":  # vec(X)_c = X_kl with c = (l, k)
         terms = multiply(terms, [Term(sympy.Integer(1), (pair(cols, x_col, x_row, x.ty.cols,
@@ -220,7 +220,7 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     """The derivative's matrix form: as derived, and with composite factors expanded so
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    terms = Differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
+    terms = differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
     return closed_form(terms, out, shape, supply)
 
 
@@ -252,6 +252,12 @@ def _size(e: Expr) -> int:
 def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
     """d f / d x for a scalar f (used for bracket-literal entries)."""
     return _derivative(f, x)
+
+
+def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Differentiator:
+    """The index-form differentiator by x, with the engine's closed form for the scalar
+    entries of bracket literals."""
+    return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar)
 
 
 STRUCTURED = {True: "cookbook", "cookbook": "cookbook", "sym": "sym"}
@@ -398,7 +404,7 @@ def _stacked(e: Expr, xs: list[Symbol]) -> Expr:
     entries = _entries(e)
     rows = [[_derivative(entry, x) for x in xs] for entry in entries]
     if e.ty.is_scalar:  # a gradient: a column
-        rows = [[r[0]] for r in zip(*rows)] if False else [[d] for d in rows[0]]
+        rows = [[d] for d in rows[0]]
     cells = [cell for row in rows for cell in row]
     literal = build.apply("bracket", *cells, attrs=(len(rows), len(rows[0])))
     return retype(literal, {k: v for k, v in e.shapes.items()})

@@ -538,6 +538,8 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
             typed_apart.add(id(item))
         elif isinstance(item, (int, float)) and not isinstance(item, bool) and item == 0:
             item = Number(0, ty=Shape((), ()))
+        elif getattr(item, "kind", None) == "tensor":  # index form: its own evaluation
+            item = item.evaluate
         elif not (isinstance(item, Expr) or callable(item)):
             raise UsageError("`result` is an expression (text or Expr) or a callable, not "
                              f"{type(item).__name__}")
@@ -797,21 +799,13 @@ def _peel(node: Expr, coefficients: list) -> Expr:
 def _symbolic_verdict(stmt: Statement, where) -> bool:
     """Hook for symbolic truth: True when both sides have identical canonical forms.
 
-    Active once the package exports `simplify` (and, for derivative claims, `derive`);
-    until then, and whenever they fail, the numeric judgment alone decides. Even a
-    symbolic match is confirmed numerically, so a simplifier bug cannot make a false
-    claim true.
+    Whenever the engine fails, the numeric judgment alone decides. Even a symbolic match
+    is confirmed numerically, so a simplifier bug cannot make a false claim true.
     """
-    import matrixcalc
-    simplify = getattr(matrixcalc, "simplify", None)
-    derive = getattr(matrixcalc, "derive", None)
-    if not callable(simplify):
-        return False
+    from .calculus import derive, simplify  # the engine loads SymPy: on first use
     try:
         left = stmt.lhs
         if stmt.kind == "derivative":
-            if not callable(derive):
-                return False
             left = derive(stmt.lhs, stmt.wrt.name, where=where)
         return simplify(left, where=where) == simplify(stmt.rhs, where=where)
     except MatrixCalcError:

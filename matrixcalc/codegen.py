@@ -1,9 +1,11 @@
 """Generated numpy / torch code: `lambdify` and `value_and_grad` (SPEC section 5).
 
-The source text is built from the expression tree alone (one template per operator in
-`TEMPLATES`), then compiled; no user text is ever evaluated: symbol names are checked
-to be Python identifiers (others are renamed), numbers are printed from their exact
-values, and the expression's own text appears only as a `repr` string literal.
+The source text is built from the expression tree alone (each operator's record holds
+its template for each backend, `OpSpec.code`), then compiled; no user text is ever
+evaluated: symbol names are checked to be Python identifiers (others are renamed),
+numbers are printed from their exact values, and the expression's own text appears only
+as a `repr` string literal. Helpers the code defines are named `_mc_…`, which no
+parameter may be.
 
 Invariants of the generated code:
 - values are in the user forms of SPEC section 5 and stay so inside: scalars are floats
@@ -30,9 +32,9 @@ from typing import Any
 
 from .errors import UnsupportedError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol
-from .shapes import ONE, Dim, Shape
+from .ops.spec import BACKENDS, lookup
+from .shapes import ONE, Dim, Shape, dim_size
 
-BACKENDS = ("numpy", "torch")
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 F64 = "dtype=torch.float64"
 
@@ -79,166 +81,25 @@ def is_atomic(code: str) -> bool:
     return False
 
 
-# -- the templates: one per operator of the table ----------------------------------------------
-
-Template = Callable[["Generator", Apply, list[Operand]], str]
-
-
-def _fn(numpy: str, torch: str | None = None) -> Template:
-    """`np.NAME(a)` / `torch.NAME(a)`."""
-    return lambda g, node, a: g.call(numpy if g.backend == "numpy" else (torch or numpy), *a)
-
-
-def _scalar_or(then: Template, scalar: Callable[[Generator, Operand], str] = None) -> Template:
-    """Use `then` on a matrix; a scalar argument is the value itself (or `scalar(a)`)."""
-    def template(g, node, a):
-        if a[0].shape.is_scalar:
-            return scalar(g, a[0]) if scalar else a[0].raw
-        return then(g, node, a)
-    return template
-
-
-def _add(g, node, a):
-    parts = [a[0].raw]
-    for arg, operand in zip(node.args[1:], a[1:]):
-        neg = isinstance(arg, Apply) and arg.op == "neg" and operand.raw.startswith("-")
-        parts.append(f" - {operand.raw[1:]}" if neg else f" + {operand.raw}")
-    return "".join(parts)
-
-
-def _kron(g, node, a):
-    left, right = a
-    if left.shape.is_scalar or right.shape.is_scalar:
-        return f"{left.code} * {right.code}"
-    views = {"vector": "[:, None]", "row vector": "[None, :]", "matrix": ""}
-    tail = ".contiguous()" if g.backend == "torch" else ""  # torch.kron needs it
-    code = g.call("kron", left.code + views[left.kind] + tail,
-                  right.code + views[right.kind] + tail)
-    return code if node.ty.kind == "matrix" else f"{code}.reshape(-1)"
-
-
-def _bracket(g, node, a):
-    rows, cols = node.attrs
-    if rows == cols == 1:
-        return a[0].raw
-    if g.backend == "numpy":
-        cells = [x.raw for x in a]
-        if rows == 1 or cols == 1:
-            return f"np.array([{', '.join(cells)}])"
-        body = ", ".join("[" + ", ".join(cells[r * cols:(r + 1) * cols]) + "]"
-                         for r in range(rows))
-        return f"np.array([{body}])"
-    cells = [g.tensor(x) for x in a]
-    stacked = f"torch.stack([{', '.join(cells)}])"
-    return stacked if rows == 1 or cols == 1 else f"{stacked}.reshape({rows}, {cols})"
-
-
-def _step(g, node, a):
-    if g.backend == "numpy":
-        return f"np.heaviside({a[0].raw}, 0.0)"
-    x = g.tensor(a[0])
-    return f"({x if is_atomic(x) else '(' + x + ')'} > 0).double()"
-
-
-def _norm(numpy: str, torch: str) -> Template:
-    return lambda g, node, a: (numpy if g.backend == "numpy" else torch).format(g.tensor(a[0]))
-
-
-def _power(g, node, a):
-    base, exponent = a
-    base_code = g.numeric(base) if base.pyfloat and exponent.pyfloat else base.code
-    return f"{base_code} ** {exponent.code}"
-
-
-def _divide(g, node, a):
-    top, bottom = a
-    top_code = g.numeric(top) if top.pyfloat and bottom.pyfloat else top.code
-    return f"{top_code} / {bottom.code}"
-
-
-ELEMENTWISE_NAMES = {"exp": "exp", "log": "log", "sin": "sin", "cos": "cos", "tanh": "tanh",
-                     "sqrt": "sqrt", "abs": "abs", "sign": "sign"}
-
-TEMPLATES: dict[str, Template] = {
-    "add": _add,
-    "neg": lambda g, node, a: f"-{a[0].code}",
-    "mul": lambda g, node, a: g.chain(node),       # flattened with matmul
-    "matmul": lambda g, node, a: g.chain(node),
-    "div": _divide,
-    "hadamard": lambda g, node, a: f"{a[0].code} * {a[1].code}",
-    "ediv": _divide,
-    "kron": _kron,
-    "transpose": lambda g, node, a: f"{a[0].code}.T" if a[0].kind == "matrix" else a[0].raw,
-    "tr": _scalar_or(_fn("trace")),
-    "sum": _fn("sum"),
-    "mean": _fn("mean"),
-    "vec": lambda g, node, a: (f"{a[0].code}.T.reshape(-1)" if a[0].kind == "matrix"
-                               else a[0].raw),
-    "diag_matrix": _fn("diag"),
-    "diag_vector": lambda g, node, a: (f"np.diagonal({a[0].raw}).copy()"
-                                       if g.backend == "numpy" else g.call("diagonal", *a)),
-    "bracket": _bracket,
-    "inv": _fn("linalg.inv"),
-    "matpow": lambda g, node, a: g.call("linalg.matrix_power", a[0], str(node.attrs[0])),
-    "power": _power,
-    "det": _scalar_or(_fn("linalg.det")),
-    "logdet": _scalar_or(lambda g, node, a: f"{g.call('linalg.slogdet', *a)}[1]",
-                         lambda g, x: g.call("log", g.call("abs", x))),
-    "norm2": _norm("np.linalg.norm({})", "torch.linalg.vector_norm({})"),
-    "norm1": _norm("np.sum(np.abs({}))", "torch.linalg.vector_norm({}, 1)"),
-    "normF": _norm("np.linalg.norm({})", "torch.linalg.vector_norm({})"),
-    **{name: _fn(fn) for name, fn in ELEMENTWISE_NAMES.items()},
-    "sigmoid": lambda g, node, a: (g.helper("sigmoid", a[0]) if g.backend == "numpy"
-                                   else g.call("sigmoid", *a)),
-    "softplus": lambda g, node, a: (f"np.logaddexp(0.0, {a[0].raw})" if g.backend == "numpy"
-                                    else f"torch.nn.functional.softplus({g.tensor(a[0])}, "
-                                         "threshold=1e300)"),
-    "relu": lambda g, node, a: (f"np.maximum({a[0].raw}, 0.0)" if g.backend == "numpy"
-                                else g.call("relu", *a)),
-    "step": _step,
-    "epow": _power,
-    "softmax": lambda g, node, a: (g.helper("softmax", a[0]) if g.backend == "numpy"
-                                   else f"torch.softmax({a[0].raw}, dim=0)"),
-    "logsumexp": lambda g, node, a: (g.helper("logsumexp", a[0]) if g.backend == "numpy"
-                                     else f"torch.logsumexp({a[0].raw}, dim=0)"),
-}
-
-def _commutation(g, node, a) -> str:
-    """K[i n + j, j m + i] = 1: the rows of I taken in the order vec(A^T) reads vec(A)."""
-    m, n = (f"int({x.code})" for x in a)
-    extra = f", {F64}" if g.backend == "torch" else ""
-    rows = f"{g.xp}.arange({m} * {n})"
-    return f"{g.xp}.eye({m} * {n}{extra})[({rows} % {n}) * {m} + {rows} // {n}]"
-
-
-TEMPLATES["commutation"] = _commutation
-TEMPLATES["unvec"] = lambda g, node, a: (
-    f"{a[0].code}.reshape(int({a[2].code}), int({a[1].code})).T" if g.backend == "numpy"
-    else f"{a[0].code}.reshape(int({a[2].code}), int({a[1].code})).transpose(0, 1)")
-
-NUMPY_HELPERS = {
-    "sigmoid": "def sigmoid(x):\n    return 0.5 * (1.0 + np.tanh(0.5 * x))\n",
-    "softmax": "def softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n",
-    "logsumexp": ("def logsumexp(z):\n    top = np.max(z)\n"
-                  "    return top + np.log(np.sum(np.exp(z - top)))\n"),
-}
-RESERVED = frozenset({"np", "torch", "f", "float", "unused", "sizes",
-                      *NUMPY_HELPERS}) | frozenset(keyword.kwlist)
+# The names the generated code itself uses; a user's symbol is renamed away from them.
+RESERVED = frozenset({"np", "jnp", "jax", "scipy", "torch", "f", "float", "int", "unused",
+                      "sizes"}) | frozenset(keyword.kwlist)
+HEADERS = {"numpy": ["import numpy as np"], "torch": ["import torch"],
+           "jax": ["import jax", "import jax.numpy as jnp"]}
+MODULES = {"numpy": "np", "torch": "torch", "jax": "jnp"}
 
 
 # -- the generator ---------------------------------------------------------------------------
 
 def _size(dim: Dim) -> int:
-    total = 1
-    for atom in dim:
-        total *= atom if isinstance(atom, int) else BIG
-    return total
+    return dim_size(dim, {}, missing=BIG)
 
 
 class Generator:
     """Builds the body of one function computing `outputs` (shared temporaries)."""
 
-    def __init__(self, backend: str, outputs: Sequence[Expr]) -> None:
+    def __init__(self, backend: str, outputs: Sequence[Expr],
+                 bound: dict[str, str] | None = None) -> None:
         self.backend = backend
         self.outputs = list(outputs)
         self.symbols: dict[str, Symbol] = {}
@@ -255,7 +116,9 @@ class Generator:
         self.refs: dict[Any, int] = {}
         self.names: dict[Any, Operand] = {}
         self.lines: list[str] = []
-        self.helpers: set[str] = set()
+        self.helpers: dict[str, str] = {}  # name -> source of a helper function
+        self.imports: set[str] = set()
+        self.bound = bound or {}  # symbols that stand for code (a definition's x)
         self.dims_used: dict[str, str] = {}
         self.needs_sizes = False
         self._plain: dict[int, bool] = {}
@@ -318,6 +181,8 @@ class Generator:
         if node.ty is None:
             raise UsageError("this expression has no inferred shape: build it with mc.parse")
         if isinstance(node, Symbol):
+            if node.name in self.bound:
+                return Operand(self.bound[node.name], node.ty, False)
             return Operand(self.params[node.name], node.ty, False)
         if isinstance(node, Number):
             text = repr(float(node.value))
@@ -329,18 +194,17 @@ class Generator:
         elif isinstance(node, Dimension):
             return Operand(self.dim((node.name,)), node.ty, True)
         elif isinstance(node, Apply):
-            template = TEMPLATES.get(node.op)
+            template = lookup(node.op).template(self.backend)
             if template is None:
-                raise UnsupportedError(f"no code template for the operator `{node.op}`",
-                                       hint="add one to TEMPLATES in matrixcalc/codegen.py")
+                raise UnsupportedError(f"no {self.backend} code for the operator `{node.op}`",
+                                       hint="its record (matrixcalc/ops) needs `code=`")
             if node.op in ("mul", "matmul"):
                 operand = self.chain(node)
             else:
                 args = [self.emit(arg) for arg in node.args]
-                pyfloat = all(a.pyfloat for a in args) and node.op in (
-                    "add", "neg", "hadamard", "kron", "transpose", "tr", "det", "vec", "bracket") \
-                    and node.ty.is_scalar
-                operand = Operand(template(self, node, args), node.ty, pyfloat)
+                pyfloat = all(a.pyfloat for a in args) and node.ty.is_scalar \
+                    and "number_code" in lookup(node.op).flags
+                operand = Operand(self.render(template, node, args), node.ty, pyfloat)
         else:
             raise TypeError(f"not an expression node: {node!r}")
         if _NAME.match(operand.raw):  # a name already: no temporary needed
@@ -438,7 +302,36 @@ class Generator:
     # -- helpers for templates -------------------------------------------------------------
     @property
     def xp(self) -> str:
-        return "np" if self.backend == "numpy" else "torch"
+        return MODULES[self.backend]
+
+    def render(self, template, node: Apply, args: list[Operand]) -> str:
+        """A record's template: a format string ({xp}, {0}, {1}, … the arguments as array
+        arguments) or a function of (generator, node, operands)."""
+        if callable(template):
+            return template(self, node, args)
+        return template.format(*(self.tensor(a) for a in args), xp=self.xp)
+
+    def require(self, import_line: str, code: str) -> str:
+        """`code`, with `import_line` added to the generated module's header."""
+        self.imports.add(import_line)
+        return code
+
+    def float64_argument(self) -> str:
+        return f", {F64}" if self.backend == "torch" else ""
+
+    def definition(self, node: Apply, operand: Operand) -> str:
+        """An elementwise function written by its record's `definition` (an expression in
+        x), with x the operand: the code of the definition's tree."""
+        from .parse import parse
+        spec = lookup(node.op)
+        tree = parse(spec.definition, {"x": "scalar"})
+        inner = Generator(self.backend, [tree], bound={"x": operand.code})
+        inner.taken, inner._counter = self.taken, self._counter  # one namespace
+        code = inner.emit(tree).raw
+        self.lines += inner.lines
+        self.helpers.update(inner.helpers)
+        self.imports.update(inner.imports)
+        return code
 
     def call(self, name: str, *args: Operand | str) -> str:
         texts = [self.tensor(a) if isinstance(a, Operand) else a for a in args]
@@ -456,8 +349,8 @@ class Generator:
             return f"torch.tensor({operand.raw}, {F64})"
         return f"np.float64({operand.raw})"
 
-    def helper(self, name: str, operand: Operand) -> str:
-        self.helpers.add(name)
+    def helper(self, name: str, source: str, operand: Operand) -> str:
+        self.helpers[name] = source
         return f"{name}({operand.raw})"
 
     def dim(self, dim: Dim) -> str:
@@ -487,7 +380,7 @@ class Generator:
 
     def constant(self, node: Const) -> str:
         n = self.dim(node.ty.rows)
-        extra = f", {F64}" if self.backend == "torch" else ""
+        extra = self.float64_argument()
         if node.name == "I":
             return f"{self.xp}.eye({n}{extra})"
         if node.name == "ones":
@@ -497,7 +390,7 @@ class Generator:
     def full(self, shape: Shape, text: str) -> str:
         dims = [self.dim(d) for d in (shape.rows, shape.cols) if d != ONE]
         size = f"({', '.join(dims)},)" if len(dims) == 1 else f"({', '.join(dims)})"
-        extra = f", {F64}" if self.backend == "torch" else ""
+        extra = self.float64_argument()
         if text == "0.0":
             return f"{self.xp}.zeros({size}{extra})"
         return f"{self.xp}.full({size}, {text}{extra})"
@@ -527,7 +420,8 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
     `structure` nests output indices: 0, (0, 1) or (0, (1, 2)); it shapes `return`.
     """
     if backend not in BACKENDS:
-        raise UsageError(f"unknown backend `{backend}`: use \"numpy\" or \"torch\"")
+        raise UsageError(f"unknown backend `{backend}`: use "
+                         + ", ".join(f'"{b}"' for b in BACKENDS))
     g = Generator(backend, [o.expr for o in outputs])
     results = [g.emit(o.expr, name=g.fresh(o.name)) for o in outputs]
 
@@ -544,8 +438,8 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
     for name, symbol in g.symbols.items():
         param = g.params[name]
         kind = symbol.info.kind if symbol.info else "matrix"
-        if backend == "numpy" and kind != "scalar":
-            prologue.append(f"{param} = np.asarray({param})")
+        if backend != "torch" and kind != "scalar":
+            prologue.append(f"{param} = {g.xp}.asarray({param})")
         elif backend == "torch":
             extra = f", {F64}" if kind == "scalar" else ""
             prologue.append(f"{param} = torch.as_tensor({param}{extra})")
@@ -554,8 +448,8 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
     params = ", ".join([*g.params.values(), *(["sizes"] if g.needs_sizes else []),
                         "**unused"])
     body = [f"    {line}" for line in [repr(doc), *prologue, *g.lines, f"return {ret}"]]
-    head = ["import numpy as np", ""] if backend == "numpy" else ["import torch", ""]
-    helpers = [NUMPY_HELPERS[h] for h in sorted(g.helpers)]
+    head = HEADERS[backend] + sorted(g.imports) + [""]
+    helpers = [g.helpers[h] for h in sorted(g.helpers)]
     source = "\n".join(head + ["", *[h + "\n" for h in helpers], f"def f({params}):",
                                *body]) + "\n"
     return source, list(g.params), {k: v for k, v in g.params.items() if k != v}
@@ -658,4 +552,4 @@ def _ident(name: str) -> str:
     return text if text.isidentifier() else "x"
 
 
-__all__ = ["BACKENDS", "TEMPLATES", "generate", "is_atomic", "lambdify", "value_and_grad"]
+__all__ = ["BACKENDS", "generate", "is_atomic", "lambdify", "value_and_grad"]

@@ -2,9 +2,12 @@
 
 A handful of generic cases: the variable becomes Kronecker deltas, sums are linear,
 products obey Leibniz (each factor differentiated in turn), scalar coefficients are
-differentiated by SymPy, and each opaque operator looks up its rule in `RULES` — one
-short function per operator, citing its source. A factor with no rule raises
-UnsupportedError naming the operator: never a silent zero.
+differentiated by SymPy, and each opaque operator's factor is differentiated by its
+record's rule (`OpSpec.derivative`, given this `Differentiator`). An elementwise
+function's rule is the same for all: d f(M) = f'(M) ⊙ dM, with f' derived by SymPy from
+the function's record (`scalars.derivative_parts`), never written a second time. A
+factor whose operator has neither an index form nor a rule raises UnsupportedError
+naming it: never a silent zero, never a loop.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import sympy
 
 from . import build
 from .errors import UnsupportedError
-from .expr import Apply, Expr, Symbol, walk
+from .expr import Apply, Expr, Number, Symbol, walk
 from .index.contract import contract
-from .index.ir import Factor, IndexSupply, Term, copy, multiply
-from .index.lower import OPAQUE, Idx, entrywise, factor, lower
-from .index.scalars import from_sympy, symbol, to_sympy
+from .index.ir import Factor, IndexSupply, Term, copy, product
+from .index.lower import Idx, Lowerer, factor, lower
+from .index.scalars import derivative_parts, from_sympy, symbol, to_sympy
+from .ops.spec import lookup
 
 ONE = sympy.Integer(1)
 
@@ -36,12 +40,15 @@ def index_pair(e: Expr, idx: tuple[str, ...]) -> Idx:
 
 
 class Differentiator:
-    """d/d(wrt) of index terms; `wrt_idx` are the derivative's own free indices."""
+    """d/d(wrt) of index terms; `wrt_idx` are the derivative's own free indices. A record's
+    `derivative(d, node, idx)` receives this object and uses its public methods."""
 
-    def __init__(self, wrt: Symbol, wrt_idx: tuple[str, ...], supply: IndexSupply) -> None:
+    def __init__(self, wrt: Symbol, wrt_idx: tuple[str, ...], supply: IndexSupply,
+                 scalar_derivative: Callable[[Expr, Symbol], Expr] | None = None) -> None:
         self.wrt = wrt
         self.wrt_idx = wrt_idx
         self.supply = supply
+        self._scalar_derivative = scalar_derivative  # the engine's closed form, injected
 
     def terms(self, terms: list[Term]) -> list[Term]:
         out: list[Term] = []
@@ -54,7 +61,7 @@ class Differentiator:
                 if f.is_structural or not depends_on(f.expr, self.wrt.name):
                     continue
                 rest = Term(term.coeff, term.factors[:k] + term.factors[k + 1:])
-                out += [rest.times(d) for d in self.factor(f)]
+                out += [rest.times(d) for d in self.factor_derivative(f)]
         return out
 
     def expr(self, e: Expr, idx: Idx) -> list[Term]:
@@ -68,11 +75,13 @@ class Differentiator:
         index form."""
         if isinstance(e, Symbol):
             return self.variable(e, idx)
-        if isinstance(e, Apply) and e.op in RULES:
-            return RULES[e.op](self, e, idx)
-        if isinstance(e, Apply) and e.op in OPAQUE:
-            raise UnsupportedError(f"no derivative rule for `{e.op}`: add one to a table's "
-                                   "`functions:`")
+        if isinstance(e, Apply):
+            spec = lookup(e.op)
+            if spec.derivative is not None:
+                return spec.derivative(self, e, idx)
+            if spec.lower is None:
+                raise UnsupportedError(f"no derivative rule for `{e.op}`",
+                                       hint="a table's `functions:` entry can give one")
         return self.expr(e, idx)
 
     def variable(self, e: Symbol, idx: Idx) -> list[Term]:
@@ -84,193 +93,90 @@ class Differentiator:
         return [Term(ONE, tuple(copy(dim, (a, p))
                                 for a, p, dim in zip(own, self.wrt_idx, dims)))]
 
-    def factor(self, f: Factor) -> list[Term]:
+    def factor_derivative(self, f: Factor) -> list[Term]:
         return self.of(f.expr, index_pair(f.expr, f.idx))
 
+    # -- what rules build their terms with ---------------------------------------------
     def fresh(self) -> str:
         return self.supply.fresh()
 
+    @staticmethod
+    def term(*factors: Factor, coeff=ONE) -> list[Term]:
+        return [Term(sympy.sympify(coeff), tuple(factors))]
 
-Rule = Callable[[Differentiator, Apply, Idx], list[Term]]
-RULES: dict[str, Rule] = {}
+    @staticmethod
+    def factor(e: Expr, idx: Idx) -> Factor:
+        """e as a factor at (row, col); a row vector as the column it transposes."""
+        return factor(e, idx)
 
+    times = staticmethod(product)
 
-def rule(*ops: str):
-    def register(fn: Rule) -> Rule:
-        for op in ops:
-            RULES[op] = fn
-        return fn
-    return register
+    def inner(self, v: Expr) -> Idx:
+        """Fresh indices for v's non-unit dimensions (to sum v against dv)."""
+        return (self.fresh() if v.ty.rows else None, self.fresh() if v.ty.cols else None)
 
+    def vanishes(self, v: Expr) -> bool:
+        """Whether v is identically zero (its index form contracts to nothing)."""
+        idx = self.inner(v)
+        return not contract(lower(v, idx, self.supply), tuple(i for i in idx if i))
 
-def single(*factors: Factor, coeff=ONE) -> list[Term]:
-    return [Term(sympy.sympify(coeff), tuple(factors))]
+    def scalar_derivative(self, entry: Expr) -> Expr:
+        """The closed form of d entry / d wrt, for a scalar entry (of a bracket literal)."""
+        if self._scalar_derivative is None:
+            raise UnsupportedError("this derivation cannot differentiate a bracket literal")
+        return self._scalar_derivative(entry, self.wrt)
 
+    @staticmethod
+    def tree(value: sympy.Expr, context: Expr) -> Expr:
+        """A SymPy scalar as a tree, its symbols those of `context` (an exponent)."""
+        names = {n.name: n for n in walk(context) if isinstance(n, Symbol)}
+        return from_sympy(value, names)
 
-@rule("transpose")
-def d_transpose(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d(M^T) = (dM)^T: the indices swap (a row vector is stored as such a transpose)."""
-    return d.of(e.args[0], (idx[1], idx[0]))
+    def constant_exponent(self, exponent: Expr) -> sympy.Expr:
+        value = to_sympy(exponent)
+        if value is None or depends_on(exponent, self.wrt.name):
+            raise UnsupportedError("derivatives of powers with a variable exponent are not "
+                                   "supported yet")
+        return value
 
+    def entrywise_times(self, trees: list[Expr], m: Expr, idx: Idx) -> list[Term]:
+        """t1 ⊙ t2 ⊙ … ⊙ dM at `idx`, the trees shaped like M: copy tensors join their
+        indices (a scalar M needs none)."""
+        parts = [lambda i, t=t: self.term(factor(t, i)) for t in trees]
+        parts.append(lambda i: self.expr(m, i))
+        return Lowerer(self.supply).entrywise(parts, m.ty, idx)
 
-# -- linear algebra ------------------------------------------------------------------------
-
-@rule("inv")
-def d_inverse(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d(M^-1) = -M^-1 dM M^-1 (Matrix Cookbook (59))."""
-    (m,) = e.args
-    i, j = idx
-    k, l = d.fresh(), d.fresh()
-    return multiply(multiply(single(Factor(e, (i, k)), coeff=-1), d.expr(m, (k, l))),
-                    single(Factor(e, (l, j))))
-
-
-@rule("det")
-def d_determinant(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d det(M) = det(M) tr(M^-1 dM) (Matrix Cookbook (41))."""
-    (m,) = e.args
-    k, l = d.fresh(), d.fresh()
-    return multiply(single(Factor(e, ()), Factor(build.apply("inv", m), (l, k))),
-                    d.expr(m, (k, l)))
-
-
-@rule("logdet")
-def d_log_determinant(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d log|det M| = tr(M^-1 dM) (Matrix Cookbook (43)); d log|s| = ds / s."""
-    (m,) = e.args
-    if m.ty.is_scalar:
-        return multiply(single(Factor(reciprocal(m), ())), d.expr(m, (None, None)))
-    k, l = d.fresh(), d.fresh()
-    return multiply(single(Factor(build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
-
-
-# -- powers and norms ------------------------------------------------------------------------
-
-def reciprocal(e: Expr) -> Expr:
-    op = "power" if e.ty.is_scalar else "epow"
-    return build.apply(op, e, build.num(-1))
+    def elementwise(self, e: Apply, idx: Idx) -> list[Term]:
+        """d f(M) = f'(M) ⊙ dM, f' from the record's SymPy function as a coefficient and
+        factors multiplied elementwise (kept apart, so that contraction can cancel
+        s ⊙ s.^-1); nothing where f' is 0 away from 0."""
+        (m,) = e.args
+        parts = derivative_parts(e.op)
+        if parts is None:
+            return []
+        coeff, trees = parts
+        lifted = [lift(t, m) for t in trees]
+        return [t.scaled(coeff) for t in self.entrywise_times(lifted, m, idx)]
 
 
-def constant_exponent(d: Differentiator, exponent: Expr) -> sympy.Expr:
-    value = to_sympy(exponent)
-    if value is None or depends_on(exponent, d.wrt.name):
-        raise UnsupportedError("derivatives of powers with a variable exponent are not "
-                               "supported yet")
-    return value
-
-
-def scalar_names(*exprs: Expr) -> dict[str, Symbol]:
-    return {n.name: n for e in exprs for n in walk(e) if isinstance(n, Symbol)}
-
-
-@rule("power", "epow")
-def d_power(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
-    base, exponent = e.args
-    p = constant_exponent(d, exponent)
-    trees = [] if p == 1 else [base if p == 2 else
-                               build.apply(e.op, base, from_sympy(p - 1, scalar_names(exponent)))]
-    return [t.scaled(p) for t in times_differential(d, trees, base, idx)]
-
-
-def times_differential(d: Differentiator, trees: list[Expr], m: Expr, idx: Idx) -> list[Term]:
-    """t1 ⊙ t2 ⊙ … ⊙ dM at `idx`, the trees shaped like M: copy tensors join their
-    indices (a scalar M needs none)."""
-    parts = [lambda i, t=t: single(factor(t, i)) for t in trees]
-    parts.append(lambda i: d.expr(m, i))
-    return entrywise(parts, m.ty, idx, d.supply)
-
-
-@rule("norm2", "normF")
-def d_euclidean_norm(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
-    (v,) = e.args
-    inner = (d.fresh() if v.ty.rows else None, d.fresh() if v.ty.cols else None)
-    if not contract(lower(v, inner, d.supply), tuple(i for i in inner if i)):
-        raise UnsupportedError(f"`{e}` is the norm of something identically zero: it has "
-                               "no derivative there (0/0), so the derivative is not defined")
-    scale = Factor(build.apply("power", e, build.num(-1)), ())
-    return multiply(single(scale, factor(v, inner)), d.expr(v, inner))
-
-
-@rule("norm1")
-def d_one_norm(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d||v||_1 = sign(v)^T dv, away from zero entries."""
-    (v,) = e.args
-    inner = (d.fresh() if v.ty.rows else None, d.fresh() if v.ty.cols else None)
-    return multiply(single(factor(build.apply("sign", v), inner)), d.expr(v, inner))
-
-
-# -- elementwise functions -----------------------------------------------------------------
-
-def _one_minus(e: Expr) -> Expr:
-    return build.total([build.num(1), build.negate(e)], e.ty)
-
-
-def _square(e: Expr) -> Expr:
-    return build.apply("power" if e.ty.is_scalar else "epow", e, build.num(2))
-
-
-# f'(M) for each elementwise f: a coefficient and factors multiplied elementwise (kept
-# apart so that contraction can cancel s ⊙ s.^-1); None where f' is 0 away from 0.
-Derivative = tuple[int | sympy.Expr, list[Expr]] | None
-ELEMENTWISE_DERIVATIVES: dict[str, Callable[[Expr], Derivative]] = {
-    "exp": lambda m: (1, [build.apply("exp", m)]),
-    "log": lambda m: (1, [reciprocal(m)]),
-    "sin": lambda m: (1, [build.apply("cos", m)]),
-    "cos": lambda m: (-1, [build.apply("sin", m)]),
-    "tanh": lambda m: (1, [_one_minus(_square(build.apply("tanh", m)))]),
-    "sigmoid": lambda m: (1, [build.apply("sigmoid", m), _one_minus(build.apply("sigmoid", m))]),
-    "softplus": lambda m: (1, [build.apply("sigmoid", m)]),
-    "sqrt": lambda m: (sympy.Rational(1, 2), [reciprocal(build.apply("sqrt", m))]),
-    "abs": lambda m: (1, [build.apply("sign", m)]),
-    "relu": lambda m: (1, [build.apply("step", m)]),
-    "sign": lambda m: None,
-    "step": lambda m: None,
-}
-
-
-def elementwise_rule(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d f(M) = f'(M) ⊙ dM: copy tensors join the derivative's factors to M's indices."""
-    (m,) = e.args
-    derivative = ELEMENTWISE_DERIVATIVES[e.op](m)
-    if derivative is None:
-        return []
-    coeff, trees = derivative
-    return [t.scaled(coeff) for t in times_differential(d, trees, m, idx)]
-
-
-for _name in ELEMENTWISE_DERIVATIVES:
-    RULES[_name] = elementwise_rule
-
-
-# -- vector functions ----------------------------------------------------------------------
-
-@rule("softmax")
-def d_softmax(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d softmax(z)_i = s_i dz_i - s_i s_k dz_k (the Jacobian diag(s) - s s^T)."""
-    (z,) = e.args
-    i, k = idx[0], d.fresh()
-    own = times_differential(d, [e], z, idx)
-    cross = multiply(single(Factor(e, (i,)), Factor(e, (k,)), coeff=-1), d.expr(z, (k, None)))
-    return own + cross
-
-
-@rule("logsumexp")
-def d_logsumexp(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """d logsumexp(z) = softmax(z)^T dz."""
-    (z,) = e.args
-    k = d.fresh()
-    return multiply(single(Factor(build.apply("softmax", z), (k,))), d.expr(z, (k, None)))
-
-
-@rule("bracket")
-def d_bracket(d: Differentiator, e: Apply, idx: Idx) -> list[Term]:
-    """A literal of scalar entries, by a scalar: the literal of the entries' derivatives."""
-    if not d.wrt.ty.is_scalar:
-        raise UnsupportedError("a bracket literal can be differentiated by a scalar only; "
-                               "use a list of scalars as `wrt` for its Jacobian")
-    from .calculus import derivative_of_scalar
-    entries = [derivative_of_scalar(entry, d.wrt) for entry in e.args]
-    literal = build.apply("bracket", *entries, attrs=e.attrs)
-    return single(factor(literal, idx))
+def lift(e: Expr, value: Expr) -> Expr:
+    """A scalar expression of x as the elementwise expression of `value` (x := value):
+    products of arrays become Hadamard products, quotients elementwise, powers `.^`."""
+    if isinstance(e, Symbol):
+        return value
+    if not isinstance(e, Apply):
+        return e
+    args = [lift(a, value) for a in e.args]
+    arrays = [not a.ty.is_scalar for a in args]
+    if e.op == "mul" and all(arrays):
+        return build.apply("hadamard", *args)
+    if e.op == "mul":
+        return build.product(*args)
+    if e.op == "div" and arrays[1]:
+        inverse = build.apply("epow", args[1], build.num(-1))
+        if isinstance(args[0], Number) and args[0].value == 1:
+            return inverse
+        return build.apply("hadamard" if arrays[0] else "mul", args[0], inverse)
+    if e.op == "power" and arrays[0]:
+        return build.apply("epow", *args)
+    return build.apply(e.op, *args, attrs=e.attrs)

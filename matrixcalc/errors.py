@@ -66,6 +66,11 @@ class MatrixCalcError(Exception):
         return "\n".join(parts)
 
 
+class TableWarning(UserWarning):
+    """A table loaded with something the user should know: a function whose rule is
+    unchecked (no `definition`)."""
+
+
 class ParseError(MatrixCalcError):
     """The text does not parse, or names an unknown function."""
 

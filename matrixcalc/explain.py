@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import sympy
 
 from . import build
-from .calculus import _as_expr, _derivative, _layout_indices, _wrt_symbol, retype
-from .diff import RULES, Differentiator, depends_on
+from .calculus import (_as_expr, _derivative, _layout_indices, _wrt_symbol, differentiator,
+                       retype)
+from .diff import depends_on
 from .expr import Apply, Expr, Symbol
 from .index.contract import contract, contract_deltas
 from .index.ir import Factor, IndexSupply, Term
@@ -24,15 +25,8 @@ from .index.lower import lower
 from .index.recover import recover_term
 from .index.scalars import from_sympy, symbol
 from .index_printing import SUMMED, factor_text, term_text
+from .ops.spec import lookup
 from .rewrite.simplify import canonical_input, simplify_tree
-
-RULE_NAMES = {
-    "inv": "inverse", "det": "determinant", "logdet": "log-determinant",
-    "power": "power", "epow": "elementwise power", "norm2": "Euclidean norm",
-    "normF": "Frobenius norm", "norm1": "1-norm", "softmax": "softmax",
-    "logsumexp": "log-sum-exp", "bracket": "bracket literal",
-}
-
 
 @dataclass
 class Explanation:
@@ -130,11 +124,9 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
             else "the variable: 1"
     if isinstance(e, Apply) and e.op == "transpose" and e.args[0].ty.kind == "row vector":
         e = e.args[0]
-    if isinstance(e, Apply) and e.op in RULES:
-        doc = (RULES[e.op].__doc__ or "").strip().splitlines()[0].rstrip(".")
-        if doc.startswith("d f(M) = f'(M)"):  # the elementwise rule: name f
-            doc = doc.replace("f(M)", f"{e.op}(M)").replace("f'(M)", f"{e.op}'(M)")
-        return f"{RULE_NAMES.get(e.op, e.op)}: {doc}"
+    if isinstance(e, Apply) and lookup(e.op).derivative is not None:
+        spec = lookup(e.op)
+        return f"{spec.title or spec.name}: {spec.rule}"
     return "linear: differentiated term by term"
 
 
@@ -173,7 +165,7 @@ def explain(expr, wrt, where=None) -> Explanation:
     note = f"   (summed over {', '.join(summed)})" if summed else ""
     step("Index notation", f"{f_name} = {text}{note}", f"{f_name} = {latex}")
 
-    d = Differentiator(x, x_idx, supply)
+    d = differentiator(x, x_idx, supply)
     rules_text, rules_latex, leibniz = [], [], []
     for term in lowered:
         if x.ty.is_scalar:
@@ -187,7 +179,7 @@ def explain(expr, wrt, where=None) -> Explanation:
         for k, f in enumerate(term.factors):
             if not depends_on(f.expr, x.name):
                 continue
-            derivative = d.factor(f)
+            derivative = d.factor_derivative(f)
             dt, dl = _terms(derivative)
             rules_text.append(f"∂{_factor_name(f)}/∂{x_name} = {dt}   "
                               f"({_rule_words(f.expr, x)})")

@@ -278,6 +278,17 @@ def untyped(e: Expr) -> Expr:
     return replace(e, ty=None)
 
 
+def substituted(e: Expr, values: dict[str, Expr]) -> Expr:
+    """e with the named symbols replaced by trees (simultaneously); shapes kept, so re-type
+    where a replacement changes one."""
+    if isinstance(e, Symbol) and e.name in values:
+        return values[e.name]
+    if isinstance(e, Apply):
+        args = tuple(substituted(a, values) for a in e.args)
+        return e if all(x is y for x, y in zip(args, e.args)) else replace(e, args=args)
+    return e
+
+
 def with_infos(e: Expr, infos: dict[str, SymbolInfo]) -> Expr:
     """The same tree with the named symbols' infos replaced (kinds, dimensions and
     assumptions as given); other nodes untouched."""

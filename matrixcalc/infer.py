@@ -15,7 +15,7 @@ from itertools import combinations
 from .declarations import SQUARE, Declaration, conventional_kind, dimension_names
 from .errors import MatrixCalcError, ShapeError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, walk
-from .ops import lookup
+from .ops.spec import lookup
 from .shapes import ONE, SCALAR, Shape, Unifier, name_dims, normalize
 
 MAX_RULE3_SUBSETS = 64

@@ -12,10 +12,10 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 from __future__ import annotations
 
 from . import build
-from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form, remembered,
-                       restructured, retype, unstructured)
+from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form,
+                       differentiator, remembered, restructured, retype, unstructured)
 from .declarations import Declaration, parse_where
-from .diff import Differentiator, depends_on
+from .diff import depends_on
 from .errors import ShapeError, UsageError
 from .expr import Apply, Expr, Symbol, SymbolInfo, untyped
 from .index.ir import IndexSupply, multiply
@@ -87,7 +87,7 @@ def _differentiated(e: Expr, x: Symbol):
     x_pair = _pair(x.ty, X_ROW, X_COL)
     x_idx = tuple(i for i in x_pair if i)
     supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
-    terms = Differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
+    terms = differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
     return terms, supply, f_idx, x_pair, x_idx
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from math import prod
 from typing import Any
 
@@ -23,9 +24,9 @@ import numpy as np
 
 from .backends import backend
 from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, untyped
 from .ops import lookup
-from .shapes import SCALAR, Dim, Shape, normalize
+from .shapes import SCALAR, Dim, Shape, dim_size, normalize
 
 SizeOf = Callable[[Dim], int]
 Guard = Callable[[Apply, int, Any], None]
@@ -79,6 +80,22 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
         return out
 
     return value(expr)
+
+
+def run_definition(op: str, x: Any, B) -> Any:
+    """An elementwise function by its record's `definition` (an expression in the scalar
+    x), entry by entry: the value of the definition's tree with x bound to `x`."""
+    return run(_definition_tree(lookup(op).definition), {"x": x}, B, _no_sizes)
+
+
+@lru_cache(maxsize=256)
+def _definition_tree(text: str) -> Expr:
+    from .parse import parse
+    return untyped(parse(text, {"x": "scalar"}))  # x stands for an array: no shape checks
+
+
+def _no_sizes(dim) -> int:
+    raise UnsupportedError("a function's definition holds no sized constant")
 
 
 def _constant(node: Const, B, size_of: SizeOf) -> Any:
@@ -191,16 +208,12 @@ def _user_shape(value: Any, info) -> tuple:
 
 def size_function(sizes: Mapping[str, int]) -> SizeOf:
     def size_of(dim: Dim) -> int:
-        total = 1
-        for atom in dim:
-            if isinstance(atom, int):
-                total *= atom
-            elif atom in sizes:
-                total *= sizes[atom]
-            else:
-                raise UsageError(f"the size of the dimension `{atom}` is not determined "
-                                 "by the inputs", hint=_sizes_hint([atom]))
-        return total
+        try:
+            return dim_size(dim, sizes)
+        except KeyError as missing:
+            atom = missing.args[0]
+            raise UsageError(f"the size of the dimension `{atom}` is not determined "
+                             "by the inputs", hint=_sizes_hint([atom])) from None
     return size_of
 
 

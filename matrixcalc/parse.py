@@ -27,6 +27,7 @@ from .resources import grammar_text
 MAX_DEPTH = 200
 MAX_LENGTH = 1_000_000
 CONSTANTS = {"I": "I", "ones": "ones"}
+NUMBER_NAMES = {"pi": "pi", "π": "pi"}  # named numbers: operators of no argument
 # Tokens after which an operand has ended: a bar there may close a |…| or ||…||.
 OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "RBRACE", "RBAR", "RNORM", "TRANSPOSE",
                "INVERSE_TRANSPOSE", "QUOTE"}
@@ -122,6 +123,8 @@ class TreeBuilder(Transformer):
         name = str(token)
         if name in CONSTANTS:
             return Const(CONSTANTS[name], span=_span(token))
+        if name in NUMBER_NAMES:  # π is a number, not a symbol
+            return Apply(NUMBER_NAMES[name], (), span=_span(token))
         return Symbol(name, span=_span(token))
 
     def atom(self, children):  # ( sum )

@@ -28,6 +28,7 @@ import numpy as np
 from .errors import ShapeError, UnsupportedError, UsageError
 from .expr import Apply, Dimension, Expr, Symbol, walk
 from .ops import lookup
+from .ops.spec import DOMAINS
 from .ops.linalg import integer_literal
 from .shapes import ONE, Dim, Shape, Unifier
 
@@ -36,7 +37,6 @@ MAX_CONDITION = 1e4     # an invertible/spd symbol is drawn with cond below this
 GUARD_CONDITION = 1e8   # a computed matrix passed to inv/det/logdet must stay below this
 GUARD_EPS = 1e-6        # |value| below this is "zero" for positive/nonzero domains
 MAX_REDRAWS = 200
-KNOWN_DOMAINS = ("real", "positive", "nonzero", "invertible", "spd", "vector")
 
 
 class OutOfDomain(Exception):
@@ -56,10 +56,10 @@ def effective_domain(node: Apply, position: int) -> str:
         k = integer_literal(node.args[1])
         if k is not None:
             return "real" if k >= 0 else "nonzero"
-    if domain not in KNOWN_DOMAINS:
+    if domain not in DOMAINS:
         raise UnsupportedError(f"operator `{node.op}` names the sampling domain `{domain}`, "
                                "which the sampler does not know",
-                               hint=f"known domains: {', '.join(KNOWN_DOMAINS)}")
+                               hint=f"known domains: {', '.join(sorted(DOMAINS))}")
     return domain
 
 

@@ -26,6 +26,20 @@ def normalize(atoms: tuple[Atom, ...]) -> Dim:
     return ((size,) if size != 1 else ()) + tuple(names)
 
 
+def dim_size(dim: Dim, sizes, missing: int | None = None) -> int:
+    """The number of entries along dim: its whole numbers times the sizes `sizes` gives
+    its names (`missing` for a name it lacks; KeyError where that is None)."""
+    total = 1
+    for atom in dim:
+        if isinstance(atom, int):
+            total *= atom
+        elif atom in sizes or missing is None:
+            total *= sizes[atom]
+        else:
+            total *= missing
+    return total
+
+
 def dim_text(dim: Dim) -> str:
     if dim == ONE:
         return "1"

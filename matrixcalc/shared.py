@@ -20,7 +20,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, walk
+from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, substituted, walk
 from .printing import sort_key, symbol_latex, to_latex, to_text
 
 MIN_CHARS = 8  # a shorter repeated part (`W1 x`) reads better written out
@@ -51,8 +51,8 @@ class SharedForm:
         """The tree with every name replaced by its definition."""
         values: dict[str, Expr] = {}
         for name, definition in self.bindings:
-            values[name] = _substitute(definition, values)
-        return _substitute(self.body, values)
+            values[name] = substituted(definition, values)
+        return substituted(self.body, values)
 
 
 def share(e: Expr, min_chars: int = MIN_CHARS) -> SharedForm:
@@ -109,15 +109,6 @@ def _replace_subtree(e: Expr, old: Expr, new: Expr) -> Expr:
     return e
 
 
-def _substitute(e: Expr, values: dict[str, Expr]) -> Expr:
-    if isinstance(e, Symbol) and e.name in values:
-        return values[e.name]
-    if isinstance(e, Apply):
-        args = tuple(_substitute(a, values) for a in e.args)
-        return e if args == e.args else replace(e, args=args)
-    return e
-
-
 def _named_in_order(roots: list[Expr], taken: set[str]) -> SharedForm:
     """Definitions ordered so that each comes after those it uses, named t1, t2, …"""
     body, definitions = roots[0], dict(zip((f"_{i}" for i in range(1, len(roots))),
@@ -138,6 +129,6 @@ def _named_in_order(roots: list[Expr], taken: set[str]) -> SharedForm:
                 if not any(re.fullmatch(rf"{s}\d+", name) for name in taken))
     names = {old: _placeholder(f"{stem}{i}", definitions[old])
              for i, old in enumerate(order, 1)}
-    rename = lambda e: _substitute(e, names)  # noqa: E731
+    rename = lambda e: substituted(e, names)  # noqa: E731
     return SharedForm(rename(body), tuple((names[old].name, rename(definitions[old]))
                                           for old in order))

@@ -28,9 +28,12 @@ from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
+from sympy.matrices import expressions as _matrices
+
 from .errors import UnsupportedError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol
-from .index.scalars import BACK, FUNCTIONS
+from .index import scalars
+from .ops.spec import lookup
 from .shapes import Dim
 
 UNSUPPORTED_HINT = "SymPy's matrix expressions have no counterpart for it"
@@ -86,151 +89,125 @@ def _convert(node: Expr, convert, sizes) -> Any:
         return _dim((node.name,), sizes)
     if not isinstance(node, Apply):
         raise TypeError(f"not an expression node: {node!r}")
-    handler = TO_SYMPY.get(node.op)
-    if handler is None:
+    convert_op = lookup(node.op).sympy_matrix
+    if convert_op is None:
         raise UnsupportedError(f"to_sympy: the operator `{node.op}` has no SymPy counterpart",
                                hint=UNSUPPORTED_HINT)
-    args = [convert(a) for a in node.args]
-    return handler(node, args, rows, cols)
+    return convert_op(Interop(rows, cols), node, [convert(a) for a in node.args])
 
 
-def _add(node, args, rows, cols):
-    if node.ty.is_scalar:
-        return sympy.Add(*[_scalar(a) for a in args])
-    terms = [a if isinstance(a, MatrixExpr) else a * OneMatrix(rows, cols) for a in args]
-    return MatAdd(*terms)
+class Interop:
+    """What a record's `sympy_matrix(S, node, args)` is given: SymPy's matrix expression
+    classes (as attributes, e.g. `S.Trace`), the node's SymPy dimensions, and the ways
+    shared between operators of writing a node as a matrix expression."""
 
+    def __init__(self, rows, cols) -> None:
+        self.rows, self.cols = rows, cols
 
-def _product(node, args, rows, cols):
-    left, right = args
-    if isinstance(left, MatrixExpr) and isinstance(right, MatrixExpr):
-        left_ty, right_ty = (a.ty for a in node.args)
-        if node.op == "matmul" or not (left_ty.is_scalar or right_ty.is_scalar):
-            return MatMul(left, right)
-    if node.ty.is_scalar:
-        return _scalar(left) * _scalar(right)
-    left = _scalar(left) if node.args[0].ty.is_scalar else left
-    right = _scalar(right) if node.args[1].ty.is_scalar else right
-    return left * right
+    def __getattr__(self, name: str):
+        return getattr(_matrices, name, None) or getattr(sympy, name)
 
+    scalar = staticmethod(_scalar)
 
-def _elementwise(name):
-    function = FUNCTIONS[name]
-
-    def convert(node, args, rows, cols):
-        (arg,) = args
+    def add(self, node, args):
         if node.ty.is_scalar:
-            return function(_scalar(arg))
-        return arg.applyfunc(function)
-    return convert
+            return sympy.Add(*[_scalar(a) for a in args])
+        return MatAdd(*[a if isinstance(a, MatrixExpr) else a * OneMatrix(self.rows, self.cols)
+                        for a in args])
 
+    def product(self, node, args):
+        left, right = args
+        if isinstance(left, MatrixExpr) and isinstance(right, MatrixExpr):
+            left_ty, right_ty = (a.ty for a in node.args)
+            if node.op == "matmul" or not (left_ty.is_scalar or right_ty.is_scalar):
+                return MatMul(left, right)
+        if node.ty.is_scalar:
+            return _scalar(left) * _scalar(right)
+        left = _scalar(left) if node.args[0].ty.is_scalar else left
+        right = _scalar(right) if node.args[1].ty.is_scalar else right
+        return left * right
 
-def _hadamard(node, args, rows, cols):
-    if any(a.ty.is_scalar for a in node.args):
-        return _product(node, args, rows, cols)
-    return HadamardProduct(*args)
+    def divide(self, node, args):
+        if isinstance(args[0], MatrixExpr) and not node.ty.is_scalar:
+            return args[0] / _scalar(args[1])
+        return _scalar(args[0]) / _scalar(args[1])
 
+    def hadamard(self, node, args):
+        if any(a.ty.is_scalar for a in node.args):
+            return self.product(node, args)
+        return HadamardProduct(*args)
 
-def _ediv(node, args, rows, cols):
-    left, right = args
-    if node.args[1].ty.is_scalar:
-        return left / _scalar(right)
-    if node.args[0].ty.is_scalar:
-        return _scalar(left) * HadamardPower(right, -1)
-    return HadamardProduct(left, HadamardPower(right, -1))
+    def kron(self, node, args):
+        if any(a.ty.is_scalar for a in node.args):
+            return self.product(node, args)
+        return KroneckerProduct(*args)
 
-
-def _epow(node, args, rows, cols):
-    base, exponent = args
-    if node.ty.is_scalar:
-        return _scalar(base) ** _scalar(exponent)
-    return HadamardPower(base, _scalar(exponent))
-
-
-def _on_scalar(matrix_form, scalar_form=lambda x: x):
-    def convert(node, args, rows, cols):
-        (arg,) = args
+    def ediv(self, node, args):
+        left, right = args
+        if node.args[1].ty.is_scalar:
+            return left / _scalar(right)
         if node.args[0].ty.is_scalar:
-            return scalar_form(_scalar(arg))
-        return matrix_form(arg)
-    return convert
+            return _scalar(left) * HadamardPower(right, -1)
+        return HadamardProduct(left, HadamardPower(right, -1))
 
+    def epow(self, node, args):
+        base, exponent = args
+        if node.ty.is_scalar:
+            return _scalar(base) ** _scalar(exponent)
+        return HadamardPower(base, _scalar(exponent))
 
-def _sum(node, args, rows, cols):
-    (arg,) = args
-    ty = node.args[0].ty
-    if ty.is_scalar:
-        return _scalar(arg)
-    left = OneMatrix(1, arg.shape[0]) if ty.rows else None
-    right = OneMatrix(arg.shape[1], 1) if ty.cols else None
-    total = MatMul(*[x for x in (left, arg, right) if x is not None])
-    if node.op == "mean":
-        count = arg.shape[0] * arg.shape[1]
-        if not count.is_Integer:
-            raise UnsupportedError("to_sympy: the operator `mean` of symbolic size has no "
-                                   "SymPy counterpart", hint="pass sizes={...} or use sum")
-        return Trace(total) / count
-    return Trace(total)
+    def elementwise(self, node, args):
+        """A function of the operator table's, on a scalar or entry by entry."""
+        function = scalars.function(node.op)
+        (arg,) = args
+        return function(_scalar(arg)) if node.ty.is_scalar else arg.applyfunc(function)
 
+    def on_scalar(self, node, args, matrix_form, scalar_form=lambda x: x):
+        """An operator that is the identity on a scalar (tr, det, transpose)."""
+        (arg,) = args
+        return scalar_form(_scalar(arg)) if node.args[0].ty.is_scalar else matrix_form(arg)
 
-def _norm2(node, args, rows, cols):
-    (arg,) = args
-    ty = node.args[0].ty
-    if ty.is_scalar:
-        return sympy.Abs(_scalar(arg))
-    inner = MatMul(arg, Transpose(arg)) if ty.kind == "row vector" else MatMul(Transpose(arg),
-                                                                                 arg)
-    return sympy.sqrt(Trace(inner))
+    def logdet(self, node, args):
+        return self.on_scalar(node, args, lambda x: sympy.log(sympy.Abs(Determinant(x))),
+                              lambda x: sympy.log(sympy.Abs(x)))
 
+    def total(self, node, args):
+        """sum(M) = 1^T M 1 (a trace of the 1×1 product); mean(M) that over the size."""
+        (arg,) = args
+        ty = node.args[0].ty
+        if ty.is_scalar:
+            return _scalar(arg)
+        left = OneMatrix(1, arg.shape[0]) if ty.rows else None
+        right = OneMatrix(arg.shape[1], 1) if ty.cols else None
+        total = Trace(MatMul(*[x for x in (left, arg, right) if x is not None]))
+        if node.op == "mean":
+            count = arg.shape[0] * arg.shape[1]
+            if not count.is_Integer:
+                raise UnsupportedError("to_sympy: the operator `mean` of symbolic size has no "
+                                       "SymPy counterpart", hint="pass sizes={...} or use sum")
+            return total / count
+        return total
 
-def _bracket(node, args, rows, cols):
-    r, c = node.attrs
-    cells = [_scalar(a) for a in args]
-    if r == c == 1:
-        return cells[0]
-    return sympy.ImmutableMatrix(r, c, cells)
+    def norm2(self, node, args):
+        (arg,) = args
+        ty = node.args[0].ty
+        if ty.is_scalar:
+            return sympy.Abs(_scalar(arg))
+        inner = MatMul(arg, Transpose(arg)) if ty.kind == "row vector" \
+            else MatMul(Transpose(arg), arg)
+        return sympy.sqrt(Trace(inner))
 
-
-def _kron(node, args, rows, cols):
-    if any(a.ty.is_scalar for a in node.args):
-        return _product(node, args, rows, cols)
-    return KroneckerProduct(*args)
-
-
-TO_SYMPY = {
-    "add": _add,
-    "neg": lambda node, args, rows, cols: -args[0],
-    "mul": _product,
-    "matmul": _product,
-    "div": lambda node, args, rows, cols: args[0] / _scalar(args[1]) if isinstance(
-        args[0], MatrixExpr) and not node.ty.is_scalar else _scalar(args[0]) / _scalar(args[1]),
-    "hadamard": _hadamard,
-    "ediv": _ediv,
-    "kron": _kron,
-    "transpose": _on_scalar(Transpose),
-    "tr": _on_scalar(Trace),
-    "sum": _sum,
-    "mean": _sum,
-    "diag_matrix": lambda node, args, rows, cols: DiagMatrix(args[0]),
-    "diag_vector": lambda node, args, rows, cols: DiagonalOf(args[0]),
-    "bracket": _bracket,
-    "inv": lambda node, args, rows, cols: Inverse(args[0]),
-    "matpow": lambda node, args, rows, cols: MatPow(args[0], node.attrs[0]),
-    "power": lambda node, args, rows, cols: _scalar(args[0]) ** _scalar(args[1]),
-    "det": _on_scalar(Determinant),
-    "logdet": _on_scalar(lambda x: sympy.log(sympy.Abs(Determinant(x))),
-                         lambda x: sympy.log(sympy.Abs(x))),
-    "norm2": _norm2,
-    "normF": _norm2,
-    "epow": _epow,
-    **{name: _elementwise(name) for name in FUNCTIONS},
-}
+    def literal(self, node, args):
+        r, c = node.attrs
+        cells = [_scalar(a) for a in args]
+        if r == c == 1:
+            return cells[0]
+        return sympy.ImmutableMatrix(r, c, cells)
 
 
 # -- from SymPy --------------------------------------------------------------------------
 
 _NAME = re.compile(r"[^\W\d]\w*$")
-FUNCTION_NAMES = {**{f: n for f, n in BACK.items()}, sympy.sign: "sign"}
 
 
 def from_sympy(matrix_expr, where=None) -> Expr:
@@ -242,8 +219,13 @@ def from_sympy(matrix_expr, where=None) -> Expr:
     from .declarations import parse_where
     from .parse import parse
 
+    if not isinstance(matrix_expr, (sympy.Basic, sympy.MatrixBase, int, float)):
+        raise UsageError(f"from_sympy takes a SymPy expression, not "
+                         f"{type(matrix_expr).__name__}",
+                         hint="build it with SymPy (MatrixSymbol, symbols, ...); text is "
+                              "never evaluated: for text use mc.parse")
     declared: dict[str, str] = {}
-    text = _text(sympy.sympify(matrix_expr), declared)
+    text = _text(sympy.sympify(matrix_expr, strict=True), declared)
     words = {name: kind for name, kind in declared.items()}
     for name, decl in parse_where(where).items():
         words[name] = " ".join(filter(None, [words.get(name, decl.kind or ""),
@@ -327,15 +309,16 @@ def _text(e, declared: dict[str, str]) -> str:  # noqa: C901 - one case per SymP
         if isinstance(body, sympy.Pow) and body.base == dummy and dummy not in \
                 body.exp.free_symbols:  # sqrt(d) is d**(1/2)
             return f"({t(e.expr)}).^{{{t(body.exp)}}}"
-        name = FUNCTION_NAMES.get(type(body))
+        name = scalars.function_names().get(type(body))
         if name is None or body.args != (dummy,):
             raise UnsupportedError(f"from_sympy: the elementwise function {e.function} has no "
                                    "matrixcalc counterpart")
         return f"{name}({t(e.expr)})"
     if isinstance(e, sympy.Pow):
         return f"({t(e.base)})^{{{t(e.exp)}}}"
-    if isinstance(e, sympy.Function) and type(e) in FUNCTION_NAMES and len(e.args) == 1:
-        return f"{FUNCTION_NAMES[type(e)]}({t(e.args[0])})"
+    names = scalars.function_names()
+    if isinstance(e, sympy.Function) and type(e) in names and len(e.args) == 1:
+        return f"{names[type(e)]}({t(e.args[0])})"
     if isinstance(e, sympy.MatrixBase):
         r, c = e.shape
         rows = [", ".join(t(e[i, j]) for j in range(c)) for i in range(r)]

@@ -40,7 +40,8 @@ from .errors import MatrixCalcError, ShapeError, TableError, UsageError
 from .parse import Statement, parse, parse_statement
 from .resources import identities_folder
 from .table_yaml import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
-from .user_functions import Function, _load_function, _registrations, _untyped, lift, substitute
+from .expr import substituted, untyped
+from .user_functions import Function, _load_function, _registrations
 
 TOP_KEYS = ("table", "source", "description", "where", "identities", "functions")
 ENTRY_KEYS = ("id", "derivative", "hessian", "lhs", "wrt", "equals", "where", "ref",
@@ -201,7 +202,7 @@ def _structured_claim(entry: Entry) -> str:
     (x,) = [s for s in f.symbols() if s.name == entry.wrt]
     half = parse(f"1/2 ({entry.wrt} + {entry.wrt}^T)", {**entry.where, entry.wrt: "matrix"})
     half = replace(half, ty=None)
-    symmetrized = retype(substitute(f, entry.wrt, _untyped(half)), dict(f.shapes))
+    symmetrized = retype(substituted(untyped(f), {entry.wrt: untyped(half)}), dict(f.shapes))
     return f"d/d{entry.wrt} {symmetrized} = 1/2 ({entry.equals}) + 1/2 ({entry.equals}) ⊙ I"
 
 
@@ -378,5 +379,5 @@ def _where_error(src: _Source, fields: _Mapping, entry: Entry,
 
 
 
-__all__ = ["Entry", "Function", "Result", "Table", "lift", "load_table", "load_text",
-           "substitute", "tables", "verify_entry"]
+__all__ = ["Entry", "Function", "Result", "Table", "load_table", "load_text", "tables",
+           "verify_entry"]

@@ -18,7 +18,7 @@ from .expr import Expr, Symbol
 from .index.ir import Factor, Term
 from .index.scalars import SizeSymbol
 from .index_printing import term_text
-from .shapes import Dim, dim_text
+from .shapes import Dim, dim_size, dim_text
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class TensorResult:
         """The tensor in jacrev layout: T[i, j, k, l] = ∂F_ij / ∂X_kl."""
         sizes = _sizes(self.of, values)
         letters = {}
-        out = np.zeros(tuple(_size(d, sizes) for d in self.dims))
+        out = np.zeros(tuple(dim_size(d, sizes) for d in self.dims))
         for term in self.terms:
             operands, subscripts = [], []
             for f in term.factors:
@@ -84,7 +84,7 @@ class TensorResult:
             present = set("".join(subscripts))
             for i, dim in zip(self.free, self.dims):  # constant along a free index
                 if _letter(letters, i) not in present:
-                    operands.append(np.ones(_size(dim, sizes)))
+                    operands.append(np.ones(dim_size(dim, sizes)))
                     subscripts.append(_letter(letters, i))
             target = "".join(_letter(letters, i) for i in self.free)
             out = out + scale * np.einsum(",".join(subscripts) + "->" + target, *operands)
@@ -108,24 +108,17 @@ def _sizes(e: Expr, values: dict[str, Any]) -> dict:
     return sizes
 
 
-def _size(dim: Dim, sizes: dict) -> int:
-    n = 1
-    for atom in dim:
-        n *= atom if isinstance(atom, int) else sizes[atom]
-    return n
-
-
 def _factor_value(f: Factor, values, sizes) -> np.ndarray:
     if f.is_copy:
-        n = _size(f.expr.ty.rows, sizes)
+        n = dim_size(f.expr.ty.rows, sizes)
         out = np.zeros((n,) * len(f.idx))
         out[(np.arange(n),) * len(f.idx)] = 1.0
         return out
     if f.is_pair:
-        p, q = _size(f.expr.ty.rows, sizes), _size(f.expr.ty.cols, sizes)
+        p, q = dim_size(f.expr.ty.rows, sizes), dim_size(f.expr.ty.cols, sizes)
         out = np.zeros((p * q, p, q))
         o, n = np.meshgrid(np.arange(p), np.arange(q), indexing="ij")
         out[(o * q + n).ravel(), o.ravel(), n.ravel()] = 1.0
         return out
     value = np.asarray(f.expr.evaluate(values), dtype=float)
-    return value.reshape(tuple(_size(d, sizes) for d in f.dims()))
+    return value.reshape(tuple(dim_size(d, sizes) for d in f.dims()))

@@ -1,38 +1,40 @@
 """User functions from identity tables' `functions:` (SPEC section 6).
 
 A table can teach the engine a function: elementwise ones through the operator table's
-`elementwise` factory, others (a vector or matrix to a scalar) as an operator of their
-own; each gets a derivative rule built from the table's `derivative` expression, checked
-against its `definition` with torch.autograd on load. Registrations are rolled back when
-a table is refused.
+`elementwise` factory (the table's `derivative` is f', its `definition` gives the
+evaluation and the generated code), others (a vector or matrix to a scalar) as an
+operator record of their own with the table's gradient as the derivative rule. A rule is
+checked against the `definition` with torch.autograd on load; without a definition it is
+unchecked, and loading says so (`TableWarning`). A function may not take a built-in
+operator's name or a word of the language, nor change a function another table defines.
+Loading holds the operator table's lock, and a refused table's registrations are rolled
+back, so a failed load leaves nothing behind.
 """
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
-import sympy
 import yaml
 
-from . import build, diff
 from .check import check
-from .errors import MatrixCalcError, UnsupportedError
-from .expr import Apply, Const, Expr, Number, Symbol, walk
+from .errors import MatrixCalcError, TableWarning, UnsupportedError
+from .expr import Apply, Const, Expr, Symbol, substituted, untyped, walk
+from .numeric import run
 from .ops import FUNCTIONS, REGISTRY, OpSpec, register
 from .ops.elementwise import elementwise
-from .ops.spec import ATOM, call_latex, call_text
+from .ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
 from .parse import parse
-from .shapes import SCALAR
+from .shapes import SCALAR, dim_size
 from .table_yaml import NAME_PATTERN, _Mapping, _parse_field, _Source
 
 FUNCTION_KEYS = ("name", "elementwise", "argument", "definition", "derivative", "domain",
                  "source", "note")
 ARGUMENT_KINDS = ("vector", "matrix")
-FUNCTION_DOMAINS = ("real", "positive", "nonzero")
 POINTWISE = frozenset({"add", "neg", "mul", "div", "power"})
 RULE_TRIALS = 8  # points at which a user function's rule is checked on load
 
@@ -47,30 +49,40 @@ class Function:
     domain: str
     source: str
     line: int
+    path: str = ""
+
+    @property
+    def meaning(self) -> tuple:
+        """What decides the function's value and derivative (not where it was written)."""
+        return (self.elementwise, self.argument, self.derivative, self.definition,
+                self.domain)
+
+    @property
+    def checked(self) -> bool:
+        """Whether its rule was checked against its definition on load."""
+        return self.definition is not None
 
 
 # -- user functions ------------------------------------------------------------------------
 
 _USER_FUNCTIONS: dict[str, Function] = {}  # registered by tables, by name
+RESERVED_NAMES = frozenset({"I", "ones", "T", "d", "pi", "π"})  # the language's own words
 
 
 @contextmanager
 def _registrations() -> Iterator[dict]:
-    """Record every change to the operator table and the rules; undo them on failure."""
-    from .index import lower
-    saved = (dict(REGISTRY), dict(FUNCTIONS), dict(diff.RULES),
-             dict(diff.ELEMENTWISE_DERIVATIVES), dict(_USER_FUNCTIONS))
-    opaque = lower.OPAQUE
-    record: dict = {}
-    try:
-        yield record
-    except BaseException:
-        lower.OPAQUE = opaque
-        for live, old in zip((REGISTRY, FUNCTIONS, diff.RULES, diff.ELEMENTWISE_DERIVATIVES,
-                              _USER_FUNCTIONS), saved):
-            live.clear()
-            live.update(old)
-        raise
+    """Load under the operator table's lock; on failure, undo every registration (the
+    operator records and the user functions) so that a refused table leaves nothing."""
+    with registry_lock():
+        saved, functions = snapshot(), dict(_USER_FUNCTIONS)
+        record: dict = {}
+        try:
+            yield record
+        except BaseException:
+            restore(saved)
+            _USER_FUNCTIONS.clear()
+            _USER_FUNCTIONS.update(functions)
+            raise
 
 
 def _load_function(src: _Source, node: yaml.MappingNode, table_source: str,
@@ -79,15 +91,7 @@ def _load_function(src: _Source, node: yaml.MappingNode, table_source: str,
     name = name_node.value if isinstance(name_node, yaml.ScalarNode) else None
     fields = _Mapping(src, node, name, FUNCTION_KEYS, "a function")
     name = fields.text("name", required=True)
-    if not NAME_PATTERN.match(name):
-        raise src.error(fields.node_of("name"), name, "name",
-                        "a function name is a letter followed by letters, digits or `_`")
-    if (name in REGISTRY or name in FUNCTIONS) and name not in _USER_FUNCTIONS:
-        raise src.error(fields.node_of("name"), name, "name",
-                        f"`{name}` is a built-in operator; choose another name")
-    if name in registry:
-        raise src.error(fields.node_of("name"), name, "name",
-                        f"`{name}` is defined twice in this table")
+    _check_name(src, fields, name, registry)
     is_elementwise = fields.flag("elementwise")
     argument = "scalar"
     if "argument" in fields:
@@ -99,24 +103,54 @@ def _load_function(src: _Source, node: yaml.MappingNode, table_source: str,
     elif not is_elementwise:
         argument = "vector"
     domain = fields.text("domain") or "real"
-    if domain not in FUNCTION_DOMAINS:
+    if domain not in ENTRY_DOMAINS:
         raise src.error(fields.node_of("domain"), name, "domain",
-                        f"`domain` is one of {', '.join(FUNCTION_DOMAINS)}")
+                        f"`domain` is one of {', '.join(ENTRY_DOMAINS)}")
     function = Function(name, is_elementwise, argument,
                         fields.text("derivative", required=True, expression=True),
                         fields.text("definition", expression=True), domain,
                         fields.text("source") or table_source or f"table {src.path}",
-                        fields.node.start_mark.line + 1)
+                        fields.node.start_mark.line + 1, src.path)
+    _check_redefinition(src, fields, function)
     where = {"x": argument}
     derivative = _function_expr(src, fields, function, "derivative", where)
     definition = (_function_expr(src, fields, function, "definition", where)
                   if function.definition else None)
     _check_function_shapes(src, fields, function, derivative, definition)
+    _register(function, derivative)
     if definition is not None:
         _check_rule(src, fields, function, derivative, definition)
-    _register(function, derivative, definition)
+    else:
+        warnings.warn(TableWarning(f"{src.path}: function `{name}` has no `definition`: its "
+                                   "rule is unchecked, and it cannot be evaluated"),
+                      stacklevel=4)
     registry[name] = function
     return function
+
+
+def _check_name(src: _Source, fields: _Mapping, name: str, registry: dict) -> None:
+    node = fields.node_of("name")
+    if not NAME_PATTERN.match(name):
+        raise src.error(node, name, "name",
+                        "a function name is a letter followed by letters, digits or `_`")
+    if name in RESERVED_NAMES:
+        raise src.error(node, name, "name", f"`{name}` is a word of the language; choose "
+                                            "another name")
+    if (name in REGISTRY or name in FUNCTIONS) and name not in _USER_FUNCTIONS:
+        raise src.error(node, name, "name",
+                        f"`{name}` is a built-in operator; choose another name")
+    if name in registry:
+        raise src.error(node, name, "name", f"`{name}` is defined twice in this table")
+
+
+def _check_redefinition(src: _Source, fields: _Mapping, function: Function) -> None:
+    """Another table's function of the same name must be the same function: a table may
+    be loaded again, but never change what other callers' expressions mean."""
+    known = _USER_FUNCTIONS.get(function.name)
+    if known is not None and known.meaning != function.meaning:
+        raise src.error(fields.node_of("name"), function.name, "name",
+                        f"`{function.name}` is already defined differently by {known.path}",
+                        hint="choose another name, or load one of the two tables only")
 
 
 def _function_expr(src: _Source, fields: _Mapping, function: Function, key: str,
@@ -156,11 +190,13 @@ def _check_function_shapes(src: _Source, fields: _Mapping, function: Function,
                         f"function has a scalar value")
     expected = "a scalar (f'(x))" if function.elementwise else \
         f"shaped like x, a {function.argument} (the gradient)"
-    try:
-        combined = parse(f"x + ({function.derivative})", {"x": function.argument})
-        fits = combined.ty.kind == function.argument
-    except MatrixCalcError:
-        fits = False
+    fits = derivative.ty.kind == ("scalar" if function.elementwise else function.argument)
+    if not function.elementwise and fits:  # a gradient of x's very dimensions
+        try:
+            fits = parse(f"x + ({function.derivative})", {"x": function.argument}).ty.kind \
+                == function.argument
+        except MatrixCalcError:
+            fits = False
     if not fits:
         raise src.error(fields.node_of("derivative"), function.name, "derivative",
                         f"the derivative has the wrong shape: it is "
@@ -183,19 +219,18 @@ def _check_rule(src: _Source, fields: _Mapping, function: Function, derivative: 
                         f"{report.counterexample}")
 
 
-def _register(function: Function, derivative: Expr, definition: Expr | None) -> None:
-    from .index import lower
+def _register(function: Function, derivative: Expr) -> None:
+    """The function as an operator record: an elementwise one through the factory (its
+    SymPy function made from the table's derivative, its evaluation and code from its
+    definition), any other with the table's gradient as its derivative rule."""
     name = function.name
-    # lowering keeps the function whole as a factor; its rule is in diff.RULES
-    lower.OPAQUE = lower.OPAQUE | {name}
     _USER_FUNCTIONS[name] = function
-    evaluate = _evaluator(function, definition)
     source = f"{function.source}: {name}' = {function.derivative}"
     if function.elementwise:
-        REGISTRY.pop(name, None)  # a table loaded again replaces its own function
-        elementwise(name, lambda B, x: evaluate(B, x), domain=function.domain, source=source)
-        diff.ELEMENTWISE_DERIVATIVES[name] = lambda m: _elementwise_derivative(derivative, m)
-        diff.RULES[name] = diff.elementwise_rule
+        elementwise(name, fprime=function.derivative, definition=function.definition or "",
+                    evaluate=None if function.definition else _unevaluable(function),
+                    code=None if function.definition else _no_code(function),
+                    domain=function.domain, source=source, replace=True)
         return
     kind = function.argument
 
@@ -206,112 +241,56 @@ def _register(function: Function, derivative: Expr, definition: Expr | None) -> 
 
     register(OpSpec(name, 1, ATOM, text=call_text(name),
                     latex=call_latex(rf"\operatorname{{{name}}}"), shape=shape,
-                    evaluate=lambda B, node, x: evaluate(B, x), call_names=(name,),
-                    domains=(function.domain,), source=source), replace=True)
-    diff.RULES[name] = _gradient_rule(derivative)
+                    evaluate=_evaluator(function), call_names=(name,),
+                    derivative=_gradient_rule(derivative), title=name,
+                    rule=f"d {name}(z) = ({function.derivative})(z)^T dz",
+                    code=(lambda g, node, a: g.definition(node, a[0])) if function.definition
+                    else _no_code(function), definition=function.definition or "",
+                    domains=(function.domain,), source=source, example=f"{name}(x)",
+                    example_where=f"x: {kind}"), replace=True)
 
 
-def _evaluator(function: Function, definition: Expr | None) -> Callable:
-    if definition is None:
-        def unsupported(B, x):
-            raise UnsupportedError(f"`{function.name}` has no `definition` in its table, so "
-                                   f"it cannot be evaluated",
-                                   hint="add `definition:` to the function's entry")
-        return unsupported
-    if function.elementwise:
-        untyped = _untyped(definition)  # scalar ops broadcast entry by entry
-        return lambda B, x: _run(untyped, {"x": x}, B, lambda dim: 1)
+def _unevaluable(function: Function) -> Callable:
+    def evaluate(B, x):
+        raise UnsupportedError(f"`{function.name}` has no `definition` in its table, so "
+                               f"it cannot be evaluated",
+                               hint="add `definition:` to the function's entry")
+    return evaluate
+
+
+def _no_code(function: Function) -> Callable:
+    def code(g, node, a):
+        raise UnsupportedError(f"`{function.name}` has no `definition` in its table, so no "
+                               "code can be generated for it",
+                               hint="add `definition:` to the function's entry")
+    return code
+
+
+def _evaluator(function: Function) -> Callable:
+    """A non-elementwise function by its definition, x bound to the argument's value."""
+    if function.definition is None:
+        unevaluable = _unevaluable(function)
+        return lambda B, node, x: unevaluable(B, x)
+    definition = parse(function.definition, {"x": function.argument})
     (x_symbol,) = [s for s in definition.symbols() if s.name == "x"] or [None]
 
-    def evaluate(B, x):
+    def evaluate(B, node, x):
         sizes: dict = {}
         if x_symbol is not None:
             for dim, size in zip((x_symbol.info.rows, x_symbol.info.cols), tuple(x.shape)):
                 for atom in dim:
                     sizes[atom] = size
-        size_of = lambda dim: _product(dim, sizes)  # noqa: E731
-        return _run(definition, {"x": x}, B, size_of).reshape(1, 1)
+        size_of = lambda dim: dim_size(dim, sizes)  # noqa: E731
+        return run(definition, {"x": x}, B, size_of).reshape(1, 1)
     return evaluate
-
-
-def _run(expr: Expr, env: dict, B, size_of) -> Any:
-    from .numeric import run
-    return run(expr, env, B, size_of)
-
-
-def _product(dim, sizes: dict) -> int:
-    total = 1
-    for atom in dim:
-        total *= atom if isinstance(atom, int) else sizes[atom]
-    return total
-
-
-def _untyped(e: Expr) -> Expr:
-    if isinstance(e, Apply):
-        return replace(e, args=tuple(_untyped(a) for a in e.args), ty=None)
-    return replace(e, ty=None)
-
-
-# -- substitution: x := an argument ----------------------------------------------------
-
-def substitute(e: Expr, name: str, value: Expr) -> Expr:
-    """e with the symbol `name` replaced by `value`, rebuilt bottom-up (shapes dropped:
-    re-type with `matrixcalc.calculus.retype`)."""
-    if isinstance(e, Symbol):
-        return value if e.name == name else e
-    if isinstance(e, Apply):
-        return replace(e, args=tuple(substitute(a, name, value) for a in e.args), ty=None)
-    return e
-
-
-def lift(e: Expr, value: Expr) -> Expr:
-    """A scalar expression of x as the elementwise expression of `value` (x := value):
-    products of arrays become Hadamard products, quotients elementwise, powers `.^`."""
-    if isinstance(e, Symbol):
-        return value
-    if not isinstance(e, Apply):
-        return e
-    args = [lift(a, value) for a in e.args]
-    arrays = [not a.ty.is_scalar for a in args]
-    if e.op == "mul" and all(arrays):
-        return build.apply("hadamard", *args)
-    if e.op == "mul":
-        return build.product(*args)
-    if e.op == "div" and arrays[1]:
-        inverse = build.apply("epow", args[1], build.num(-1))
-        if isinstance(args[0], Number) and args[0].value == 1:
-            return inverse
-        return build.apply("hadamard" if arrays[0] else "mul", args[0], inverse)
-    if e.op == "power" and arrays[0]:
-        return build.apply("epow", *args)
-    return build.apply(e.op, *args, attrs=e.attrs)
-
-
-def _elementwise_derivative(derivative: Expr, m: Expr):
-    """f'(M) as (coefficient, factors multiplied elementwise), like the built-ins."""
-    coeff: Any = sympy.Integer(1)
-    factors = []
-    for part in build.factors_of(derivative):
-        sign, part = build.strip_sign(part) if part.ty.is_scalar else (1, part)
-        coeff *= sign
-        if isinstance(part, Number):
-            coeff *= sympy.Rational(part.value.numerator, part.value.denominator)
-        else:
-            factors.append(lift(part, m))
-    if not factors:
-        return None if coeff == 0 else (coeff, [])
-    return coeff, factors
 
 
 def _gradient_rule(gradient: Expr):
     """d f(z) = g(z) : dz, with g the table's gradient expression and z the argument."""
     def rule(d, e, idx):
         from .calculus import retype
-        from .index.ir import multiply
-        from .index.lower import factor
         (z,) = e.args
-        known = dict(z.shapes)
-        g = retype(substitute(gradient, "x", z), known, z.ty)
-        inner = (d.fresh() if z.ty.rows else None, d.fresh() if z.ty.cols else None)
-        return multiply(diff.single(factor(g, inner)), d.expr(z, inner))
+        g = retype(substituted(untyped(gradient), {"x": z}), dict(z.shapes), z.ty)
+        inner = d.inner(z)
+        return d.times(d.term(d.factor(g, inner)), d.expr(z, inner))
     return rule

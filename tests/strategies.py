@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterable
 
 from hypothesis import strategies as st
 
+from matrixcalc.ops import REGISTRY
+
 SUM, PRODUCT, PREFIX, POSTFIX, ATOM = 1, 2, 3, 4, 5  # as in matrixcalc.ops.spec
 
 SCALARS = ("α", "β", "λ", "σ", "θ", "mu", "eta", "gamma", "eps", "tau")
@@ -38,15 +40,19 @@ MATRICES = {("n", "n"): ("A", "B", "W_1", "Σ"), ("m", "m"): ("C", "Λ"),
             ("n", "m"): ("X", "W"), ("m", "n"): ("Y", "V_2")}
 NUMBERS = ("2", "3", "0.5", "1e-3", "10", "0.25", "1.5e2", "0", "1", "7")
 EXPONENTS = ("2", "3", "0.5", "-1", "-2", "-0.5", "{1/2}", "{2}", "{-1}", "1e-3")
-ELEMENTWISE = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "abs",
-               "sign", "relu", "step")
+# Every elementwise function of the operator table, read from it: a function added by one
+# record is drawn too.
+ELEMENTWISE = tuple(sorted(name for name, spec in REGISTRY.items()
+                           if "elementwise" in spec.flags and spec.call_names == (name,)))
 ALL_OPS = frozenset({
     "add", "neg", "mul", "matmul", "div", "hadamard", "ediv", "kron", "transpose", "inv",
     "matpow", "power", "epow", "tr", "det", "logdet", "sum", "mean", "norm1", "norm2",
     "normF", "diag_matrix", "diag_vector", "vec", "bracket", "softmax", "logsumexp", "I",
-    "ones", "commutation", "unvec", *ELEMENTWISE})
-# Operators defined on all real inputs of any size (no log, sqrt, inverse, division).
-SAFE_OPS = ALL_OPS - {"inv", "logdet", "div", "ediv", "log", "sqrt", "power", "epow"}
+    "ones", "commutation", "unvec", "pi", *ELEMENTWISE})
+# Operators defined on all real inputs of any size (no log, sqrt, inverse, division, and
+# no function whose record samples its argument from the positive numbers).
+SAFE_OPS = ALL_OPS - {"inv", "logdet", "div", "ediv", "power", "epow"} - {
+    name for name in ELEMENTWISE if REGISTRY[name].domains == ("positive",)}
 KIND_SHAPES = {"scalar": (1, 1), "vector": ("n", 1), "row vector": (1, "n"),
                "matrix": ("n", "m"), "square matrix": ("n", "n")}
 
@@ -143,6 +149,8 @@ class _Generator:
         if shape == (1, 1):
             out.append(("leaf", lambda: (self.pick(SCALARS), ATOM)))
             out.append(("leaf", lambda: (self.pick(NUMBERS), ATOM)))
+            if self.has("pi"):
+                out.append(("leaf", lambda: ("pi", ATOM)))
         elif cols == 1 and rows in VECTORS:
             out.append(("leaf", lambda: (self.pick(VECTORS[rows]), ATOM)))
         elif rows == 1 and cols in VECTORS and self.has("transpose"):

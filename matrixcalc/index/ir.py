@@ -106,6 +106,14 @@ def multiply(left: list[Term], right: list[Term]) -> list[Term]:
     return [a.times(b) for a in left for b in right]
 
 
+def product(*sums: list[Term]) -> list[Term]:
+    """The product of any number of sums of terms, distributed."""
+    out = [Term(sympy.Integer(1))]
+    for terms in sums:
+        out = multiply(out, terms)
+    return out
+
+
 @dataclass
 class IndexSupply:
     """Fresh summation indices a, b, c, … then a1, b1, …, skipping reserved names."""

@@ -2,61 +2,135 @@
 
 A scalar subexpression made only of numbers, scalar symbols and scalar functions
 (`1/(2n)`, `λ/2`, `sin(x1) + cos(x2)`) becomes a SymPy coefficient, so that SymPy folds
-`2 · 1/(2n)` into `1/n` and differentiates with respect to scalar symbols.
+`2 · 1/(2n)` into `1/n` and differentiates with respect to scalar symbols. How each
+operator acts on SymPy scalars is its record's `scalar`; an elementwise function's SymPy
+function comes from its record too (`function`), and so does its derivative
+(`derivative_parts`).
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from fractions import Fraction
 
 import sympy
 
 from .. import build
 from ..expr import Apply, Dimension, Expr, Number, Symbol
+from ..ops.spec import REGISTRY, lookup, version
 from ..shapes import SCALAR, Dim
 
 
 class RealFunction(sympy.Function):
-    """A function real on real arguments (so SymPy's |f|' is sign(f) f', not re/im parts)."""
+    """A function real on real arguments (so SymPy's |f|' is sign(f) f', not re/im parts).
+    The elementwise functions whose record gives `fprime` or a `definition` are made from
+    it (`function`): their derivative is the record's, substituted."""
+
+    _op = ""
 
     def _eval_is_real(self):
         return self.args[0].is_real
 
-
-class sigmoid(RealFunction):  # noqa: N801 - named as the language names it
     def fdiff(self, argindex=1):
-        s = sigmoid(self.args[0])
-        return s * (1 - s)
+        return _fprime(self._op).subs(symbol("x"), self.args[0])
 
 
-class softplus(RealFunction):  # noqa: N801
-    def fdiff(self, argindex=1):
-        return sigmoid(self.args[0])
+class _Scalars:
+    """What a record's `scalar(S, node, *args)` is given: SymPy, and `function(op)` (the
+    SymPy function of an elementwise record)."""
+
+    def __getattr__(self, name: str):
+        return getattr(sympy, name)
+
+    @staticmethod
+    def function(op: str):
+        return function(op)
 
 
-class step(RealFunction):  # noqa: N801
-    def fdiff(self, argindex=1):
-        return sympy.Integer(0)
+SCALARS = _Scalars()
+_functions: dict[str, tuple] = {}  # op -> (its record, its SymPy function)
+_lock = threading.Lock()
 
 
-class relu(RealFunction):  # noqa: N801
-    def fdiff(self, argindex=1):
-        return step(self.args[0])
+def function(op: str):
+    """The SymPy function of the elementwise operator `op`: SymPy's own (`OpSpec.sympy`,
+    e.g. "cosh", "codegen.cfunctions.log1p"), or one made from the record's `fprime` or
+    `definition`. Made once per record (a table that redefines a function makes anew)."""
+    spec = lookup(op)
+    with _lock:
+        known = _functions.get(op)
+        if known is None or known[0] is not spec:
+            native = _native(spec.sympy) if spec.sympy else None
+            made = native if native is not None and not (spec.fprime or spec.definition) \
+                else type(op, (RealFunction,), {"_op": op})
+            known = _functions[op] = (spec, made, native)
+        return known[1]
 
 
-class sign(RealFunction):  # noqa: N801
-    def fdiff(self, argindex=1):
-        return sympy.Integer(0)
+def _native(path: str):
+    """A SymPy function by its path in the sympy package: "cosh", "codegen.cfunctions.log1p"."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(f"sympy.{module}") if module else sympy, name)
 
 
-FUNCTIONS = {"exp": sympy.exp, "log": sympy.log, "sin": sympy.sin, "cos": sympy.cos,
-             "tanh": sympy.tanh, "sqrt": sympy.sqrt, "abs": sympy.Abs, "sigmoid": sigmoid,
-             "softplus": softplus, "step": step, "relu": relu, "sign": sign}
-BACK = {sympy.exp: "exp", sympy.log: "log", sympy.sin: "sin", sympy.cos: "cos",
-        sympy.tanh: "tanh", sympy.Abs: "abs", sympy.sign: "sign", sigmoid: "sigmoid",
-        softplus: "softplus", step: "step", relu: "relu", sign: "sign"}
-# Scalar-to-scalar operators that are the identity on a scalar argument.
-IDENTITY_ON_SCALARS = frozenset({"tr", "det", "sum", "mean", "vec", "transpose"})
+def _fprime(op: str) -> sympy.Expr:
+    """f'(x) of a function made from its record: `fprime`, or the derivative of its
+    `definition`, as a SymPy expression in the real symbol x."""
+    from ..parse import parse
+    spec = lookup(op)
+    if spec.fprime:
+        return to_sympy(parse(spec.fprime, {"x": "scalar"}))
+    return sympy.diff(to_sympy(parse(spec.definition, {"x": "scalar"})), symbol("x"))
+
+
+_names: list = [None, {}]  # (the table's version, SymPy function -> operator name)
+
+
+def function_names() -> dict:
+    """SymPy function -> operator name, for every elementwise record (its own SymPy
+    function, and SymPy's of the same name: abs' is SymPy's sign(x))."""
+    known_version, names = _names
+    now = version()
+    if known_version == now:
+        return names
+    names = {}
+    for op, spec in list(REGISTRY.items()):
+        if spec.sympy or spec.fprime or spec.definition:
+            names[function(op)] = op
+            if spec.sympy:
+                names.setdefault(_native(spec.sympy), op)
+    _names[:] = [now, names]
+    return names
+
+
+_parts: dict = {}
+
+
+def derivative_parts(op: str) -> tuple[sympy.Expr, list[Expr]] | None:
+    """f' of an elementwise operator as (coefficient, factors): SymPy's derivative of its
+    function at x, split into a constant and the factors that depend on x, each a tree in
+    the scalar symbol x (to be lifted onto the argument); None where f' is 0. Remembered
+    per record."""
+    spec = lookup(op)
+    known = _parts.get(op)
+    if known is not None and known[0] is spec:
+        return known[1]
+    x = symbol("x")
+    # common factors pulled out, nothing expanded: x exp(-x^2) gives (1 - 2 x^2) exp(-x^2)
+    derivative = sympy.factor_terms(sympy.diff(function(op)(x), x))
+    if derivative == 0:
+        parts = None
+    else:
+        constant, factors = sympy.Integer(1), []
+        for f in sympy.Mul.make_args(derivative):
+            if f.has(x):
+                factors.append(_factor_tree(f))
+            else:
+                constant *= f
+        parts = (constant, factors)
+    _parts[op] = (spec, parts)
+    return parts
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -89,25 +163,13 @@ def to_sympy(e: Expr) -> sympy.Expr | None:
         return SizeSymbol(e.name)
     if not isinstance(e, Apply):
         return None
+    spec = REGISTRY.get(e.op)
+    if spec is None or spec.scalar is None:
+        return None
     args = [to_sympy(a) for a in e.args]
     if any(a is None for a in args):
         return None
-    op = e.op
-    if op == "add":
-        return sympy.Add(*args)
-    if op == "neg":
-        return -args[0]
-    if op in ("mul", "matmul", "hadamard", "kron"):
-        return args[0] * args[1]
-    if op in ("div", "ediv"):
-        return args[0] / args[1]
-    if op in ("power", "epow"):
-        return args[0] ** args[1]
-    if op in IDENTITY_ON_SCALARS:
-        return args[0]
-    if op in FUNCTIONS:
-        return FUNCTIONS[op](args[0])
-    return None
+    return spec.scalar(SCALARS, e, *args)
 
 
 def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Expr:
@@ -134,16 +196,30 @@ def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Exp
         return build.apply("power", from_sympy(base, names), from_sympy(exponent, names))
     if value.func is sympy.re:  # arguments are real
         return from_sympy(value.args[0], names)
-    if value.func in BACK:
-        return build.apply(BACK[value.func], *(from_sympy(a, names) for a in value.args))
+    back = function_names()
+    if value.func in back:
+        return build.apply(back[value.func], *(from_sympy(a, names) for a in value.args))
     if value == sympy.E:
         return build.apply("exp", build.num(1))
+    if value == sympy.pi:
+        return build.apply("pi")
     if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
         from ..errors import UnsupportedError
         raise UnsupportedError(f"a coefficient came out as {value} (0/0 or 1/0): the "
                                "derivative is not defined (is a norm, root or divisor "
                                "identically zero?)")
     raise ValueError(f"no tree form for the scalar {value}")
+
+
+def _factor_tree(f: sympy.Expr) -> Expr:
+    """A factor of f' as a tree in x, a reciprocal written as a power that `.^` reads well:
+    (1 + |x|)^-2 as such (not 1/(1 + |x|)^2), x^(-1/2) as sqrt(x)^-1."""
+    names = {"x": Symbol("x", ty=SCALAR)}
+    if f.is_Pow and f.exp.is_Rational and f.exp < 0:
+        if f.exp.is_Integer:
+            return build.apply("power", from_sympy(f.base, names), from_sympy(f.exp))
+        return build.apply("power", from_sympy(f.base ** -f.exp, names), build.num(-1))
+    return from_sympy(f, names)
 
 
 def _rational(value: Fraction) -> Expr:
@@ -156,7 +232,7 @@ def _rational(value: Fraction) -> Expr:
 
 def _product(value: sympy.Mul, names) -> Expr:
     """c · a · b / (d e): numerator factors, then one division by the denominator."""
-    numerator, denominator = sympy.fraction(value)
+    numerator, denominator = sympy.fraction(value, exact=True)  # exp(-x) stays above
     coeff, rest = numerator.as_coeff_Mul()
     sign = -1 if coeff < 0 else 1
     coeff = abs(coeff)

@@ -1,4 +1,6 @@
-"""Linear-algebra operators: inverse, powers, determinants and norms. One block each.
+"""Linear-algebra operators: inverse, powers, determinants, norms and the constant π. One
+block each: shape, printing, index form or derivative rule (with its source), SymPy,
+evaluation and generated code.
 
 The syntax forms `^k`, `^-T`, `|X|`, `||x||_p` and `norm(x, p)` mean different things
 for scalars and matrices; they are syntax-only records whose `elaborate` hook picks the
@@ -7,13 +9,16 @@ resolved operator once the operand's kind is known.
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+from .. import build
 from ..errors import UnsupportedError
 from ..expr import Apply, Expr, Number, number
 from ..shapes import SCALAR
-from .linear import COOKBOOK, _square
+from .arithmetic import COOKBOOK
 from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, register
+from .structure import by_kind, on_arrays, square
 
 
 def integer_literal(node: Expr) -> int | None:
@@ -39,6 +44,18 @@ def exponent_text(p, exponent: Expr) -> str:
 
 def exponent_latex(p, exponent: Expr) -> str:
     return "{" + p.arg(exponent, 0) + "}"
+
+
+def reciprocal(e: Expr) -> Expr:
+    """1/e, entry by entry for a vector or matrix."""
+    op = "power" if e.ty.is_scalar else "epow"
+    return build.apply(op, e, build.num(-1))
+
+
+def power_code(g, node, a):
+    base, exponent = a
+    base_code = g.numeric(base) if base.pyfloat and exponent.pyfloat else base.code
+    return f"{base_code} ** {exponent.code}"
 
 
 # -- powers and inverses -------------------------------------------------------------------
@@ -86,7 +103,7 @@ def _inv_elaborate(ctx, node, types):
 
 
 def _inv_shape(ctx, node, types):
-    _square(ctx, node, types[0], "inv")
+    square(ctx, node, types[0], "inv")
     return types[0]
 
 
@@ -104,15 +121,40 @@ def _inv_latex(p, node):
     return f"{p.base(arg)}^{{-1}}"
 
 
+def _inv_derivative(d, node, idx):
+    """d(M^-1) = -M^-1 dM M^-1 (Matrix Cookbook (59))."""
+    (m,) = node.args
+    i, j = idx
+    k, l = d.fresh(), d.fresh()
+    return d.times(d.term(d.factor(node, (i, k)), coeff=-1), d.expr(m, (k, l)),
+                   d.term(d.factor(node, (l, j))))
+
+
 register(OpSpec(
     "inv", 1, POSTFIX, text=_inv_text, latex=_inv_latex, shape=_inv_shape,
     evaluate=lambda B, node, x: B.xp.linalg.inv(x), call_names=("inv",),
-    elaborate=_inv_elaborate, domains=("invertible",), source=f"{COOKBOOK}, section 3"))
+    elaborate=_inv_elaborate, derivative=_inv_derivative,
+    title="inverse", rule="d(M^-1) = -M^-1 dM M^-1",
+    sympy_matrix=lambda S, node, a: S.Inverse(a[0]), code="{xp}.linalg.inv({0})",
+    domains=("invertible",), source=f"{COOKBOOK}, section 3, (59)",
+    example="x^T X^-1 y", example_where="X: square"))
 
 
 def _matpow_shape(ctx, node, types):
-    _square(ctx, node, types[0], "a matrix power")
+    square(ctx, node, types[0], "a matrix power")
     return types[0]
+
+
+def _matpow_lower(L, node, idx):
+    """X^k = X X … X (k factors); X^-k the same of X^-1."""
+    (base,), (k,) = node.args, node.attrs
+    if k == 0:
+        return L.lower(build.identity(base.ty.rows), idx)
+    single = base if k > 0 else build.apply("inv", base)
+    chain = single
+    for _ in range(abs(k) - 1):
+        chain = build.apply("matmul", chain, single)
+    return L.lower(chain, idx)
 
 
 register(OpSpec(
@@ -121,7 +163,10 @@ register(OpSpec(
     latex=lambda p, node: f"{p.base(node.args[0])}^{{{node.attrs[0]}}}",
     shape=_matpow_shape,
     evaluate=lambda B, node, x: B.xp.linalg.matrix_power(x, node.attrs[0]),
-    domains=("invertible",), source=f"{COOKBOOK}, section 2.5 (101) for tr(X^k)"))
+    lower=_matpow_lower, sympy_matrix=lambda S, node, a: S.MatPow(a[0], node.attrs[0]),
+    code=lambda g, node, a: g.call("linalg.matrix_power", a[0], str(node.attrs[0])),
+    domains=("invertible",), source=f"{COOKBOOK}, section 2.5 (101) for tr(X^k)",
+    example="tr(X^3)", example_where="X: square"))
 
 
 def _power_shape(ctx, node, types):
@@ -131,45 +176,89 @@ def _power_shape(ctx, node, types):
     return SCALAR
 
 
+def power_derivative(d, node, idx):
+    """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
+    base, exponent = node.args
+    p = d.constant_exponent(exponent)
+    trees = [] if p == 1 else [base if p == 2 else
+                               build.apply(node.op, base, d.tree(p - 1, exponent))]
+    return [t.scaled(p) for t in d.entrywise_times(trees, base, idx)]
+
+
 register(OpSpec(
     "power", 2, POSTFIX,
     text=lambda p, node: f"{p.base(node.args[0])}^{exponent_text(p, node.args[1])}",
     latex=lambda p, node: f"{p.base(node.args[0])}^{exponent_latex(p, node.args[1])}",
     shape=_power_shape, evaluate=lambda B, node, x, k: x ** k,
-    domains=("positive", "real"), flags=frozenset({"scalar_context"}), source="definition"))
+    derivative=power_derivative, title="power", rule="d(s^p) = p s^(p-1) ds",
+    scalar=lambda S, node, x, k: x ** k,
+    sympy_matrix=lambda S, node, a: S.scalar(a[0]) ** S.scalar(a[1]), code=power_code,
+    domains=("positive", "real"), flags=frozenset({"scalar_context"}), source="definition",
+    example="α^3 + β^0.5", example_where="α, β: scalar"))
 
 
 # -- determinants --------------------------------------------------------------------------
 
 def _det_shape(ctx, node, types):
     if not types[0].is_scalar:
-        _square(ctx, node, types[0], node.op)
+        square(ctx, node, types[0], node.op)
     return SCALAR
+
+
+def _det_lower(L, node, idx):
+    """det(s) = s for a scalar; det(M) is kept whole (its rule is its derivative)."""
+    if node.args[0].ty.is_scalar:
+        return L.lower(node.args[0], idx)
+    return L.leaf(node, idx)
+
+
+def _det_derivative(d, node, idx):
+    """d det(M) = det(M) tr(M^-1 dM) (Matrix Cookbook (41))."""
+    (m,) = node.args
+    k, l = d.fresh(), d.fresh()
+    return d.times(d.term(d.factor(node, (None, None)),
+                          d.factor(build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
 
 
 register(OpSpec(
     "det", 1, ATOM, text=call_text("det"), latex=call_latex(r"\det"), shape=_det_shape,
     evaluate=lambda B, node, x: B.xp.linalg.det(x).reshape(1, 1), call_names=("det",),
-    domains=("invertible",), flags=frozenset({"vanishes_at_zero"}),
-    source=f"{COOKBOOK}, section 2.1"))
+    lower=_det_lower, derivative=_det_derivative,
+    title="determinant", rule="d det(M) = det(M) tr(M^-1 dM)",
+    scalar=lambda S, node, a: a,
+    sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Determinant),
+    code=on_arrays("{xp}.linalg.det({0})"),
+    domains=("invertible",), flags=frozenset({"vanishes_at_zero", "number_code"}),
+    source=f"{COOKBOOK}, section 2.1, (41)", example="det(A X)",
+    example_where="A, X: square"))
+
+
+def _logdet_derivative(d, node, idx):
+    """d log|det M| = tr(M^-1 dM) (Matrix Cookbook (43)); d log|s| = ds / s."""
+    (m,) = node.args
+    if m.ty.is_scalar:
+        return d.times(d.term(d.factor(reciprocal(m), (None, None))), d.expr(m, (None, None)))
+    k, l = d.fresh(), d.fresh()
+    return d.times(d.term(d.factor(build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
+
 
 register(OpSpec(
     "logdet", 1, ATOM, text=call_text("logdet"),
     latex=lambda p, node: f"\\log\\left|{p.arg(node.args[0], 0)}\\right|",
     shape=_det_shape, evaluate=lambda B, node, x: B.xp.linalg.slogdet(x)[1].reshape(1, 1),
-    call_names=("logdet",), domains=("invertible",),
-    source=f"{COOKBOOK}, section 2.1.1 (57): log|det X|"))
+    call_names=("logdet",), derivative=_logdet_derivative,
+    title="log-determinant", rule="d log|det M| = tr(M^-1 dM)",
+    sympy_matrix=lambda S, node, a: S.logdet(node, a),
+    code=lambda g, node, a: (g.call("log", g.call("abs", a[0])) if a[0].shape.is_scalar
+                             else f"{g.call('linalg.slogdet', *a)}[1]"),
+    domains=("invertible",), source=f"{COOKBOOK}, section 2.1.1 (43), (57): log|det X|",
+    example="logdet(X)", example_where="X: square"))
 
 
-def _bars_elaborate(ctx, node, types):
-    kind = types[0].kind
-    if kind == "matrix":
-        return Apply("det", node.args, span=node.span)
-    if kind == "scalar":
-        return Apply("abs", node.args, span=node.span)
-    ctx.fail(f"|…| is the determinant of a matrix or the absolute value of a scalar, "
-             f"not defined for {ctx.describe(types[0])}", node,
-             hint="write abs(x) for elementwise absolute values or ||x|| for the norm")
+_bars_elaborate = by_kind(
+    {"matrix": "det", "scalar": "abs"},
+    "|…| is the determinant of a matrix or the absolute value of a scalar",
+    hint="write abs(x) for elementwise absolute values or ||x|| for the norm")
 
 
 register(OpSpec(
@@ -232,29 +321,71 @@ def norm_text(suffix: str):
     return text
 
 
+def _norm_latex(suffix: str):
+    return lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_{suffix}"
+
+
 def _vector_norm_shape(ctx, node, types):
     if types[0].kind == "matrix":
         ctx.fail(f"this norm takes a vector, not {ctx.describe(types[0])}", node)
     return SCALAR
 
 
-register(OpSpec(
-    "norm2", 1, ATOM, text=norm_text(""),
-    latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_2",
-    shape=_vector_norm_shape,
-    evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
-    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6 (129)"))
+def _euclidean_derivative(d, node, idx):
+    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
+    (v,) = node.args
+    if d.vanishes(v):
+        raise UnsupportedError(f"`{node}` is the norm of something identically zero: it "
+                               "has no derivative there (0/0), so the derivative is not "
+                               "defined")
+    inner = d.inner(v)
+    scale = d.factor(build.apply("power", node, build.num(-1)), (None, None))
+    return d.times(d.term(scale, d.factor(v, inner)), d.expr(v, inner))
+
+
+def _one_norm_derivative(d, node, idx):
+    """d||v||_1 = sign(v)^T dv, away from zero entries."""
+    (v,) = node.args
+    inner = d.inner(v)
+    return d.times(d.term(d.factor(build.apply("sign", v), inner)), d.expr(v, inner))
+
+
+def _euclidean(name, suffix, shape, source, example, rule):
+    register(OpSpec(
+        name, 1, ATOM, text=norm_text(suffix and f"_{suffix}"), latex=_norm_latex(suffix or "2"),
+        shape=shape, evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
+        derivative=_euclidean_derivative, rule=rule,
+        title="Frobenius norm" if suffix else "Euclidean norm",
+        sympy_matrix=lambda S, node, a: S.norm2(node, a),
+        code={"numpy": "np.linalg.norm({0})", "torch": "torch.linalg.vector_norm({0})",
+              "jax": "jnp.linalg.norm({0})"},
+        flags=frozenset({"vanishes_at_zero"}), source=source, example=example))
+
+
+_euclidean("norm2", "", _vector_norm_shape, f"{COOKBOOK}, section 2.6 (129)",
+           "||A x - b||", "d||v|| = v^T dv / ||v||")
+_euclidean("normF", "F", lambda ctx, node, types: SCALAR, f"{COOKBOOK}, section 2.7 (130)",
+           "||A X - B||_F", "d||X||_F = tr(X^T dX) / ||X||_F")
 
 register(OpSpec(
-    "norm1", 1, ATOM, text=norm_text("_1"),
-    latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_1",
-    shape=_vector_norm_shape,
+    "norm1", 1, ATOM, text=norm_text("_1"), latex=_norm_latex("1"), shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.abs(x).sum().reshape(1, 1),
-    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6"))
+    derivative=_one_norm_derivative, title="1-norm", rule="d||v||_1 = sign(v)^T dv",
+    code={"numpy": "np.sum(np.abs({0}))", "torch": "torch.linalg.vector_norm({0}, 1)",
+          "jax": "jnp.sum(jnp.abs({0}))"},
+    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6",
+    example="||A x||_1"))
+
+
+# -- constants -----------------------------------------------------------------------------
 
 register(OpSpec(
-    "normF", 1, ATOM, text=norm_text("_F"),
-    latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_F",
+    "pi", 0, ATOM, text=lambda p, node: "pi", latex=lambda p, node: r"\pi",
     shape=lambda ctx, node, types: SCALAR,
-    evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
-    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.7 (130)"))
+    evaluate=lambda B, node: B.scalar(math.pi), derivative=lambda d, node, idx: [],
+    title="constant", rule="dπ = 0", scalar=lambda S, node: S.pi,
+    sympy_matrix=lambda S, node, a: S.pi,
+    code={"numpy": "np.pi", "torch": "torch.pi", "jax": "jnp.pi"},
+    flags=frozenset({"number_code"}),
+    source="the circle constant π, as the derivative of erf needs it",
+    example="pi α^2", example_where="α: scalar"))

@@ -1,18 +1,32 @@
 """The operator record (`OpSpec`) and the one registry every stage reads.
 
 An operator is one record: its name, how it is written (text and LaTeX, precedence,
-function-call spellings), its shape rule, its evaluation on a numeric backend, the
-domain its arguments are sampled from, algebraic flags and the source of its rule.
-Syntax-only operators (`product`, `bars`, ...) carry an `elaborate` hook instead: shape
-inference replaces them by resolved operators once the kinds of their operands are known.
-Invariant: every name in `REGISTRY` is unique; `register` refuses a clash.
+function-call spellings), its shape rule, its index form (or, for an opaque operator, its
+derivative rule and the rule as a reader sees it), how it acts on SymPy scalars and
+matrix expressions, its evaluation on a numeric backend, its generated code for each
+backend, the domain its arguments are sampled from, algebraic flags, the source of its
+rule and an example that the table test derives. Syntax-only operators (`product`,
+`bars`, ...) carry an `elaborate` hook instead: shape inference replaces them by resolved
+operators once the kinds of their operands are known.
+
+Every stage reaches a record's callbacks with a context object of its own, so that the
+operator families import no stage: `shape(ctx, node, types)`, `lower(L, node, idx)`,
+`derivative(d, node, idx)`, `evaluate(B, node, *values)`, `scalar(S, node, *args)`,
+`sympy_matrix(S, node, args, rows, cols)`, code templates `(g, node, operands)`, printers
+`(p, node)`.
+
+Invariants: every name in `REGISTRY` is unique (`register` refuses a clash unless told to
+replace); registration is serialized by a lock, and `version()` changes with every
+registration, so caches of what the table implies (SymPy functions, call names) are keyed
+by it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from ..expr import Apply, Expr
@@ -21,20 +35,32 @@ if TYPE_CHECKING:
 # Binding strength of printed forms, loosest first.
 SUM, PRODUCT, PREFIX, POSTFIX, ATOM = 1, 2, 3, 4, 5
 
-# Domains an argument is sampled from by the numeric checker.
+# Domains an argument is sampled from by the numeric checker (in this order in messages);
+# the first three are those of an entry, which an elementwise function may name.
 DOMAINS = frozenset({"real", "positive", "nonzero", "invertible", "spd", "vector"})
+ENTRY_DOMAINS = ("real", "positive", "nonzero")
+# Backends of generated code (SPEC section 5).
+BACKENDS = ("numpy", "torch", "jax")
 
 # Flags: "scalar_context" marks operators that need a scalar somewhere (a divisor, an
 # exponent, a factor, a bracket entry); only their failures can make an undeclared
 # symbol a scalar (SPEC section 2, rule 3). "linear" and "bilinear" operators vanish when an
 # argument is zero, "linear-in-first" ones when the first is; "vanishes_at_zero" marks
-# other operators that are zero at zero (norms); "elementwise" ones act entry by entry.
+# other operators that are zero at zero (norms); "elementwise" ones act entry by entry;
+# "expands": a composite linear factor that lowering may distribute (index.lower.expand);
+# "number_code": its generated code on Python numbers is a Python number.
 
-# Printer callbacks: (printer, node) -> text. The printer offers `.arg(node, prec)`.
 PrintFn = Callable[[Any, "Apply"], str]
 ShapeFn = Callable[[Any, "Apply", list["Shape"]], "Shape"]
 EvalFn = Callable[..., Any]
 ElaborateFn = Callable[[Any, "Apply", list["Shape"]], "Expr | None"]
+LowerFn = Callable[[Any, "Apply", tuple], list]
+RuleFn = Callable[[Any, "Apply", tuple], list]
+# A code template: a format string ("{xp}.exp({0})": `xp` the backend's module, {k} the
+# k-th argument), or a function (generator, node, operands) -> code; one for every backend
+# or a mapping backend -> template.
+Template = Union[str, Callable[..., str]]
+Code = Union[Template, Mapping[str, Template]]
 
 
 @dataclass(frozen=True)
@@ -52,24 +78,75 @@ class OpSpec:
     flags: frozenset[str] = field(default_factory=frozenset)
     source: str = ""
     syntax_only: bool = False  # replaced during inference; never printed or evaluated
+    # -- the calculus: an index form, or (opaque) a derivative rule ---------------------
+    lower: LowerFn | None = None
+    derivative: RuleFn | None = None
+    title: str = ""  # the rule's name in an explanation: "inverse"
+    rule: str = ""  # the rule as a reader writes it: "d(M^-1) = -M^-1 dM M^-1"
+    # -- scalars and SymPy ----------------------------------------------------------------
+    scalar: Callable[..., Any] | None = None  # on SymPy scalars (S, node, *args)
+    sympy_matrix: Callable[..., Any] | None = None  # to SymPy's matrix expressions
+    # an elementwise function's SymPy function: a SymPy name ("cosh"), or made from
+    # `fprime` (its derivative, an expression in x) and `definition` (in x)
+    sympy: str = ""
+    fprime: str = ""
+    definition: str = ""
+    # -- generated code and the table test ---------------------------------------------------
+    code: Code | None = None
+    example: str = ""  # an expression using the operator, derived by the table test
+    example_where: str | None = None
 
     def domain_of(self, position: int) -> str:
         if not self.domains:
             return "real"
         return self.domains[min(position, len(self.domains) - 1)]
 
+    @property
+    def opaque(self) -> bool:
+        """Kept whole as a factor of the index form; differentiated by its rule."""
+        return self.lower is None
+
+    def template(self, backend: str) -> Template | None:
+        if isinstance(self.code, Mapping):
+            return self.code.get(backend)
+        return self.code
+
 
 REGISTRY: dict[str, OpSpec] = {}
 FUNCTIONS: dict[str, OpSpec] = {}  # function-call spelling -> operator
+_lock = threading.RLock()
+_version = [0]
 
 
 def register(spec: OpSpec, *, replace: bool = False) -> OpSpec:
-    if spec.name in REGISTRY and not replace:
-        raise ValueError(f"operator {spec.name!r} is already registered")
-    REGISTRY[spec.name] = spec
-    for call_name in spec.call_names:
-        FUNCTIONS[call_name] = spec
+    with _lock:
+        if spec.name in REGISTRY and not replace:
+            raise ValueError(f"operator {spec.name!r} is already registered")
+        REGISTRY[spec.name] = spec
+        for call_name in spec.call_names:
+            FUNCTIONS[call_name] = spec
+        _version[0] += 1
     return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a record (a user function whose table was refused)."""
+    with _lock:
+        spec = REGISTRY.pop(name, None)
+        if spec is not None:
+            for call_name in spec.call_names:
+                if FUNCTIONS.get(call_name) is spec:
+                    del FUNCTIONS[call_name]
+        _version[0] += 1
+
+
+def registry_lock() -> threading.RLock:
+    return _lock
+
+
+def version() -> int:
+    """Changes with every registration: what a cache of the table is keyed by."""
+    return _version[0]
 
 
 def lookup(name: str) -> OpSpec:
@@ -115,3 +192,31 @@ def infix_text(token: str) -> PrintFn:
 
 def postfix_text(suffix: str) -> PrintFn:
     return lambda p, node: f"{p.base(node.args[0])}{suffix}"
+
+
+# -- code-template helpers shared by the operator families ------------------------------------
+
+def helper(name: str, source: str) -> Callable[..., str]:
+    """A template that calls a function defined once in the generated module (`source`
+    defines `name`; helper names start with `_mc_`, which no parameter may)."""
+    return lambda g, node, a: g.helper(name, source, a[0])
+
+
+def needs(import_line: str, template: Template) -> Callable[..., str]:
+    """A template whose code needs a module imported at the top of the generated code."""
+    return lambda g, node, a: g.require(import_line, g.render(template, node, a))
+
+
+# -- snapshots: a refused table leaves the table as it was ----------------------------------
+
+def snapshot() -> tuple[dict, dict]:
+    with _lock:
+        return dict(REGISTRY), dict(FUNCTIONS)
+
+
+def restore(saved: tuple[dict, dict]) -> None:
+    with _lock:
+        for live, old in zip((REGISTRY, FUNCTIONS), saved):
+            live.clear()
+            live.update(old)
+        _version[0] += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import build
 from ..expr import Apply, Expr
 from .engine import rewrites
-from .patterns import flags, is_op
+from .patterns import flags, is_op, is_square
 
 # f(A ⊗ B) = f(A) f(B): tr (Matrix Cookbook (525)), sum, and the Frobenius norm
 MULTIPLICATIVE_OVER_KRON = ("tr", "sum", "normF")
@@ -38,7 +38,7 @@ def outer_product_as_kron(e: Expr) -> Expr | None:
 
 
 def _square(e: Expr) -> bool:
-    return e.ty.is_scalar or (e.ty.kind == "matrix" and e.ty.rows == e.ty.cols)
+    return e.ty.is_scalar or is_square(e)
 
 
 @rewrites("transpose")

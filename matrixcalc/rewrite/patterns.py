@@ -4,7 +4,7 @@ a simplification carries: which dimensions the expression names."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from ..expr import Apply, Const, Dimension, Expr, Symbol, walk
@@ -23,6 +23,11 @@ def is_const(e: Expr, name: str) -> bool:
 def assumes(e: Expr, word: str) -> bool:
     """Whether `e` is a symbol declared with the assumption `word` (symmetric, …)."""
     return isinstance(e, Symbol) and e.info is not None and word in e.info.assumptions
+
+
+def is_square(e: Expr) -> bool:
+    """A matrix whose dimensions are equal as typed."""
+    return e.ty.kind == "matrix" and e.ty.rows == e.ty.cols
 
 
 def flags(op: str) -> frozenset:
@@ -46,14 +51,22 @@ def named_sizes(e: Expr) -> frozenset:
 
 
 @contextmanager
-def sizes_named_by(e: Expr) -> Iterator[None]:
-    """Within the block, `size_is_named` answers for the sizes that e names."""
-    before = getattr(_context, "sizes", None)
-    _context.sizes = named_sizes(e)
+def simplification(e: Expr, simplify: Callable[[Expr], Expr]) -> Iterator[None]:
+    """Within the block (one top-level simplification of e): `size_is_named` answers for
+    the sizes that e names, and `simplified` is `simplify`, so that a rule that builds an
+    inner sum can simplify it without importing the simplifier (imports go one way)."""
+    before = getattr(_context, "sizes", None), getattr(_context, "simplify", None)
+    _context.sizes, _context.simplify = named_sizes(e), simplify
     try:
         yield
     finally:
-        _context.sizes = before
+        _context.sizes, _context.simplify = before
+
+
+def simplified(e: Expr) -> Expr:
+    """e simplified by the simplification under way (e itself outside one)."""
+    simplify = getattr(_context, "simplify", None)
+    return e if simplify is None else simplify(e)
 
 
 def size_is_named(dim) -> bool:

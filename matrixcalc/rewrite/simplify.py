@@ -38,7 +38,7 @@ from .kron import (
     vec_of_vector,
     vec_outward,
 )
-from .patterns import assumes, is_const, is_op, sizes_named_by
+from .patterns import assumes, is_const, is_op, is_square, simplification
 from .sums import SUM_RULES
 from .totals import mean_is_linear, ones_times_known_total, sum_is_linear, sum_of_distribution
 from .traces import inner_product_orientation, trace_is_linear, trace_of_product
@@ -297,10 +297,6 @@ def _ones_multiple(e: Expr) -> Expr | None:
     return None
 
 
-def _square(e: Expr) -> bool:
-    return e.ty.kind == "matrix" and e.ty.rows == e.ty.cols
-
-
 @rewrites("inv")
 def inverse_of_product(e: Expr) -> Expr | None:
     """(A B)^-1 = B^-1 A^-1 when A and B are square (Matrix Cookbook (18)); and
@@ -308,7 +304,7 @@ def inverse_of_product(e: Expr) -> Expr | None:
     if not is_op(e, "inv"):
         return None
     inner = e.args[0]
-    if is_op(inner, "matmul") and _square(inner.args[0]) and _square(inner.args[1]):
+    if is_op(inner, "matmul") and is_square(inner.args[0]) and is_square(inner.args[1]):
         return build.apply("matmul", build.apply("inv", inner.args[1]),
                            build.apply("inv", inner.args[0]))
     if is_op(inner, "matpow") and inner.attrs[0] > 0:
@@ -383,7 +379,7 @@ def simplify_tree(e: Expr) -> Expr:
     """The simplified form of e; sum rules call back in for their inner sums, so results
     are remembered for the duration of the outermost call (trees hash by structure, and
     one call never mixes dimension namings). The outermost call also fixes which sizes
-    may be written by name (`patterns.sizes_named_by`)."""
+    may be written by name (`patterns.simplification`)."""
     memo = getattr(_state, "memo", None)
     if memo is not None:
         key = memo_key(e)
@@ -392,7 +388,7 @@ def simplify_tree(e: Expr) -> Expr:
         return memo[key]
     _state.memo = {}
     try:
-        with sizes_named_by(e):
+        with simplification(e, simplify_tree):
             return _simplify(e)
     finally:
         _state.memo = None

@@ -16,13 +16,8 @@ from .. import build
 from ..expr import Expr, memo_key
 from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
 from .engine import first, rewrites
-from .patterns import is_const, is_op, size_is_named
+from .patterns import is_const, is_op, simplified, size_is_named
 from .totals import total_dims
-
-
-def _simplified(e: Expr) -> Expr:
-    from .simplify import simplify_tree  # the inner sum of a pulled-out factor
-    return simplify_tree(e)
 
 
 @dataclass(frozen=True)
@@ -183,7 +178,7 @@ def common_factor(e: Expr) -> Expr | None:
     common = _common_coefficient([m.coeff for m in rests])
     rests = [Monomial(sympy.cancel(m.coeff / common), m.scalars, m.chain) for m in rests]
     inner_shape = build.chain(list(rests[0].chain)).ty
-    inner = _simplified(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
+    inner = simplified(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
     pulled = build.product(inner, factor) if side == -1 else build.product(factor, inner)
     pulled = rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), e.ty)
     return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
@@ -235,7 +230,7 @@ def common_scalar(e: Expr) -> Expr | None:
                                                                  m.scalars) - shared).elements()),
                       m.chain) for m in terms]
     inner = build.total([rebuild(m, e.ty) for m in rests], e.ty)
-    return build.chain(pulled + [_simplified(inner)])
+    return build.chain(pulled + [simplified(inner)])
 
 
 SUM_RULES = first(collect_like_terms, common_coefficient, common_scalar, common_factor)

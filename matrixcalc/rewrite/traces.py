@@ -16,16 +16,15 @@ from .. import build
 from ..expr import Const, Expr
 from ..printing import sort_key
 from .engine import rewrites
-from .patterns import is_op, size_is_named
+from .patterns import is_op, simplified, size_is_named
 from .totals import linear_parts
 
 
 def _transposed(e: Expr) -> Expr:
     """e^T, simplified (a factor of a chain: a symbol, an inverse, a sum, ...)."""
-    from .simplify import simplify_tree
     if is_op(e, "transpose"):
         return e.args[0]
-    return simplify_tree(build.apply("transpose", e))
+    return simplified(build.apply("transpose", e))
 
 
 def _split(e: Expr) -> tuple[list[Expr], list[Expr]]:

@@ -160,3 +160,18 @@ def test_serve_on_a_port_in_use_says_so_and_exits_2():
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_worker_that_cannot_start_is_reported_not_waited_for():
+    # a warm-up that fails (a broken install) makes requests fail at once, in one line
+    async def go():
+        pool = Pool(int, 1, LIMITS, warm_up=sys.exit)
+        pool.start()
+        while pool.starting:
+            await asyncio.sleep(0.1)
+        try:
+            return await _outcome(pool, "1")
+        finally:
+            await pool.close()
+    error = asyncio.run(go())
+    assert isinstance(error, WorkerError) and "did not start" in str(error)

@@ -139,6 +139,7 @@ class Pool:
         self.starting: set[asyncio.Task] = set()
         self.busy: set[Worker] = set()
         self.closed = False
+        self.failure: str | None = None  # why the last worker failed to start
 
     def start(self) -> None:
         for _ in range(self.size):
@@ -155,6 +156,7 @@ class Pool:
             worker = await asyncio.to_thread(Worker.start, self.handler, self.limits,
                                              self.warm_up)
         except Exception as error:  # a broken install: say so where the server logs
+            self.failure = str(error)
             print(f"matrixcalc serve: {error}", file=sys.stderr)
             return
         if self.closed:
@@ -163,6 +165,8 @@ class Pool:
             self.idle.put_nowait(worker)
 
     async def run(self, job: Any) -> Any:
+        if self.failure and not (self.starting or self.busy or self.idle.qsize()):
+            raise WorkerError(f"no worker is running: {self.failure}")
         try:
             worker = await asyncio.wait_for(self.idle.get(), self.limits.queue_seconds)
         except asyncio.TimeoutError:  # (an alias of TimeoutError from Python 3.11 on)

@@ -266,7 +266,7 @@ _OFFERED: dict[str, list[str]] = {}
 
 def backends() -> list[str]:
     """The code backends mc.lambdify accepts here (JAX once the engine has it)."""
-    return _offered("backends", BACKENDS, lambda b: _lambdify_probe(b))
+    return _offered("backends", BACKENDS, _lambdify_probe)
 
 
 def explain_methods() -> list[str]:

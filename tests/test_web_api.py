@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from web_support import TIMEOUT, get, post
+from web_support import TIMEOUT, get, post, wait_for_idle_workers
 
 from matrixcalc.cli import main
 
@@ -113,6 +113,14 @@ def test_every_answer_carries_a_strict_content_security_policy(web_server, path)
     assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
 
 
+def test_health_counts_the_workers(web_server):
+    wait_for_idle_workers(web_server)
+    status, health = get(web_server, "/api/health")
+    assert status == 200
+    assert health == {"schema": "matrixcalc.health/1", "workers": 2, "idle": 2, "busy": 0,
+                      "starting": 0}
+
+
 def test_info_offers_what_the_engine_accepts(web_server):
     status, info = get(web_server, "/api/info")
     assert status == 200
@@ -156,6 +164,7 @@ def test_evaluate_refuses_values_that_are_not_numbers(web_server):
 def test_a_runaway_derivation_is_stopped_while_other_requests_are_served(web_server):
     # tr(X^300) by X takes about a minute; the time limit stops it, the other worker
     # answers meanwhile, and the server answers as before afterwards
+    wait_for_idle_workers(web_server)
     answers = {}
 
     def hostile():

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from web_support import TIMEOUT, chromium, post
+from web_support import TIMEOUT, chromium, post, wait_for_idle_workers
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "serve.png"
@@ -190,6 +190,7 @@ def assert_not_injected(page) -> None:
 def test_a_runaway_input_is_stopped_while_a_parallel_request_answers(page, web_server):
     # tr(X^300) by X runs for about a minute; the page shows the time limit, and a request
     # sent meanwhile is answered by the other worker
+    wait_for_idle_workers(web_server)
     compute(page, "derive", "tr(X^300)", "X", wait=False)
     time.sleep(0.3)
     answers = {}

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -61,6 +62,18 @@ def _first_line(process: subprocess.Popen, log) -> str:
         log.seek(0)
         raise AssertionError(f"matrixcalc serve did not start: {line}{log.read().decode()}")
     return line
+
+
+def wait_for_idle_workers(url: str, seconds: float = 90) -> None:
+    """Until every worker is idle: a test of the time limit needs one free beside it
+    (a worker killed by an earlier such test takes a few seconds to be replaced)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status, health = get(url, "/api/health")
+        if status == 200 and health["idle"] == health["workers"]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the workers are not all idle after {seconds} s: {health}")
 
 
 def post(url: str, path: str, body, headers: dict | None = None) -> tuple[int, dict]:

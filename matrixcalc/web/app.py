@@ -3,6 +3,7 @@ JSON API under /api that the page uses and users can script.
 
     GET  /                      the page
     GET  /api/info              version, explain methods, code backends, limits, examples
+    GET  /api/health            the workers: how many are idle, busy, starting
     POST /api/parse             {"expression", "where"}                  matrixcalc.parse/1
     POST /api/derive            {"expression", "wrt", "where", "layout", "check"}
     POST /api/jacobian, /api/hessian   the same fields                  matrixcalc.derive/1
@@ -92,6 +93,7 @@ def create_app(options: Options = Options()) -> Starlette:
 
     routes = [Route("/", page(static / "index.html")),
               Route("/api/info", info_endpoint(options)),
+              Route("/api/health", health),
               Mount("/static", StaticFiles(directory=str(static)), name="static")]
     routes += [Route(f"/api/{name}", api_endpoint(job, options, command), methods=["POST"])
                for name, job, command in API]
@@ -151,6 +153,13 @@ def info_endpoint(options: Options):
                            "max_input": options.max_input, "max_body": MAX_BODY}}
         return JSONResponse(http.app.state.info)
     return endpoint
+
+
+async def health(http: HttpRequest) -> Response:
+    pool = http.app.state.pool
+    return JSONResponse({"schema": "matrixcalc.health/1", "workers": pool.size,
+                         "idle": pool.idle.qsize(), "busy": len(pool.busy),
+                         "starting": len(pool.starting)}, headers={"cache-control": "no-store"})
 
 
 async def read_json(http: HttpRequest):

@@ -76,6 +76,7 @@ def test_a_parse_error_is_400_with_the_caret(web_server):
     ({"expression": "x", "wrt": "x", "colour": "red"}, "unknown field `colour`"),
     ({"expression": "x", "wrt": "x", "backend": "fortran"}, "`backend` must be one of"),
     ({"wrt": "x"}, "this request needs `expression`"),
+    ({"expression": "sum(" * 300 + "x" + ")" * 300, "wrt": "x"}, "nested more than 200 levels"),
 ])
 def test_bad_requests_are_400_with_a_message(web_server, body, words):
     status, answer = post(web_server, "/api/derive", body)

@@ -6,13 +6,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fuzz bench clean
+.PHONY: demo test fuzz bench browser web-bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,web]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -20,14 +20,32 @@ demo: $(STAMP)
 
 # A fixed hash seed: Hypothesis draws the same examples on every machine and run (its
 # search depends on set order); tests/test_derive.py checks outputs under several seeds.
-test: $(STAMP)
+test: $(STAMP) browser
 	PYTHONHASHSEED=0 $(PY) -m pytest
+
+# The browser tests drive Debian's chromium through Selenium. Installed here when absent
+# and possible (root with apt-get); otherwise those tests skip and say how to install it.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+browser:
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing chromium and chromium-driver for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null) \
+	  || echo "could not install chromium: the browser tests will skip"; \
+	else echo "no chromium: the browser tests will skip (as root: make browser;" \
+	  "or apt-get install chromium chromium-driver)"; fi
 
 fuzz: $(STAMP)
 	$(PY) -m pytest --runslow -k fuzz
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The web page under load: 8 clients for 60 s against `matrixcalc serve` (bench/RESULTS.md)
+web-bench: $(STAMP)
+	$(PY) bench/web_bench.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

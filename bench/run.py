@@ -345,7 +345,8 @@ def write_markdown(path: Path, reports: dict, info: dict, quick: bool, wall: flo
               CAUSES, ""]
     if profile_text:
         lines += ["## Profiles (where the time goes)", "", profile_text]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    from web_bench import web_section  # the web load test's section, kept as it was
+    path.write_text("\n".join(lines) + "\n" + web_section(path), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import build
-from .codegen import Output, _as_expr, compile_source, engine_derive, generate
+from .codegen import Output, compile_source, engine_derive, generate
 from .errors import UsageError
 from .expr import Expr, Symbol, SymbolInfo
+from .parse import as_expr
 from .shapes import ONE
 
 
@@ -59,7 +60,7 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
     import torch
 
     derive = engine_derive()
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     names = [i.name if isinstance(i, Symbol) else i for i in inputs]
     if not names or not all(isinstance(n, str) and n for n in names):
         raise UsageError("`inputs` lists the input symbols' names, e.g. [\"W\", \"x\", \"b\"]")

@@ -201,17 +201,6 @@ class TorchBackend:
         return self.torch.logsumexp(x.reshape(-1), dim=0).reshape(1, 1)
 
 
-class _Definitions:
-    """What both backends share: a function evaluated by its record's `definition`."""
-
-    def definition(self, op: str, x: Any) -> Any:
-        from .numeric import run_definition
-        return run_definition(op, x, self)
-
-
-for _backend in (NumpyBackend, TorchBackend):
-    _backend.definition = _Definitions.definition
-
 _BACKENDS: dict[str, Any] = {}
 
 

@@ -31,6 +31,11 @@ def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
     return replace(node, ty=ctx.resolve(ty))
 
 
+def reciprocal(e: Expr) -> Expr:
+    """1/e, entry by entry for a vector or matrix (`e^-1`, `e.^-1`)."""
+    return apply("power" if e.ty.is_scalar else "epow", e, num(-1))
+
+
 def num(value: int | Fraction, shape: Shape = SCALAR) -> Expr:
     value = Fraction(value)
     if value < 0:

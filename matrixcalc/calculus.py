@@ -12,7 +12,6 @@ from dataclasses import replace
 import sympy
 
 from . import build
-from .declarations import conventional_kind, parse_where
 from .diff import Differentiator, depends_on
 from .errors import UnsupportedError, UsageError
 from .expr import (Apply, Const, Derivation, Expr, Number, Symbol, SymbolInfo, untyped, walk,
@@ -22,56 +21,13 @@ from .index.ir import IndexSupply, Term, multiply, pair
 from .index.lower import expand, expansion_limit, lower
 from .index.recover import NoMatrixForm, recover
 from .infer import infer
-from .parse import parse
+from .parse import as_expr, wrt_symbol
 from .rewrite.simplify import canonical_input, simplify_tree
-from .shapes import ONE, Shape, name_dims, normalize
+from .shapes import ONE, Shape, normalize
 from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")
 ROW, COL, WRT_ROW, WRT_COL = "i", "j", "k", "l"
-
-
-def _as_expr(expr: str | Expr, where) -> Expr:
-    if isinstance(expr, Expr):
-        if expr.ty is None:
-            raise UsageError("this expression has no inferred shape: build it with mc.parse")
-        return expr
-    if not isinstance(expr, str):
-        raise UsageError(f"expected an expression (text or mc.parse result), not "
-                         f"{type(expr).__name__}")
-    return parse(expr, where)
-
-
-def _wrt_symbol(e: Expr, wrt: str | Symbol, where) -> Symbol:
-    name = wrt.name if isinstance(wrt, Symbol) else wrt
-    if not isinstance(name, str) or not name.strip():
-        raise UsageError(f"`wrt` names a symbol, not {wrt!r}")
-    name = name.strip()
-    for s in e.symbols():
-        if s.name == name:
-            return s
-    try:
-        (parsed,) = [parse(name, where)]
-    except Exception:
-        raise UsageError(f"`wrt` must be a symbol, not `{name}`") from None
-    if not isinstance(parsed, Symbol):
-        raise UsageError(f"`wrt` must be a symbol, not `{name}`",
-                         hint="differentiate with respect to one name, e.g. wrt=\"x\"")
-    return _own_dims(parsed, e, where)  # a symbol that does not occur: the derivative is 0
-
-
-def _own_dims(x: Symbol, e: Expr, where) -> Symbol:
-    """A variable that does not occur, with dimensions of its own unless declared: the
-    y of d(x^T x)/dy is no more x's size than any other (SPEC section 2)."""
-    declared = parse_where(where).get(x.name) if where is not None else None
-    if x.info is None or (declared is not None and declared.dims is not None):
-        return x
-    taken = {a for s in e.shapes.values() for a in s.rows + s.cols} | set(e.shapes) | {x.name}
-    atoms = [a for a in dict.fromkeys(x.info.rows + x.info.cols) if isinstance(a, str)]
-    names = name_dims(atoms, taken)
-    rows, cols = (tuple(names.get(a, a) for a in d) for d in (x.info.rows, x.info.cols))
-    info = replace(x.info, rows=rows, cols=cols)
-    return replace(x, info=info, ty=Shape(rows, cols))
 
 
 def _known(e: Expr, x: Symbol) -> dict[str, SymbolInfo]:
@@ -273,10 +229,10 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
     if structured is not False and structured not in STRUCTURED:
         raise UsageError(f"unknown structured convention {structured!r}: use \"cookbook\" "
                          "(or True) or \"sym\"")
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
         return tuple(derive(e, w, where, layout, vec, structured) for w in wrt)
-    x = _wrt_symbol(e, wrt, where)
+    x = wrt_symbol(e, wrt, where)
     if structured is not False:
         result = _structured(e, x, layout, STRUCTURED[structured])
     else:
@@ -315,10 +271,10 @@ def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:
 
 def jacobian(expr, wrt, where=None):
     """∂F/∂x (m×n, numerator layout); a list of scalars is one stacked variable."""
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return _stacked(e, [_wrt_symbol(e, w, where) for w in wrt])
-    x = _wrt_symbol(e, wrt, where)
+        return _stacked(e, [wrt_symbol(e, w, where) for w in wrt])
+    x = wrt_symbol(e, wrt, where)
     plain, px = unstructured(e, x)
     return remembered(restructured(_derivative(plain, px), e, x), e, x)
 
@@ -327,15 +283,15 @@ def hessian(expr, wrt, where=None, vec: bool = False):
     """The Jacobian of the gradient: n×n for a vector x. By a variable declared symmetric,
     spd, diagonal or orthogonal, the Jacobian of the *unstructured* gradient (what
     autograd computes, SPEC section 3), simplified under the assumption at the end."""
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     if not e.ty.is_scalar:
         raise UsageError(f"the Hessian is defined for a scalar function, not "
                          f"{e.ty.describe()}")
     if isinstance(wrt, (list, tuple)):
-        xs = [_wrt_symbol(e, w, where) for w in wrt]
+        xs = [wrt_symbol(e, w, where) for w in wrt]
         gradient = _stacked(e, xs)
         return _stacked(gradient, xs)
-    x = _wrt_symbol(e, wrt, where)
+    x = wrt_symbol(e, wrt, where)
     plain, px = unstructured(e, x)
     gradient = _derivative(plain, px)
     if vec and x.ty.kind == "matrix":
@@ -420,7 +376,7 @@ def _entries(e: Expr) -> list[Expr]:
 
 
 def simplify(expr, where=None) -> Expr:
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     result = retype(simplify_tree(e), dict(e.shapes), e.ty)
     if _free_sizes(result, e.ty) and not _free_sizes(e, e.ty):
         return e  # what cancelled fixed a size that the simplified form would leave open
@@ -428,5 +384,3 @@ def simplify(expr, where=None) -> Expr:
     # one was derived from is the input's (nodes compare without it)
     return replace(result, derived_from=e.derived_from)
 
-
-del conventional_kind

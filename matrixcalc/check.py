@@ -37,7 +37,7 @@ from .declarations import parse_where
 from .errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
 from .expr import Apply, Expr, Number, Symbol, walk
 from .numeric import Layout, run, to_jacrev_layout, user_dims
-from .parse import Statement, parse, parse_statement
+from .parse import Statement, as_expr, parse, parse_statement, wrt_symbol
 from .sampling import MAX_REDRAWS, Draw, OutOfDomain, Problem, describe_sizes, domain_guard
 from .shapes import Shape
 
@@ -159,14 +159,6 @@ def relative_error(left: Any, right: Any) -> float:
 
 # -- inputs ---------------------------------------------------------------------------------------
 
-def _as_expr(expr: Expr | str, where) -> Expr:
-    if isinstance(expr, str):
-        return parse(expr, where)
-    if isinstance(expr, Expr):
-        return expr
-    raise UsageError(f"expected an expression (text or Expr), not {type(expr).__name__}")
-
-
 def _wrt_names(wrt) -> tuple[list[str], bool]:
     """The variables' names and whether `wrt` was a list."""
     items = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
@@ -181,29 +173,6 @@ def _wrt_names(wrt) -> tuple[list[str], bool]:
         else:
             raise UsageError(f"`wrt` takes symbol names, not {item!r}")
     return names, isinstance(wrt, (list, tuple))
-
-
-def _wrt_symbol(e: Expr, name: str, where, seen: dict[str, Symbol]) -> Symbol:
-    """The variable as a typed symbol: e's own, or (absent from e) one with fresh dims."""
-    for symbol in e.symbols():
-        if symbol.name == name:
-            return symbol
-    if name in seen:
-        return seen[name]
-    try:
-        node = parse(name, where)
-    except MatrixCalcError:
-        node = None
-    if not isinstance(node, Symbol):
-        raise UsageError(f"`wrt` must be a symbol name, not `{name}`")
-    info = node.info
-    fresh = lambda dim, part: tuple(f"{name}.{part}" for _ in dim)  # noqa: E731
-    rows = fresh(info.rows, "rows")
-    cols = rows if info.cols == info.rows and info.cols else fresh(info.cols, "cols")
-    info = replace(info, rows=rows, cols=cols)
-    symbol = replace(node, info=info, ty=info.shape)
-    seen[name] = symbol
-    return symbol
 
 
 def _result_where(e: Expr, wrts: list[Symbol], where) -> dict[str, str]:
@@ -514,10 +483,12 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
     """
     if order not in (1, 2):
         raise UsageError(f"`order` is 1 (derivative) or 2 (Hessian), not {order!r}")
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     names, is_list = _wrt_names(wrt)
-    seen: dict[str, Symbol] = {}
-    symbols = [_wrt_symbol(e, name, where, seen) for name in names]
+    symbols: list[Symbol] = []
+    for name in names:  # an absent variable's dimensions are its own, the others' too
+        taken = {a for s in symbols for a in s.info.rows + s.info.cols}
+        symbols.append(wrt_symbol(e, name, where, taken))
     if result is None:
         results = [_derive(e, name, where, order) for name in names]
     elif is_list:

@@ -85,13 +85,13 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .json_objects import (codegen_json, derive_json, error_json, parse_json,
+                           shared_or_plain, verify_json)
+
 EXIT_OK = 0
 EXIT_FALSE = 1  # the identity does not hold / the check failed
 EXIT_BAD_INPUT = 2  # bad input or bad usage
 EXIT_INTERNAL = 3  # a bug in matrixcalc (set MATRIXCALC_DEBUG=1 for the traceback)
-
-PARSE_SCHEMA = "matrixcalc.parse/1"
-ERROR_SCHEMA = "matrixcalc.error/1"
 
 ArgumentAdder = Callable[[argparse.ArgumentParser], None]
 Runner = Callable[[argparse.Namespace], int]
@@ -147,21 +147,11 @@ def output_argument(*formats: str) -> ArgumentAdder:
 
 # -- what the commands print -------------------------------------------------------------
 
-def dims_json(dims: Sequence) -> list:
-    """Concrete sizes as integers, symbolic dimensions as strings."""
-    return [int(d) if isinstance(d, int) or str(d).isdigit() else str(d) for d in dims]
-
-
 def shape_words(kind: str, dims: Sequence) -> str:
     """`scalar`, `vector (n)`, `matrix (m×n)`, `row vector (1×n)`."""
     if not dims:
         return kind
     return f"{kind} ({'×'.join(str(d) for d in dims)})"
-
-
-def symbol_json(info) -> dict:
-    return {"name": info.name, "kind": info.kind, "shape": dims_json(info.shape.dims),
-            "assumptions": sorted(info.assumptions), "origin": info.origin}
 
 
 def symbol_rows(expr) -> list[str]:
@@ -210,10 +200,7 @@ def run_parse(args: argparse.Namespace) -> int:
     if args.output == "latex":
         print(expr.latex())
     elif args.output == "json":
-        emit_json({"schema": PARSE_SCHEMA, "input": args.expression, "where": args.where,
-                   "text": str(expr), "latex": expr.latex(), "kind": expr.kind,
-                   "shape": dims_json(expr.shape),
-                   "symbols": [symbol_json(info) for info in expr.shapes.values()]})
+        emit_json(parse_json(expr, args.expression, args.where))
     else:
         print(str(expr))
         print(f"  kind     {shape_words(expr.kind, expr.shape)}")
@@ -256,14 +243,18 @@ def table_arguments(parser: argparse.ArgumentParser) -> None:
                    "matrixcalc table verify lesson cookbook-2.5-traces --trials 10"),
          arguments=(table_arguments,))
 def run_table(args: argparse.Namespace) -> int:
-    from .errors import MatrixCalcError
+    import warnings
+
+    from .errors import MatrixCalcError, TableWarning
     from .table import load_table
 
     malformed, failing, counts = False, 0, {"symbolic": 0, "numeric": 0, "fails": 0,
                                             "error": 0}
     for name in args.files:
         try:
-            table = load_table(name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", TableWarning)  # said below, once a table
+                table = load_table(name)
         except MatrixCalcError as error:
             print(f"matrixcalc table: {error.kind}: {error}", file=sys.stderr)
             malformed = True
@@ -274,6 +265,9 @@ def run_table(args: argparse.Namespace) -> int:
             print(f"\r{table.name}: {done}/{total} {'' if done == total else entry.id}"
                   .ljust(72), end=end, file=sys.stderr, flush=True)
 
+        for function in table.unchecked:
+            print(f"{table.name}: function `{function}` has no `definition`: its rule is "
+                  "unchecked", file=sys.stderr)
         results = table.results(trials=args.trials, seed=args.seed, progress=progress)
         mine = {key: 0 for key in counts}
         for result in results:
@@ -283,6 +277,8 @@ def run_table(args: argparse.Namespace) -> int:
                 print(f"{table.name}: {result.entry.id} ({table.path}:{result.entry.line}) "
                       f"does not hold: {result.entry.statement}")
                 print(f"  {result.error or result.verdict.counterexample}")
+            if result.note:
+                print(f"{table.name}: {result.entry.id}: {result.note}")
         for key in counts:
             counts[key] += mine[key]
         print(f"{table.name}: {len(results)} identities: {mine['symbolic']} symbolic, "
@@ -296,11 +292,6 @@ def run_table(args: argparse.Namespace) -> int:
 
 
 # -- derivatives, verification and generated code (SPEC section 7) ----------------------
-
-DERIVE_SCHEMA = "matrixcalc.derive/1"
-VERIFY_SCHEMA = "matrixcalc.verify/1"
-CODEGEN_SCHEMA = "matrixcalc.codegen/1"
-
 
 def wrt_argument(required: bool = True) -> ArgumentAdder:
     def add(parser: argparse.ArgumentParser) -> None:
@@ -334,26 +325,6 @@ def wrt_names(args: argparse.Namespace) -> list[str]:
     return names
 
 
-def _index_or_none(result) -> str | None:
-    from .errors import MatrixCalcError
-    try:
-        return result.index()
-    except MatrixCalcError:
-        return None
-
-
-def value_json(value):
-    import numpy as np
-    array = np.asarray(value, dtype=float)
-    return float(array) if array.ndim == 0 else array.tolist()
-
-
-def report_json(report) -> dict:
-    return {"ok": report.ok, "max_error": report.max_error, "trials": report.trials,
-            "seed": report.seed, "sizes": report.sizes,
-            "counterexample": str(report.counterexample) if report.counterexample else None}
-
-
 def _run_derivative(args: argparse.Namespace, which: str) -> int:
     import matrixcalc as mc
 
@@ -380,27 +351,16 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
         report = mc.check(expr, wrt, result=claimed if len(names) > 1 else claimed[0],
                           where=args.where, trials=args.trials, order=order, seed=args.seed)
     if args.output == "json":
-        emit_json({"schema": DERIVE_SCHEMA, "command": which, "input": args.expression,
-                   "where": args.where, "wrt": names, "layout": args.layout,
-                   "results": [{"wrt": w, "text": str(r), "latex": r.latex(),
-                                "shared": str(_shared_or_plain(r)),
-                                "index": _index_or_none(r), "kind": r.kind,
-                                "shape": dims_json(r.shape)} for w, r in results],
-                   "symbols": [symbol_json(info) for info in expr.shapes.values()],
-                   "check": report_json(report) if report else None})
+        emit_json(derive_json(which, args.expression, args.where, names, args.layout, expr,
+                              results, report))
     else:
         for w, r in results:
-            shown = _shared_or_plain(r) if args.shared and args.output != "index" else r
+            shown = shared_or_plain(r) if args.shared and args.output != "index" else r
             text = {"latex": shown.latex, "index": r.index}.get(args.output, shown.__str__)()
             print(text if len(results) == 1 else f"d/d{w[0]}: {text}")
         if report is not None:
             print(str(report))
     return EXIT_OK if report is None or report.ok else EXIT_FALSE
-
-
-def _shared_or_plain(result):
-    """The result with repeated parts named (`where t1 = …`); a tensor as it is."""
-    return result.shared() if hasattr(result, "shared") else result
 
 
 def shared_argument(parser: argparse.ArgumentParser) -> None:
@@ -475,17 +435,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     verdict = mc.verify(args.statement, where=args.where, trials=args.trials, seed=args.seed)
     if args.output == "json":
-        example = verdict.counterexample
-        emit_json({
-            "schema": VERIFY_SCHEMA, "statement": args.statement, "where": args.where,
-            "holds": verdict.holds, "how": verdict.how, "trials": verdict.trials,
-            "max_error": verdict.max_error, "seed": verdict.seed, "sizes": verdict.sizes,
-            "shapes": verdict.shapes,
-            "counterexample": None if example is None else {
-                "inputs": {k: value_json(v) for k, v in example.inputs.items()},
-                "left": value_json(example.left), "right": value_json(example.right),
-                "left_label": example.left_label, "right_label": example.right_label,
-                "sizes": example.sizes, "seed": example.seed, "error": example.error}})
+        emit_json(verify_json(verdict, args.statement, args.where))
     else:
         print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_FALSE
@@ -509,14 +459,43 @@ def run_codegen(args: argparse.Namespace) -> int:
     wrt = None if names is None else (names if len(names) > 1 else names[0])
     function = mc.lambdify(args.expression, backend=args.backend, wrt=wrt, where=args.where)
     if args.output == "json":
-        returns = "value" if names is None else (
-            "[value, gradient]" if len(names) == 1 else "[value, [gradients]]")
-        emit_json({"schema": CODEGEN_SCHEMA, "input": args.expression, "where": args.where,
-                   "wrt": names, "backend": args.backend, "inputs": list(function.inputs),
-                   "returns": returns, "source": function.source})
+        emit_json(codegen_json(function, args.expression, args.where, names, args.backend))
     else:
         print(function.source, end="")
     return EXIT_OK
+
+
+# -- the local web page (SPEC section 7) ------------------------------------------------
+
+def serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="default 8000; 0: any free port")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="worker processes that compute (default 2 to 4, by cores)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds one request may compute (default 10)")
+    parser.add_argument("--memory", type=int, default=3072,
+                        help="MiB of address space of a worker (default 3072)")
+    parser.add_argument("--max-input", type=int, default=2000,
+                        help="characters of one input field (default 2000)")
+
+
+@command("serve", "the local web page: derive, verify, explain and generate code in a browser",
+         examples=("matrixcalc serve", "matrixcalc serve --port 8080 --timeout 30"),
+         arguments=(serve_arguments,))
+def run_serve(args: argparse.Namespace) -> int:
+    from .errors import UsageError
+    try:
+        from .web.server import serve
+    except ImportError as error:
+        raise UsageError(f"matrixcalc serve needs the web extra ({error.name} is missing)",
+                         hint="pip install 'matrixcalc-engine[web]'") from None
+    from .web.app import Options
+    from .web.pool import Limits
+    return serve(Options(host=args.host, port=args.port, workers=args.workers,
+                         limits=Limits(seconds=args.timeout, memory_mb=args.memory),
+                         max_input=args.max_input))
 
 
 # -- the parser and main -----------------------------------------------------------------
@@ -560,13 +539,6 @@ def build_parser() -> argparse.ArgumentParser:
             add(sub)
         sub.set_defaults(run=cmd.run)
     return parser
-
-
-def error_json(error) -> dict:
-    return {"schema": ERROR_SCHEMA,
-            "error": {"type": type(error).__name__, "kind": error.kind,
-                      "message": error.message, "line": error.line, "column": error.column,
-                      "hint": error.hint, "text": str(error)}}
 
 
 def _tolerant_streams() -> None:

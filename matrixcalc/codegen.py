@@ -33,6 +33,7 @@ from typing import Any
 from .errors import UnsupportedError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .ops.spec import BACKENDS, lookup
+from .parse import as_expr
 from .shapes import ONE, Dim, Shape, dim_size
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
@@ -474,17 +475,6 @@ def compile_source(source: str, renamed: dict[str, str]) -> Callable:
     return function
 
 
-def _as_expr(expr, where) -> Expr:
-    from .parse import parse
-    if isinstance(expr, str):
-        return parse(expr, where)
-    if isinstance(expr, Expr):
-        if expr.ty is None:
-            raise UsageError("this expression has no inferred shape: build it with mc.parse")
-        return expr
-    raise UsageError(f"expected an expression (text or Expr), not {type(expr).__name__}")
-
-
 def _finish(function: Callable, source: str, inputs: list[str], backend: str,
             outputs: list[Expr]) -> Callable:
     function.source = source
@@ -507,7 +497,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     if wrt is not None:
         return value_and_grad(expr, wrt, where=where, backend=backend)
     many = isinstance(expr, (list, tuple))
-    exprs = [_as_expr(e, where) for e in (expr if many else [expr])]
+    exprs = [as_expr(e, where) for e in (expr if many else [expr])]
     if not exprs:
         raise UsageError("lambdify needs at least one expression")
     names = ["result"] if not many else [f"result{k}" for k in range(len(exprs))]
@@ -523,7 +513,7 @@ def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable
     matrixcalculus.org's fAndG does: the value and the derivative(s) with respect to
     `wrt` share their common subexpressions. `wrt` a list: (value, (g1, g2, ...))."""
     derive = engine_derive()
-    e = _as_expr(expr, where)
+    e = as_expr(expr, where)
     if not e.ty.is_scalar:
         raise UsageError(f"value_and_grad takes a scalar function, not {e.ty.describe()}",
                          hint="use lambdify(mc.derive(...)) for a Jacobian")

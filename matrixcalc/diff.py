@@ -43,6 +43,8 @@ class Differentiator:
     """d/d(wrt) of index terms; `wrt_idx` are the derivative's own free indices. A record's
     `derivative(d, node, idx)` receives this object and uses its public methods."""
 
+    build = build  # the typed constructors, for the trees a rule makes (M^-1 of det M)
+
     def __init__(self, wrt: Symbol, wrt_idx: tuple[str, ...], supply: IndexSupply,
                  scalar_derivative: Callable[[Expr, Symbol], Expr] | None = None) -> None:
         self.wrt = wrt

@@ -99,3 +99,9 @@ class TableError(MatrixCalcError):
     """A malformed identity table: names the file, line, entry id and field."""
 
     kind = "table error"
+
+
+class LimitError(MatrixCalcError):
+    """The input would cost more than a limit allows: names the limit and how to raise it."""
+
+    kind = "limit"

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 import sympy
 
 from . import build
-from .calculus import (_as_expr, _derivative, _layout_indices, _wrt_symbol, differentiator,
-                       retype)
+from .calculus import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
 from .expr import Apply, Expr, Symbol
 from .index.contract import contract, contract_deltas
@@ -24,6 +23,7 @@ from .index.ir import Factor, IndexSupply, Term
 from .index.lower import lower
 from .index.recover import recover_term
 from .index.scalars import from_sympy, symbol
+from .parse import as_expr, wrt_symbol
 from .index_printing import SUMMED, factor_text, term_text
 from .ops.spec import lookup
 from .rewrite.simplify import canonical_input, simplify_tree
@@ -134,8 +134,8 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 
 def explain(expr, wrt, where=None) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step in index notation."""
-    e = _as_expr(expr, where)
-    x = _wrt_symbol(e, wrt, where)
+    e = as_expr(expr, where)
+    x = wrt_symbol(e, wrt, where)
     f_idx, x_idx, out, shape = _layout_indices(e, x)
     free = tuple(i for i in out if i is not None)
     all_free = {i for i in f_idx + x_idx if i}

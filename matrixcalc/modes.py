@@ -12,8 +12,8 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 from __future__ import annotations
 
 from . import build
-from .calculus import (_as_expr, _derivative, _known, _wrt_symbol, closed_form,
-                       differentiator, remembered, restructured, retype, unstructured)
+from .calculus import (_derivative, _known, closed_form, differentiator, remembered,
+                       restructured, retype, unstructured)
 from .declarations import Declaration, parse_where
 from .diff import depends_on
 from .errors import ShapeError, UsageError
@@ -21,7 +21,7 @@ from .expr import Apply, Expr, Symbol, SymbolInfo, untyped
 from .index.ir import IndexSupply, multiply
 from .index.lower import lower
 from .infer import infer
-from .parse import parse_raw
+from .parse import as_expr, parse_raw, wrt_symbol
 from .rewrite.simplify import canonical_input
 from .shapes import Shape
 
@@ -69,8 +69,8 @@ def direction(text_or_expr, like: Expr, e: Expr, where, what: str) -> Expr:
 
 
 def _setup(expr, wrt, where):
-    e = _as_expr(expr, where)
-    x = _wrt_symbol(e, wrt, where)
+    e = as_expr(expr, where)
+    x = wrt_symbol(e, wrt, where)
     return e, x
 
 

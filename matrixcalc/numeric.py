@@ -60,14 +60,15 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
             out = B.scalar(float(size_of((node.name,))))
         elif isinstance(node, Apply):
             spec = lookup(node.op)
-            if spec.evaluate is None:
+            if spec.evaluate is None and not spec.definition:
                 raise UnsupportedError(f"operator `{node.op}` has no numeric evaluation",
                                        hint="add `evaluate=` to its OpSpec in matrixcalc/ops")
             args = [value(arg) for arg in node.args]
             if guard is not None:
                 for position, arg in enumerate(args):
                     guard(node, position, arg)
-            out = spec.evaluate(B, node, *args)
+            out = spec.evaluate(B, node, *args) if spec.evaluate is not None \
+                else run_definition(node.op, args[0], B)
             if node.ty is not None:
                 expected = (size_of(node.ty.rows), size_of(node.ty.cols))
                 if tuple(out.shape) != expected:
@@ -84,7 +85,8 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
 
 def run_definition(op: str, x: Any, B) -> Any:
     """An elementwise function by its record's `definition` (an expression in the scalar
-    x), entry by entry: the value of the definition's tree with x bound to `x`."""
+    x), entry by entry: the value of the definition's tree with x bound to `x` (a record
+    with a definition and no `evaluate` is evaluated so)."""
     return run(_definition_tree(lookup(op).definition), {"x": x}, B, _no_sizes)
 
 

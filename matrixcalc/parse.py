@@ -9,7 +9,7 @@ so no later pass can hit Python's recursion limit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -18,9 +18,10 @@ import lark
 from lark import Lark, Token, Transformer
 
 from .declarations import parse_where
-from .errors import MatrixCalcError, ParseError
+from .errors import MatrixCalcError, ParseError, UsageError
 from .expr import Apply, Const, Expr, Number, Symbol
 from .infer import infer
+from .shapes import Shape, name_dims
 from .ops import FUNCTIONS
 from .resources import grammar_text
 
@@ -367,6 +368,51 @@ def parse(text: str, where=None) -> Expr:
     root = parse_raw(text)
     (typed,) = infer([root], parse_where(where), text)
     return typed
+
+
+def as_expr(expr, where=None) -> Expr:
+    """What every API function takes as an expression: text (parsed with `where`) or a
+    typed tree (an `mc.parse` result or any result of the engine)."""
+    if isinstance(expr, str):
+        return parse(expr, where)
+    if isinstance(expr, Expr):
+        if expr.ty is None:
+            raise UsageError("this expression has no inferred shape: build it with mc.parse")
+        return expr
+    raise UsageError(f"expected an expression (text or mc.parse result), not "
+                     f"{type(expr).__name__}")
+
+
+def wrt_symbol(e: Expr, wrt, where=None, taken: set[str] = frozenset()) -> Symbol:
+    """The variable named by `wrt` (a name or a Symbol) as a typed symbol: e's own, or,
+    for a symbol that does not occur (the derivative is then 0), one with dimensions of
+    its own unless declared: the y of d(x^T x)/dy is no more x's size than any other.
+    `taken`: dimension names it must not use (another absent variable's)."""
+    name = wrt.name if isinstance(wrt, Symbol) else wrt
+    if not isinstance(name, str) or not name.strip():
+        raise UsageError(f"`wrt` names a symbol, not {wrt!r}")
+    name = name.strip()
+    for s in e.symbols():
+        if s.name == name:
+            return s
+    try:
+        parsed = parse(name, where)
+    except MatrixCalcError:
+        parsed = None
+    if not isinstance(parsed, Symbol):
+        raise UsageError(f"`wrt` must be a symbol, not `{name}`",
+                         hint="differentiate with respect to one name, e.g. wrt=\"x\"")
+    declared = parse_where(where).get(name) if where is not None else None
+    if declared is not None and declared.dims is not None:
+        return parsed
+    used = {a for s in e.shapes.values() for a in s.rows + s.cols} | set(e.shapes) | {name}
+    atoms = [a for a in dict.fromkeys(parsed.info.rows + parsed.info.cols)
+             if isinstance(a, str)]
+    names = name_dims(atoms, used | set(taken))
+    rows, cols = (tuple(names.get(a, a) for a in d)
+                  for d in (parsed.info.rows, parsed.info.cols))
+    info = replace(parsed.info, rows=rows, cols=cols)
+    return replace(parsed, info=info, ty=Shape(rows, cols))
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from .parse import Statement, parse, parse_statement
 from .resources import identities_folder
 from .table_yaml import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
 from .expr import substituted, untyped
-from .user_functions import Function, _load_function, _registrations
+from .user_functions import Function, _load_function, _registrations, unchecked_functions
 
 TOP_KEYS = ("table", "source", "description", "where", "identities", "functions")
 ENTRY_KEYS = ("id", "derivative", "hessian", "lhs", "wrt", "equals", "where", "ref",
@@ -95,6 +95,16 @@ class Result:
     verdict: Verdict
     engine: str
     error: str = ""
+    unchecked: tuple[str, ...] = ()  # user functions it uses whose rule was never checked
+
+    @property
+    def note(self) -> str:
+        """What a reader of the verdict should know: an unchecked rule it rests on."""
+        if not self.unchecked:
+            return ""
+        names = ", ".join(f"`{n}`" for n in self.unchecked)
+        return (f"rests on the rule of {names}, unchecked: its table gives no "
+                "`definition`")
 
     @property
     def status(self) -> str:
@@ -121,6 +131,11 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    @property
+    def unchecked(self) -> list[str]:
+        """Its functions whose rule is unchecked (no `definition` to check it against)."""
+        return [f.name for f in self.functions if not f.checked]
 
     def results(self, trials: int = DEFAULT_TRIALS, seed: int | None = None,
                 progress: Callable[[int, int, Entry], None] | None = None) -> list[Result]:
@@ -171,6 +186,7 @@ def verify_entry(entry: Entry, trials: int = DEFAULT_TRIALS,
     when the engine's canonical forms of both sides agree."""
     point = _entry_seed(entry, seed)
     stmt = _typed_statement(entry)
+    unchecked = unchecked_functions(stmt.lhs, stmt.rhs)
     symbolic, engine = _canonical_match(entry, stmt)
     try:
         if entry.kind == "hessian":
@@ -186,10 +202,10 @@ def verify_entry(entry: Entry, trials: int = DEFAULT_TRIALS,
             verdict = verify(entry.statement, where=entry.where, trials=trials, seed=point)
     except MatrixCalcError as error:
         verdict = Verdict(False, "numeric", None, entry.statement, trials)
-        return Result(entry, verdict, engine, f"{error.kind}: {error.message}")
+        return Result(entry, verdict, engine, f"{error.kind}: {error.message}", unchecked)
     if verdict.holds and symbolic and verdict.how != "symbolic":
         verdict = replace(verdict, how="symbolic")
-    return Result(entry, verdict, engine)
+    return Result(entry, verdict, engine, unchecked=unchecked)
 
 
 def _structured_claim(entry: Entry) -> str:

@@ -128,6 +128,13 @@ def _load_function(src: _Source, node: yaml.MappingNode, table_source: str,
     return function
 
 
+def unchecked_functions(*exprs: Expr) -> tuple[str, ...]:
+    """The user functions the expressions apply whose rule is unchecked."""
+    names = {n.op for e in exprs for n in walk(e) if isinstance(n, Apply)}
+    return tuple(sorted(n for n in names
+                        if n in _USER_FUNCTIONS and not _USER_FUNCTIONS[n].checked))
+
+
 def _check_name(src: _Source, fields: _Mapping, name: str, registry: dict) -> None:
     node = fields.node_of("name")
     if not NAME_PATTERN.match(name):

@@ -32,3 +32,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def web_server() -> str:
+    """The base URL of one `matrixcalc serve` for the web tests (tests/web_support.py)."""
+    pytest.importorskip("starlette", reason="the web extra is missing: pip install -e '.[web]'")
+    from web_support import running_server
+
+    with running_server() as url:
+        yield url

@@ -73,6 +73,13 @@ def test_wheel_carries_grammar_and_identities(wheel):
     assert grammar == (REPO / "grammar" / "matrixcalc.lark").read_text(encoding="utf-8")
 
 
+def test_wheel_carries_the_web_page(wheel):
+    # `matrixcalc serve` serves its page from the package: nothing is fetched elsewhere
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("index.html", "app.js", "style.css", "favicon.svg"):
+        assert f"matrixcalc/web/static/{name}" in names
+
+
 def test_wheel_declares_the_console_script(wheel):
     # [project.scripts] matrixcalc = "matrixcalc.cli:main"
     with zipfile.ZipFile(wheel) as archive:

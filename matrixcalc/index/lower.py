@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import sympy
 
+from .. import build
 from ..errors import UnsupportedError
 from ..expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..ops.spec import lookup
@@ -31,7 +32,6 @@ ONE = sympy.Integer(1)
 def factor(e: Expr, idx: Idx) -> Factor:
     """`e` as one factor carrying the indices of its non-unit dimensions; a row vector is
     stored as the column it transposes ((x^T - s^T)^T = x - s)."""
-    from .. import build
     row, col = idx
     if e.ty.kind == "row vector":
         return Factor(build.transposed(e), (col,))
@@ -48,6 +48,8 @@ Part = Callable[[Idx], list[Term]]
 class Lowerer:
     """What a record's `lower(L, node, idx)` may use: lowering of its arguments, fresh
     index names, and the structural tensors (copies and pairs) terms are built with."""
+
+    build = build  # the typed constructors, for trees a lowering makes (X^-1 of X^-k)
 
     def __init__(self, supply: IndexSupply) -> None:
         self.supply = supply

@@ -3,7 +3,6 @@ SymPy, evaluation and generated code."""
 
 from __future__ import annotations
 
-from .. import build
 from ..expr import Apply, Symbol, walk
 from ..shapes import SCALAR, Shape
 from .spec import POSTFIX, PREFIX, PRODUCT, SUM, OpSpec, infix_text, postfix_text, register
@@ -156,7 +155,7 @@ def _div_shape(ctx, node, types):
 
 def _div_lower(L, node, idx):
     numerator, denominator = node.args
-    reciprocal = build.apply("power", denominator, build.num(-1))
+    reciprocal = L.build.apply("power", denominator, L.build.num(-1))
     return L.times(L.lower(numerator, idx), L.lower(reciprocal, (None, None)))
 
 
@@ -210,8 +209,7 @@ register(OpSpec(
 
 def _ediv_lower(L, node, idx):
     left, right = node.args
-    reciprocal = build.apply("epow", right, build.num(-1))
-    return _hadamard_lower(L, build.apply("hadamard", left, reciprocal), idx)
+    return _hadamard_lower(L, L.build.apply("hadamard", left, L.build.reciprocal(right)), idx)
 
 
 register(OpSpec(

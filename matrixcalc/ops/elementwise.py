@@ -5,7 +5,8 @@ An elementwise function is one call to `elementwise`: its SymPy function (SymPy'
 by name, or made from its derivative `fprime` or its `definition`, expressions in x),
 from which its derivative is derived (`Differentiator.elementwise`); how it evaluates and
 what code it generates (`array`: the same function name in numpy, torch and jax.numpy;
-or `evaluate` and `code` given; or both taken from its `definition`); its sampling domain
+or `evaluate` and `code` given; or, where not given, both taken from its `definition` by
+the evaluator and the code generator); its sampling domain
 and source. A user table's function (SPEC section 6) goes through the same factory.
 """
 
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import build
 from ..expr import Apply
 from ..shapes import SCALAR
 from .linalg import exponent_latex, exponent_text, power_code, power_derivative
@@ -26,9 +26,8 @@ def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
                 flags: frozenset[str] = frozenset(), elaborate=None,
                 replace: bool = False) -> OpSpec:
     """Register `name(x)`, applied entry by entry, shaped like its argument."""
-    if evaluate is None:
-        evaluate = ((lambda B, x: getattr(B.xp, array)(x)) if array
-                    else (lambda B, x: B.definition(name, x)))
+    if evaluate is None and array:
+        evaluate = lambda B, x: getattr(B.xp, array)(x)  # noqa: E731
     if code is None:
         code = (f"{{xp}}.{array}({{0}})" if array
                 else (lambda g, node, a: g.definition(node, a[0])))
@@ -37,7 +36,8 @@ def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
     return register(OpSpec(
         name, 1, ATOM, text=call_text(name), latex=latex,
         shape=lambda ctx, node, types: types[0],
-        evaluate=lambda B, node, x: evaluate(B, x), call_names=(name,),
+        evaluate=(lambda B, node, x: evaluate(B, x)) if evaluate else None,
+        call_names=(name,),
         derivative=lambda d, node, idx: d.elementwise(node, idx),
         title=name, rule=f"d {name}(M) = {name}'(M) ⊙ dM",
         scalar=lambda S, node, x: S.function(name)(x),
@@ -172,7 +172,7 @@ def _logsumexp_derivative(d, node, idx):
     """d logsumexp(z) = softmax(z)^T dz."""
     (z,) = node.args
     k = d.fresh()
-    return d.times(d.term(d.factor(build.apply("softmax", z), (k, None))), d.expr(z, (k, None)))
+    return d.times(d.term(d.factor(d.build.apply("softmax", z), (k, None))), d.expr(z, (k, None)))
 
 
 register(OpSpec(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .. import build
 from ..errors import UnsupportedError
 from ..expr import Apply, Expr, Number, number
 from ..shapes import SCALAR
@@ -44,12 +43,6 @@ def exponent_text(p, exponent: Expr) -> str:
 
 def exponent_latex(p, exponent: Expr) -> str:
     return "{" + p.arg(exponent, 0) + "}"
-
-
-def reciprocal(e: Expr) -> Expr:
-    """1/e, entry by entry for a vector or matrix."""
-    op = "power" if e.ty.is_scalar else "epow"
-    return build.apply(op, e, build.num(-1))
 
 
 def power_code(g, node, a):
@@ -149,11 +142,11 @@ def _matpow_lower(L, node, idx):
     """X^k = X X … X (k factors); X^-k the same of X^-1."""
     (base,), (k,) = node.args, node.attrs
     if k == 0:
-        return L.lower(build.identity(base.ty.rows), idx)
-    single = base if k > 0 else build.apply("inv", base)
+        return L.lower(L.build.identity(base.ty.rows), idx)
+    single = base if k > 0 else L.build.apply("inv", base)
     chain = single
     for _ in range(abs(k) - 1):
-        chain = build.apply("matmul", chain, single)
+        chain = L.build.apply("matmul", chain, single)
     return L.lower(chain, idx)
 
 
@@ -181,7 +174,7 @@ def power_derivative(d, node, idx):
     base, exponent = node.args
     p = d.constant_exponent(exponent)
     trees = [] if p == 1 else [base if p == 2 else
-                               build.apply(node.op, base, d.tree(p - 1, exponent))]
+                               d.build.apply(node.op, base, d.tree(p - 1, exponent))]
     return [t.scaled(p) for t in d.entrywise_times(trees, base, idx)]
 
 
@@ -217,7 +210,7 @@ def _det_derivative(d, node, idx):
     (m,) = node.args
     k, l = d.fresh(), d.fresh()
     return d.times(d.term(d.factor(node, (None, None)),
-                          d.factor(build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
+                          d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
 
 
 register(OpSpec(
@@ -237,9 +230,10 @@ def _logdet_derivative(d, node, idx):
     """d log|det M| = tr(M^-1 dM) (Matrix Cookbook (43)); d log|s| = ds / s."""
     (m,) = node.args
     if m.ty.is_scalar:
-        return d.times(d.term(d.factor(reciprocal(m), (None, None))), d.expr(m, (None, None)))
+        return d.times(d.term(d.factor(d.build.reciprocal(m), (None, None))),
+                       d.expr(m, (None, None)))
     k, l = d.fresh(), d.fresh()
-    return d.times(d.term(d.factor(build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
+    return d.times(d.term(d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
 
 
 register(OpSpec(
@@ -339,7 +333,7 @@ def _euclidean_derivative(d, node, idx):
                                "has no derivative there (0/0), so the derivative is not "
                                "defined")
     inner = d.inner(v)
-    scale = d.factor(build.apply("power", node, build.num(-1)), (None, None))
+    scale = d.factor(d.build.reciprocal(node), (None, None))
     return d.times(d.term(scale, d.factor(v, inner)), d.expr(v, inner))
 
 
@@ -347,7 +341,7 @@ def _one_norm_derivative(d, node, idx):
     """d||v||_1 = sign(v)^T dv, away from zero entries."""
     (v,) = node.args
     inner = d.inner(v)
-    return d.times(d.term(d.factor(build.apply("sign", v), inner)), d.expr(v, inner))
+    return d.times(d.term(d.factor(d.build.apply("sign", v), inner)), d.expr(v, inner))
 
 
 def _euclidean(name, suffix, shape, source, example, rule):

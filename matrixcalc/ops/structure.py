@@ -3,7 +3,6 @@ products, the commutation matrix and bracket literals. One block per operator.""
 
 from __future__ import annotations
 
-from .. import build
 from ..errors import UnsupportedError
 from ..expr import Apply, Dimension, Number, Symbol, walk
 from ..shapes import ONE, SCALAR, Shape, normalize
@@ -327,7 +326,7 @@ def _bracket_derivative(d, node, idx):
         raise UnsupportedError("a bracket literal can be differentiated by a scalar only; "
                                "use a list of scalars as `wrt` for its Jacobian")
     entries = [d.scalar_derivative(entry) for entry in node.args]
-    literal = build.apply("bracket", *entries, attrs=node.attrs)
+    literal = d.build.apply("bracket", *entries, attrs=node.attrs)
     return d.term(d.factor(literal, idx))
 
 

@@ -27,14 +27,16 @@ import keyword
 import linecache
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import UnsupportedError, UsageError
+from .errors import MatrixCalcError, UnsupportedError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol
 from .ops.spec import BACKENDS, lookup
 from .parse import as_expr
-from .shapes import ONE, Dim, Shape, dim_size
+from .index.scalars import from_sympy
+from .shapes import ONE, SCALAR, Dim, Shape, dim_size
+from .tensor import TensorResult, einsum_plan
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 F64 = "dtype=torch.float64"
@@ -48,6 +50,7 @@ class Operand:
     shape: Shape
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
+    tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
 
     @property
     def code(self) -> str:
@@ -121,6 +124,10 @@ class Generator:
         self.imports: set[str] = set()
         self.bound = bound or {}  # symbols that stand for code (a definition's x)
         self.dims_used: dict[str, str] = {}
+        # every symbol the outputs know (also those a derivative no longer holds: d x/dx
+        # is I of x's size): where a dimension's size can be read
+        self.known = {name: info for out in self.outputs
+                      for name, info in _known_infos(out).items()}
         self.needs_sizes = False
         self._plain: dict[int, bool] = {}
         self._counter = itertools.count(1)
@@ -179,7 +186,7 @@ class Generator:
         key = self.key(node)
         if key in self.names:
             return self.names[key]
-        if node.ty is None:
+        if node.ty is None and not node.is_tensor:
             raise UsageError("this expression has no inferred shape: build it with mc.parse")
         if isinstance(node, Symbol):
             if node.name in self.bound:
@@ -194,6 +201,8 @@ class Generator:
             operand = Operand(self.constant(node), node.ty, False)
         elif isinstance(node, Dimension):
             return Operand(self.dim((node.name,)), node.ty, True)
+        elif isinstance(node, TensorResult):
+            operand = self.einsum(node)
         elif isinstance(node, Apply):
             template = lookup(node.op).template(self.backend)
             if template is None:
@@ -213,7 +222,7 @@ class Generator:
         elif name is not None or self.refs.get(key, 0) > 1:
             target = name or self.fresh()
             self.lines.append(f"{target} = {operand.raw}")
-            operand = Operand(target, node.ty, operand.pyfloat)
+            operand = replace(operand, raw=target, diagonal=None)
             self.names[key] = operand
         return operand
 
@@ -369,13 +378,17 @@ class Generator:
         return re.sub(r"\W", "_", atom)
 
     def _dim_source(self, atom: str) -> str:
-        for name, symbol in self.symbols.items():
-            info = symbol.info
-            if info is None:
-                continue
+        """Where the generated code reads a dimension's size: an input's shape (one the
+        outputs hold, else one passed for a symbol they no longer hold), else `sizes`."""
+        for name, info in sorted(self.known.items(), key=lambda k: k[0] not in self.params):
             for axis, dim in ((0, info.rows), (1, info.cols)):
-                if dim == (atom,):
-                    return f"{self.params[name]}.shape[{axis}]"
+                if dim == (atom,) and info.kind != "scalar":
+                    value = self.params[name] if name in self.params else \
+                        f"{self.xp}.asarray(unused[{name!r}])"
+                    fallback = "" if name in self.params else \
+                        f" if {name!r} in unused else sizes[{atom!r}]"
+                    self.needs_sizes |= bool(fallback)
+                    return f"{value}.shape[{axis}]{fallback}"
         self.needs_sizes = True  # no input fixes it: the caller passes sizes={"n": 3}
         return f"sizes[{atom!r}]"
 
@@ -396,14 +409,50 @@ class Generator:
             return f"{self.xp}.zeros({size}{extra})"
         return f"{self.xp}.full({size}, {text}{extra})"
 
+    def einsum(self, t: TensorResult) -> Operand:
+        """An order-3/4 derivative: its terms as einsum products (tensor.einsum_plan), in
+        jacrev layout."""
+        names = {s.name: s for s in t.symbols()}
+        parts = []
+        for product in einsum_plan(t):
+            args = [self._einsum_operand(op) for op in product.operands]
+            spec = ",".join(op.subscripts for op in product.operands) + "->" + product.output
+            body = f"{self.xp}.einsum({spec!r}, {', '.join(args)})"
+            coeff = self.emit(from_sympy(product.coeff, names))
+            parts.append(body if coeff.raw == "1.0" else f"{coeff.code} * {body}")
+        if not parts:
+            dims = ", ".join(self.dim(d) for d in t.dims)
+            parts = [f"{self.xp}.zeros(({dims},){self.float64_argument()})"]
+        return Operand(" + ".join(parts), SCALAR, False, tensor_order=len(t.dims))
+
+    def _einsum_operand(self, op) -> str:
+        f64 = self.float64_argument()
+        if op.kind == "expr":
+            return self.tensor(self.emit(op.expr))
+        if op.kind == "eye":
+            return f"{self.xp}.eye({self.dim(op.dims[0])}{f64})"
+        if op.kind == "ones":
+            return f"{self.xp}.ones({self.dim(op.dims[0])}{f64})"
+        p, q = (self.dim(d) for d in op.dims)
+        return f"{self.xp}.eye({p} * {q}{f64}).reshape({p} * {q}, {p}, {q})"
+
     def returned(self, operand: Operand) -> str:
         """An output in its user form: float / 0-d tensor, 1-D, 1×n or 2-D."""
+        if operand.tensor_order:
+            return operand.raw
         kind = operand.kind
         if kind == "scalar":
             return f"float({operand.raw})" if self.backend == "numpy" else self.tensor(operand)
         if kind == "row vector":
             return f"{operand.code}.reshape(1, -1)"
         return operand.raw
+
+
+def _known_infos(out: Expr) -> dict:
+    try:
+        return {name: info for name, info in out.shapes.items() if info is not None}
+    except MatrixCalcError:
+        return {}
 
 
 # -- assembling the function -------------------------------------------------------------
@@ -446,7 +495,7 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
             prologue.append(f"{param} = torch.as_tensor({param}{extra})")
     for atom, source in g.dims_used.items():
         prologue.append(f"dim_{g._dim_ident(atom)} = {source}")
-    params = ", ".join([*g.params.values(), *(["sizes"] if g.needs_sizes else []),
+    params = ", ".join([*g.params.values(), *(["sizes=None"] if g.needs_sizes else []),
                         "**unused"])
     body = [f"    {line}" for line in [repr(doc), *prologue, *g.lines, f"return {ret}"]]
     head = HEADERS[backend] + sorted(g.imports) + [""]
@@ -497,7 +546,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     if wrt is not None:
         return value_and_grad(expr, wrt, where=where, backend=backend)
     many = isinstance(expr, (list, tuple))
-    exprs = [as_expr(e, where) for e in (expr if many else [expr])]
+    exprs = [as_expr(e, where, tensors=True) for e in (expr if many else [expr])]
     if not exprs:
         raise UsageError("lambdify needs at least one expression")
     names = ["result"] if not many else [f"result{k}" for k in range(len(exprs))]

@@ -24,7 +24,7 @@ from .index.lower import lower
 from .index.recover import recover_term
 from .index.scalars import from_sympy, symbol
 from .parse import as_expr, wrt_symbol
-from .index_printing import SUMMED, factor_text, term_text
+from .index_printing import factor_text, readable, term_text
 from .ops.spec import lookup
 from .rewrite.simplify import canonical_input, simplify_tree
 
@@ -106,12 +106,7 @@ def _terms(terms: list[Term]) -> tuple[str, str]:
 
 def _readable(terms: list[Term], keep: set[str]) -> list[Term]:
     """Summed indices renamed a, b, c, … in order of appearance, term by term."""
-    out = []
-    for term in terms:
-        names = iter([n for n in [*SUMMED, *(f"{c}{k}" for k in range(1, 100)
-                                             for c in SUMMED)] if n not in keep])
-        out.append(term.renamed({i: next(names) for i in term.indices() if i not in keep}))
-    return out
+    return [readable(term, keep) for term in terms]
 
 
 def _factor_name(f: Factor) -> str:

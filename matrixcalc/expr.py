@@ -66,6 +66,7 @@ class Expr:
     """Base of the node kinds; the public methods of a result live here."""
 
     __slots__ = ()
+    is_tensor = False  # an order-3/4 derivative in index form (matrixcalc.tensor)
 
     ty: Shape | None
     span: Span | None

@@ -66,9 +66,10 @@ def term_text(term: Term) -> str:
 SUMMED = "abcdefghklmnpqrstuvw"
 
 
-def _readable(term: Term, free: set[str]) -> Term:
+def readable(term: Term, free: set[str]) -> Term:
     """Summed indices renamed a, b, c, … in order of appearance."""
-    names = iter([*SUMMED, *(f"{c}{k}" for k in range(1, 100) for c in SUMMED)])
+    names = iter([n for n in [*SUMMED, *(f"{c}{k}" for k in range(1, 100) for c in SUMMED)]
+                  if n not in free])
     mapping = {i: next(names) for i in term.indices() if i not in free}
     return term.renamed(mapping)
 
@@ -87,7 +88,7 @@ def to_index(expr: Expr) -> str:
     terms = contract(lower(expr, idx, supply), free)
     expanded = expand(terms, supply, limit=expansion_limit(terms))
     terms = terms if expanded is None else contract(expanded, free)
-    terms = [_readable(t, set(free)) for t in terms]
+    terms = [readable(t, set(free)) for t in terms]
     if not terms:
         return "0"
     texts = [term_text(t) for t in terms]

@@ -370,11 +370,19 @@ def parse(text: str, where=None) -> Expr:
     return typed
 
 
-def as_expr(expr, where=None) -> Expr:
+def as_expr(expr, where=None, tensors: bool = False) -> Expr:
     """What every API function takes as an expression: text (parsed with `where`) or a
-    typed tree (an `mc.parse` result or any result of the engine)."""
+    typed tree (an `mc.parse` result or any result of the engine). `tensors`: whether the
+    caller takes an order-3/4 derivative too (evaluate, lambdify, check, to_sympy)."""
     if isinstance(expr, str):
         return parse(expr, where)
+    if isinstance(expr, Expr) and expr.is_tensor:
+        if tensors:
+            return expr
+        raise UsageError("this takes an expression in matrix form, not a derivative of "
+                         "order 3 or 4 (index form)",
+                         hint="differentiate the expression itself, or use vec=True for "
+                              "the matrix ∂vec(F)/∂vec(X)")
     if isinstance(expr, Expr):
         if expr.ty is None:
             raise UsageError("this expression has no inferred shape: build it with mc.parse")

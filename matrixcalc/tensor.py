@@ -1,37 +1,80 @@
-"""Derivatives of order 3 and 4: index-form results, and their vec/Kronecker forms.
+"""Derivatives of order 3 and 4 in index form: one result type with the matrix forms.
 
-A `TensorResult` holds the contracted index terms of ∂F/∂X with the free indices in
-SPEC section 3's layout (F's dimensions, then X's); it prints in Einstein notation and
-evaluates with einsum in torch.func.jacrev's layout. (The matrix ∂vec(F)/∂vec(X) is
-recovered from index form like any other derivative: `calculus.vec_derivative`.)
+A `TensorResult` is an `Expr` (SPEC section 4: one result type for every order) holding
+the contracted index terms of ∂F/∂X, its free indices in SPEC section 3's layout (F's
+dimensions, then X's) and what it was derived from. It prints in Einstein notation,
+evaluates in torch.func.jacrev's layout, and is taken by `lambdify` (einsum code), `check`,
+`to_sympy` and the CLI like any other result. (The matrix ∂vec(F)/∂vec(X) is recovered
+from index form like any other derivative: `calculus.vec_derivative`.)
+
+`einsum_plan` is the one reading of the terms as einsum products that evaluation, code
+generation and SymPy conversion share: copy tensors are not materialized but merge the
+indices they join (δ_iab A_ab = A_ii: one letter), a copy joining two free indices is an
+identity, a summed index nothing else holds counts its size, a free index nothing holds
+is constant along it (ones), and a pair tensor [c = (o, n)] is the 0/1 array that reads
+c as (o, n), n fastest.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import sympy
 
-from .expr import Expr, Symbol
-from .index.ir import Factor, Term
-from .index.scalars import SizeSymbol
-from .index_printing import term_text
+from .expr import Derivation, Expr, Symbol
+from .index.ir import Factor, IndexGroups, Term
+from .index.scalars import SizeSymbol, size
 from .shapes import Dim, dim_size, dim_text
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
-class TensorResult:
+class Operand:
+    """One operand of an einsum product: a factor's expression, an identity or ones of a
+    dimension, or a pair tensor of (outer, inner) dimensions; and its subscripts."""
+
+    kind: str  # "expr", "eye", "ones" or "pair"
+    subscripts: str
+    expr: Expr | None = None
+    dims: tuple[Dim, ...] = ()
+
+
+@dataclass(frozen=True)
+class Product:
+    """coeff · einsum(operands -> output): one term."""
+
+    coeff: sympy.Expr
+    operands: tuple[Operand, ...]
+    output: str
+
+
+@dataclass(frozen=True, eq=False)
+class TensorResult(Expr):
     """∂F/∂X of order 3 or 4, in index notation."""
 
+    is_tensor = True
     terms: tuple[Term, ...]
     free: tuple[str, ...]   # output indices: F's, then X's
     dims: tuple[Dim, ...]   # the dimension of each free index
     of: Expr
     wrt: Symbol
+    ty: None = field(default=None, compare=False)  # no matrix shape: see `shape`
+    span: Any = field(default=None, compare=False)
+    derived_from: Derivation | None = field(default=None, compare=False, repr=False)
 
-    kind = "tensor"
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TensorResult) and (self.terms, self.free, self.dims) == (
+            other.terms, other.free, other.dims)
+
+    def __hash__(self) -> int:
+        return hash((self.terms, self.free, self.dims))
+
+    @property
+    def kind(self) -> str:
+        return "tensor"
 
     @property
     def shape(self) -> tuple:
@@ -39,7 +82,21 @@ class TensorResult:
 
     @property
     def shapes(self) -> dict:
-        return self.of.shapes
+        shapes = dict(self.of.shapes)
+        if self.wrt.info is not None:
+            shapes.setdefault(self.wrt.name, self.wrt.info)
+        return shapes
+
+    def symbols(self) -> list[Symbol]:
+        """The symbols its factors and coefficients use (typed as in `of`)."""
+        names = {s.name for t in self.terms for s in t.coeff.free_symbols}
+        held = super().symbols()
+        return held + [s for s in self.of.symbols() if s.name in names
+                       and s.name not in {h.name for h in held}]
+
+    def children(self) -> tuple[Expr, ...]:
+        """The expressions its factors hold (what generated code computes first)."""
+        return tuple(f.expr for t in self.terms for f in t.factors if not f.is_structural)
 
     def mapped(self, fn, of: Expr, wrt: Symbol) -> TensorResult:
         """The same derivative with every factor's expression passed through `fn` (the
@@ -49,10 +106,16 @@ class TensorResult:
                                      for f in t.factors)) for t in self.terms]
         return TensorResult(tuple(contract(terms, self.free)), self.free, self.dims, of, wrt)
 
+    def readable_terms(self) -> list[Term]:
+        """The terms with summed indices named a, b, c, … (never an internal `_0`)."""
+        from .index_printing import readable
+        return [readable(t, set(self.free)) for t in self.terms]
+
     def index(self) -> str:
+        from .index_printing import term_text
         if not self.terms:
             return "0"
-        texts = [term_text(t) for t in self.terms]
+        texts = [term_text(t) for t in self.readable_terms()]
         out = texts[0]
         for text in texts[1:]:
             out += f" - {text[1:]}" if text.startswith("-") else f" + {text}"
@@ -61,45 +124,85 @@ class TensorResult:
     def __str__(self) -> str:
         return self.index()
 
+    def __repr__(self) -> str:
+        return self.index()
+
     def latex(self) -> str:
-        return self.index().replace("δ", r"\delta")
+        from .index_printing import factor_text
+        parts = []
+        for term in self.readable_terms():
+            coeff = "" if term.coeff == 1 else "-" if term.coeff == -1 else \
+                sympy.latex(term.coeff) + " "
+            parts.append(coeff + " ".join(factor_text(f, latex=True) for f in term.factors))
+        return " + ".join(parts).replace("+ -", "- ") if parts else "0"
 
-    def _repr_latex_(self) -> str:
-        return f"${self.latex()}$"
+    def shared(self, min_chars: int | None = None) -> TensorResult:
+        return self
 
-    def evaluate(self, values: dict[str, Any]) -> np.ndarray:
-        """The tensor in jacrev layout: T[i, j, k, l] = ∂F_ij / ∂X_kl."""
-        sizes = _sizes(self.of, values)
-        letters = {}
-        out = np.zeros(tuple(dim_size(d, sizes) for d in self.dims))
-        for term in self.terms:
-            operands, subscripts = [], []
-            for f in term.factors:
-                operands.append(_factor_value(f, values, sizes))
-                subscripts.append("".join(_letter(letters, i) for i in f.idx))
-            bound = {sympy.Symbol(k, real=True): v for k, v in values.items()
-                     if np.ndim(v) == 0}
-            bound.update({s: sizes[s.name] for s in term.coeff.atoms(SizeSymbol)})
-            scale = float(term.coeff.subs(bound))
-            present = set("".join(subscripts))
-            for i, dim in zip(self.free, self.dims):  # constant along a free index
-                if _letter(letters, i) not in present:
-                    operands.append(np.ones(dim_size(dim, sizes)))
-                    subscripts.append(_letter(letters, i))
-            target = "".join(_letter(letters, i) for i in self.free)
-            out = out + scale * np.einsum(",".join(subscripts) + "->" + target, *operands)
+    def subs(self, mapping, where=None):
+        from .errors import UnsupportedError
+        raise UnsupportedError("a derivative of order 3 or 4 takes no substitution",
+                               hint="substitute in the expression, then derive")
+
+    def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
+        """The tensor in jacrev layout: T[i, j, k, l] = ∂F_ij / ∂X_kl (numpy)."""
+        known = _sizes(self, values)
+        known.update(sizes or {})
+        out = np.zeros(tuple(dim_size(d, known) for d in self.dims))
+        for product in einsum_plan(self):
+            arrays = [_operand_value(op, values, known) for op in product.operands]
+            scale = float(product.coeff.subs(_bound(product.coeff, values, known)))
+            spec = ",".join(op.subscripts for op in product.operands) + "->" + product.output
+            out = out + scale * (np.einsum(spec, *arrays) if arrays else 1.0)
         return out
 
 
-def _letter(letters: dict[str, str], index: str) -> str:
-    if index not in letters:
-        letters[index] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[len(letters)]
-    return letters[index]
+def einsum_plan(t: TensorResult) -> list[Product]:
+    """Each term as an einsum product over letters (see the module docstring)."""
+    return [_product(t, term) for term in t.terms]
 
 
-def _sizes(e: Expr, values: dict[str, Any]) -> dict:
+def _product(t: TensorResult, term: Term) -> Product:
+    groups = IndexGroups()
+    for f in term.factors:
+        if f.is_copy:
+            groups.join(f.idx)
+    dims = {**term.index_dims(), **dict(zip(t.free, t.dims))}
+    letters: dict = {}
+
+    def letter(index: str, own: bool = False) -> str:
+        key = ("own", index) if own else groups.find(index)
+        if key not in letters:
+            letters[key] = LETTERS[len(letters)]
+        return letters[key]
+
+    operands = [Operand("pair", "".join(letter(i) for i in f.idx), dims=(f.dims()[1:]))
+                if f.is_pair else Operand("expr", "".join(letter(i) for i in f.idx), f.expr)
+                for f in term.factors if not f.is_copy]
+    held = {groups.find(i) for f in term.factors if not f.is_copy for i in f.idx}
+    output, coeff, seen = "", term.coeff, {}
+    for index in t.free:
+        root = groups.find(index)
+        if root in seen:  # a copy joins two free indices: an identity between them
+            own = letter(index, own=True)
+            operands.append(Operand("eye", letter(index) + own, dims=(dims[index],)))
+            output += own
+            continue
+        seen[root] = index
+        if root not in held:
+            operands.append(Operand("ones", letter(index), dims=(dims[index],)))
+            held.add(root)
+        output += letter(index)
+    for f in term.factors:  # a copy whose indices nothing else holds: a sum of ones
+        if f.is_copy and groups.find(f.idx[0]) not in held | set(seen):
+            held.add(groups.find(f.idx[0]))
+            coeff = coeff * size(f.dims()[0])
+    return Product(coeff, tuple(operands), output)
+
+
+def _sizes(t: TensorResult, values: dict[str, Any]) -> dict:
     sizes: dict = {}
-    for name, info in e.shapes.items():
+    for name, info in t.shapes.items():
         if name in values and info.kind != "scalar":
             shape = np.shape(values[name])
             for dim, n in zip((info.rows, info.cols), shape):
@@ -108,17 +211,19 @@ def _sizes(e: Expr, values: dict[str, Any]) -> dict:
     return sizes
 
 
-def _factor_value(f: Factor, values, sizes) -> np.ndarray:
-    if f.is_copy:
-        n = dim_size(f.expr.ty.rows, sizes)
-        out = np.zeros((n,) * len(f.idx))
-        out[(np.arange(n),) * len(f.idx)] = 1.0
-        return out
-    if f.is_pair:
-        p, q = dim_size(f.expr.ty.rows, sizes), dim_size(f.expr.ty.cols, sizes)
-        out = np.zeros((p * q, p, q))
-        o, n = np.meshgrid(np.arange(p), np.arange(q), indexing="ij")
-        out[(o * q + n).ravel(), o.ravel(), n.ravel()] = 1.0
-        return out
-    value = np.asarray(f.expr.evaluate(values), dtype=float)
-    return value.reshape(tuple(dim_size(d, sizes) for d in f.dims()))
+def _bound(coeff: sympy.Expr, values, sizes) -> dict:
+    bound = {sympy.Symbol(k, real=True): v for k, v in values.items() if np.ndim(v) == 0}
+    bound.update({s: sizes[s.name] for s in coeff.atoms(SizeSymbol)})
+    return bound
+
+
+def _operand_value(op: Operand, values, sizes) -> np.ndarray:
+    if op.kind == "eye":
+        return np.eye(dim_size(op.dims[0], sizes))
+    if op.kind == "ones":
+        return np.ones(dim_size(op.dims[0], sizes))
+    if op.kind == "pair":
+        p, q = (dim_size(d, sizes) for d in op.dims)
+        return np.eye(p * q).reshape(p * q, p, q)
+    value = np.asarray(op.expr.evaluate(values, sizes=sizes), dtype=float)
+    return value.reshape(tuple(dim_size(d, sizes) for d in Factor(op.expr, ()).dims()))

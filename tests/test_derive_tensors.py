@@ -17,10 +17,10 @@ TENSORS = [
     ("X^-1", "X", "-(X^-1)_{ik} (X^-1)_{lj}", "-X^-T ⊗ X^-1"),  # Cookbook (60)
     ("x a^T", "x", "δ_{ik} a_{j}", "a ⊗ I"),
     # copy tensors: a Hadamard product and an elementwise function, by a matrix
-    ("A ⊙ B", "A", "B_{_0,_1} δ_{j,_1,l} δ_{i,_0,k}", "diag(vec(B))"),
-    ("exp(X)", "X", "(exp(X))_{_0,_1} δ_{j,_1,l} δ_{i,_0,k}", "diag(vec(exp(X)))"),
+    ("A ⊙ B", "A", "B_{ab} δ_{jbl} δ_{iak}", "diag(vec(B))"),
+    ("exp(X)", "X", "(exp(X))_{ab} δ_{jbl} δ_{iak}", "diag(vec(exp(X)))"),
     # Magnus & Neudecker: d vec(tr(A) A) = vec(A) vec(I)^T dvec(A) + tr(A) dvec(A)
-    ("tr(A) A", "A", "A_{ij} δ_{kl} + A_{_0,_0} δ_{ik} δ_{jl}", "tr(A) I + vec(A) vec(I)^T"),
+    ("tr(A) A", "A", "A_{ij} δ_{kl} + A_{aa} δ_{ik} δ_{jl}", "tr(A) I + vec(A) vec(I)^T"),
     # ∂vec(X^T)/∂vec(X): the commutation matrix
     ("X^T", "X", "δ_{jk} δ_{il}", "commutation(m, n)"),
 ]

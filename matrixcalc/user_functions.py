@@ -25,7 +25,7 @@ from .expr import Apply, Const, Expr, Number, Symbol, walk
 from .ops import FUNCTIONS, REGISTRY, OpSpec, register
 from .ops.elementwise import elementwise
 from .ops.spec import ATOM, call_latex, call_text
-from .parse import parse
+from .parse import parse_quietly
 from .shapes import SCALAR
 from .table_yaml import NAME_PATTERN, _Mapping, _parse_field, _Source
 
@@ -157,7 +157,7 @@ def _check_function_shapes(src: _Source, fields: _Mapping, function: Function,
     expected = "a scalar (f'(x))" if function.elementwise else \
         f"shaped like x, a {function.argument} (the gradient)"
     try:
-        combined = parse(f"x + ({function.derivative})", {"x": function.argument})
+        combined = parse_quietly(f"x + ({function.derivative})", {"x": function.argument})
         fits = combined.ty.kind == function.argument
     except MatrixCalcError:
         fits = False

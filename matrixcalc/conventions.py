@@ -159,7 +159,8 @@ def kind_warning(typed: list[Expr], raw: list[Expr], declared: dict[str, Declara
     found = [name for name in candidates if scalar_if([name])]
     if not found and len(candidates) > 1 and scalar_if(candidates):
         found = candidates
-    return _warning_text(found, infos, roots, text) if found else None
+    whole = text if functions == len(typed) == 1 else None  # a statement: "the function"
+    return _warning_text(found, infos, roots[0], whole) if found else None
 
 
 def _factors(node: Expr) -> list[Expr]:
@@ -210,15 +211,14 @@ def _holds_array(node: Expr) -> bool:
                for n in walk(node))
 
 
-def _warning_text(names: list[str], infos, roots: list[Expr], text: str | None) -> str:
+def _warning_text(names: list[str], infos, root: Expr, text: str | None) -> str:
     reasons = " and ".join(f"`{n}` is a {infos[n].kind} by the naming convention "
                            f"({convention_reason(n)})" for n in names)
-    what = f"`{text}`" if text is not None and len(text) <= SHOWN and len(roots) == 1 \
-        else "the expression"
+    what = f"`{text}`" if text is not None and len(text) <= SHOWN else "the function"
+    which = f"`{names[0]}` is a scalar" if len(names) == 1 else "they are scalars"
     kept = "; ".join(f"{n}: {infos[n].kind}" for n in names)
-    return (f"{reasons}, so {what} is {roots[0].ty.describe()}, not a scalar: if "
-            f"{f'`{names[0]}` is a scalar' if len(names) == 1 else 'they are scalars'}, declare "
-            f"`where=\"{', '.join(names)}: scalar\"` (`where=\"{kept}\"` keeps the "
+    return (f"{reasons}, so {what} is {root.ty.describe()}, not a scalar: if {which}, "
+            f"declare `where=\"{', '.join(names)}: scalar\"` (`where=\"{kept}\"` keeps the "
             "convention's kind and silences this warning)")
 
 

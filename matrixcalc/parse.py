@@ -174,8 +174,8 @@ class TreeBuilder(Transformer):
     def transpose(self, children):
         operand, token = children
         if isinstance(operand, Number):  # `1^T x`: the all-ones vector is meant
-            raise ParseError("cannot transpose a number", span=(operand.span[0],
-                                                                 token.end_pos),
+            span = (operand.span[0], token.end_pos)
+            raise ParseError("cannot transpose a number", span=span,
                              hint=_ones_hint(operand.value))
         return Apply("transpose", (operand,), span=_span(token))
 

@@ -31,6 +31,8 @@ from .infer import Inference, try_infer
 # always a scalar read as a vector or a matrix, or the other way round.
 ALTERNATIVES = {"vector": ("scalar",), "matrix": ("scalar",), "scalar": ("vector", "matrix")}
 SHOWN = 60  # the longest input quoted whole in a hint or a warning
+MAX_TRIED = 8  # names tried one by one (each a full inference); past that, all at once
+MAX_NAMED = 5  # names listed in a warning
 CHAIN_OPS = frozenset({"product", "mul", "matmul", "div", "neg"})
 FILLS = (" ones", " ones^T", " ones ones^T")  # a scalar spread over a vector, row, matrix
 
@@ -50,8 +52,11 @@ def explain_conventions(error: ShapeError, roots: list[Expr], kinds: dict[str, s
     terms = list(failing.args)
     if failing.op == "add":  # the first term says what the sum is meant to be
         terms = terms[1:] + terms[:1]
+        node = getattr(error, "node", None)  # the term a subtraction failed at: `- mu`
+        terms.sort(key=lambda term: node is None or term.span != node.span)
+    terms = terms[:MAX_TRIED]
     for name, term in _deciding_names(terms, kinds, declared, text):
-        if origins.get(name) != "convention" or _elsewhere(name, term, terms):
+        if origins.get(name) != "convention" or _elsewhere(name, term, failing.args):
             continue
         kind = next((k for k in ALTERNATIVES[kinds[name]] if try_infer(
             roots, _declaring(declared, {name: k}), text) is not None), None)
@@ -62,7 +67,7 @@ def explain_conventions(error: ShapeError, roots: list[Expr], kinds: dict[str, s
             return
 
 
-def _elsewhere(name: str, term: Expr, terms: list[Expr]) -> bool:
+def _elsewhere(name: str, term: Expr, terms) -> bool:
     """Whether `name` stands in another operand too (`x^T + x`): then its kind is not
     what clashes."""
     return any(isinstance(n, Symbol) and n.name == name
@@ -141,11 +146,11 @@ def kind_warning(typed: list[Expr], raw: list[Expr], declared: dict[str, Declara
     if all(root.ty.is_scalar for root in roots):
         return None
     infos = {name: info for root in typed for name, info in root.shapes.items()}
-    candidates = [name for name, info in infos.items()
-                  if info.origin == "convention" and info.kind == "vector"
-                  and all(_coefficient_only(root, name) for root in roots)
-                  and any(isinstance(n, Symbol) and n.name == name
-                          for root in roots for n in walk(root))]
+    leading: dict[str, bool] = {}
+    for root in roots:
+        _coefficients(root, leading)
+    candidates = [name for name, only in leading.items() if only
+                  and infos[name].origin == "convention" and infos[name].kind == "vector"]
     if not candidates:
         return None
     inferred = {name: "scalar" for name, info in infos.items()
@@ -156,7 +161,7 @@ def kind_warning(typed: list[Expr], raw: list[Expr], declared: dict[str, Declara
             names, "scalar")}), text)
         return again is not None and all(root.ty.is_scalar for root in again[:functions])
 
-    found = [name for name in candidates if scalar_if([name])]
+    found = [name for name in candidates[:MAX_TRIED] if scalar_if([name])]
     if not found and len(candidates) > 1 and scalar_if(candidates):
         found = candidates
     whole = text if functions == len(typed) == 1 else None  # a statement: "the function"
@@ -175,35 +180,36 @@ def _factors(node: Expr) -> list[Expr]:
     return [node]
 
 
-def _coefficient_only(node: Expr, name: str) -> bool:
-    """Whether every occurrence of `name` under `node` leads a product chain whose other
-    factors multiply to a scalar of vectors or matrices (`k` in `k/2 ||w||^2`)."""
+def _coefficients(node: Expr, leading: dict[str, bool]) -> None:
+    """Record, for each symbol under `node`, whether every occurrence so far leads a
+    product chain whose other factors multiply to a scalar of vectors or matrices (`k`
+    in `k/2 ||w||^2`); one pass over the tree."""
     if isinstance(node, Symbol):
-        return node.name != name
-    if not isinstance(node, Apply):
-        return True
-    if node.op not in CHAIN_OPS:
-        return all(_coefficient_only(arg, name) for arg in node.args)
-    factors = _factors(node)
-    for i, factor in enumerate(factors):
-        if isinstance(factor, Symbol) and factor.name == name:
-            if not _leads_a_scalar(factors, i):
-                return False
-        elif not _coefficient_only(factor, name):
-            return False
-    return True
+        leading[node.name] = False  # standing alone, or as an operator's argument
+    elif isinstance(node, Apply) and node.op not in CHAIN_OPS:
+        for arg in node.args:
+            _coefficients(arg, leading)
+    elif isinstance(node, Apply):
+        factors = _factors(node)
+        arrays = [_holds_array(f) for f in factors]
+        for i, factor in enumerate(factors):
+            if isinstance(factor, Symbol):
+                ok = _leads_a_scalar(factors, arrays, i)
+                leading[factor.name] = leading.get(factor.name, True) and ok
+            else:
+                _coefficients(factor, leading)
 
 
-def _leads_a_scalar(factors: list[Expr], i: int) -> bool:
+def _leads_a_scalar(factors: list[Expr], arrays: list[bool], i: int) -> bool:
     """Factor i comes first but for plain scalars (`2 k …`), and the others multiply to a
-    scalar that depends on a vector or a matrix (`x^T x`, `||w||^2`, `logdet(S)`): so
-    `α x`, `2 x`, `sum(y) x` and `A x` do not qualify."""
-    if any(not f.ty.is_scalar or _holds_array(f) for f in factors[:i]):
+    scalar that depends on a vector or a matrix (`x^T x`, `||w||^2`, `logdet(S)`), as
+    `arrays` says of each factor: so `α x`, `2 x`, `sum(y) x` and `A x` do not qualify."""
+    if any(not f.ty.is_scalar or held for f, held in zip(factors[:i], arrays[:i])):
         return False
     others = factors[:i] + factors[i + 1:]
-    arrays = [f.ty for f in others if not f.ty.is_scalar]
-    scalar = not arrays or (not arrays[0].rows and not arrays[-1].cols)
-    return scalar and any(_holds_array(f) for f in others)
+    shapes = [f.ty for f in others if not f.ty.is_scalar]
+    scalar = not shapes or (not shapes[0].rows and not shapes[-1].cols)
+    return scalar and any(arrays[:i] + arrays[i + 1:])
 
 
 def _holds_array(node: Expr) -> bool:
@@ -212,14 +218,24 @@ def _holds_array(node: Expr) -> bool:
 
 
 def _warning_text(names: list[str], infos, root: Expr, text: str | None) -> str:
-    reasons = " and ".join(f"`{n}` is a {infos[n].kind} by the naming convention "
-                           f"({convention_reason(n)})" for n in names)
+    """Every name found is a conventional vector, a lower-case Latin name; a long list is
+    cut to its first few."""
     what = f"`{text}`" if text is not None and len(text) <= SHOWN else "the function"
-    which = f"`{names[0]}` is a scalar" if len(names) == 1 else "they are scalars"
-    kept = "; ".join(f"{n}: {infos[n].kind}" for n in names)
-    return (f"{reasons}, so {what} is {root.ty.describe()}, not a scalar: if {which}, "
-            f"declare `where=\"{', '.join(names)}: scalar\"` (`where=\"{kept}\"` keeps the "
-            "convention's kind and silences this warning)")
+    if len(names) == 1:
+        (name,) = names
+        return (f"`{name}` is a vector by the naming convention ({convention_reason(name)}), "
+                f"so {what} is {root.ty.describe()}, not a scalar: if `{name}` is a scalar, "
+                f"declare `where=\"{name}: scalar\"` (`where=\"{name}: vector\"` keeps "
+                "the convention's kind and silences this warning)")
+    quoted = [f"`{n}`" for n in names[:MAX_NAMED]]
+    if len(names) > MAX_NAMED:
+        quoted.append(f"{len(names) - MAX_NAMED} more")
+    shown = ", ".join(names[:MAX_NAMED]) + (", …" if len(names) > MAX_NAMED else "")
+    return (f"{', '.join(quoted[:-1])} and {quoted[-1]} are "
+            f"vectors by the naming convention (lower-case Latin names), so {what} is "
+            f"{root.ty.describe()}, not a scalar: if they are scalars, declare "
+            f"`where=\"{shown}: scalar\"` (`: vector` keeps the convention's kind and "
+            "silences this warning)")
 
 
 def warn_kinds(message: str | None) -> None:

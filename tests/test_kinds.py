@@ -207,12 +207,25 @@ def test_a_coefficient_made_a_vector_by_the_convention_warns(text, name, jacobia
             assert str(result) == jacobian and holds(text, wrt, result)
 
 
-def test_the_named_declaration_makes_the_gradient():
-    # where="k: scalar": no warning, and the gradient of k/2 ||w||^2 is k w (checked)
-    found = caught_warnings(lambda: mc.derive("k/2 ||w||^2", "w", where="k: scalar"))
+@pytest.mark.parametrize("text, wrt, where, gradient", [
+    ("k/2 ||w||^2", "w", "k: scalar", "k w"),
+    ("t x^T x", "x", "t: scalar", "2 t x"),      # README's CLI tour
+    ("n/2 logdet(S)", "S", "n: scalar", "n/2 S^-T"),
+])
+def test_the_named_declaration_makes_the_gradient(text, wrt, where, gradient):
+    # with the declaration the warning names: no warning, and a gradient (checked)
+    found = caught_warnings(lambda: mc.derive(text, wrt, where=where))
     assert found == []
-    result = mc.derive("k/2 ||w||^2", "w", where="k: scalar")
-    assert str(result) == "k w" and holds("k/2 ||w||^2", "w", result, where="k: scalar")
+    result = mc.derive(text, wrt, where=where)
+    assert str(result) == gradient and holds(text, wrt, result, where=where)
+
+
+def test_several_coefficients_warn_together():
+    # t and s each alone leave a vector; declared scalars together, the function is one
+    (found,) = caught_warnings(lambda: mc.parse("t x^T x + s ||x||^2"))
+    assert str(found.message).startswith("`t` and `s` are vectors by the naming convention")
+    assert "declare `where=\"t, s: scalar\"`" in str(found.message)
+    assert mc.parse("t x^T x + s ||x||^2", where="t, s: scalar").kind == "scalar"
 
 
 @pytest.mark.parametrize("call", [

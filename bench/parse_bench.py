@@ -48,7 +48,7 @@ CORPUS = (
     "-1/n (y^T log(sigmoid(X w)) + (ones - y)^T log(ones - sigmoid(X w)))",
     "sum(relu(W2 relu(W1 x + b1) + b2))", "tr(X^T B X) + logdet(X^T X)",
     "(x - mean(x) ones) / sqrt(mean((x - mean(x) ones).^2) + eps)",
-    "||A - U diag(s) V^T||_F^2", "kron(A, B) vec(X)", "x^T (A ⊙ B) y - tr(inv(S) Σ)",
+    "||A - U diag(s) V^T||_F^2", "kron(A, B)^T kron(A, B)", "x^T (A ⊙ B) y - tr(inv(S) Σ)",
 )
 CORPUS_WHERE = None  # rule 3 infers the scalars x1, x2
 

@@ -3,25 +3,24 @@
 The public API only; see SPEC.md section 5.
 """
 
-from .check import CheckReport, Counterexample, Verdict, check, verify
-from .errors import (LimitError, MatrixCalcError, ParseError, ShapeError, TableError,
-                     UnsupportedError, UsageError)
+from .errors import (KindWarning, LimitError, MatrixCalcError, ParseError, ShapeError,
+                     TableError, TableWarning, UnsupportedError, UsageError)
 from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo
 from .parse import Statement, parse, parse_statement
 
 __all__ = [
-    "Apply", "CheckReport", "Const", "Counterexample", "Expr", "LimitError", "MatrixCalcError",
-    "Number",
-    "ParseError", "ShapeError",
-    "Statement", "Symbol", "SymbolInfo", "TableError", "UnsupportedError", "UsageError",
-    "Verdict", "check", "parse", "parse_statement", "verify",
+    "Apply", "Const", "Expr", "KindWarning", "LimitError", "MatrixCalcError", "Number",
+    "ParseError", "ShapeError", "Statement", "Symbol", "SymbolInfo", "TableError",
+    "TableWarning", "UnsupportedError", "UsageError", "parse", "parse_statement",
 ]
 __version__ = "0.1.0"
 
-# The engine loads SymPy; it is imported on first use so that `import matrixcalc` stays
-# light (PEP 562 module __getattr__).
+# The engine loads SymPy, the checker numpy and torch: each is imported on first use, so
+# that `import matrixcalc` stays light (PEP 562 module __getattr__).
 _LAZY = {"derive": "calculus", "jacobian": "calculus", "hessian": "calculus",
          "simplify": "calculus"}
+_LAZY.update({"check": "check", "verify": "check", "CheckReport": "check",
+              "Counterexample": "check", "Verdict": "check"})  # numeric truth
 _LAZY.update({"tables": "table", "load_table": "table"})  # identity tables (SPEC 6)
 _LAZY.update({"lambdify": "codegen", "value_and_grad": "codegen"})  # generated code (SPEC 5)
 _LAZY.update({"autograd_function": "autograd"})  # torch.autograd.Function, derived backward
@@ -38,3 +37,7 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'matrixcalc' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -92,7 +92,17 @@ def _higher_order(f: Expr, x: Symbol, vec: bool):
     terms = differentiator(x, tuple(i for i in x_idx if i), supply).terms(
         lower(canonical_input(f), f_idx, supply))
     terms = contract(terms, free)
-    return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), f, x)
+    return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), _knowing(f, x), x)
+
+
+def _knowing(f: Expr, x: Symbol) -> Expr:
+    """f whose `shapes` also list x where x does not occur in f: a tensor result takes
+    its symbols and the sizes of its values from f's, and a zero by x is shaped by x's
+    own dimensions (SPEC section 5: d x/dQ evaluates from the values of x and Q)."""
+    if x.name in f.shapes or x.info is None:
+        return f
+    symbols = tuple({**f.shapes, x.name: x.info}.values())
+    return replace(f, derived_from=Derivation(f, (x,), "numerator", symbols))
 
 
 def vec_derivative(f: Expr, x: Symbol) -> Expr:

@@ -37,7 +37,7 @@ from .declarations import parse_where
 from .errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
 from .expr import Apply, Expr, Number, Symbol, walk
 from .numeric import Layout, run, to_jacrev_layout, user_dims
-from .parse import Statement, as_expr, parse, parse_statement, wrt_symbol
+from .parse import Statement, as_expr, parse_quietly, parse_statement, wrt_symbol
 from .sampling import MAX_REDRAWS, Draw, OutOfDomain, Problem, describe_sizes, domain_guard
 from .shapes import Shape
 
@@ -505,7 +505,7 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
         if isinstance(item, str):
             if result_where is None:
                 result_where = _result_where(e, symbols, where)
-            item = parse(item, result_where)
+            item = parse_quietly(item, result_where)  # the expression itself warned
             typed_apart.add(id(item))
         elif isinstance(item, (int, float)) and not isinstance(item, bool) and item == 0:
             item = Number(0, ty=Shape((), ()))

@@ -26,7 +26,8 @@ for a bug in matrixcalc itself (an internal error; MATRIXCALC_DEBUG=1 shows the 
          "origin": "convention"},   # declared | convention | inferred scalar
         {"name": "A", "kind": "matrix", "shape": ["n", "n"],
          "assumptions": ["symmetric"], "origin": "declared"}
-      ]
+      ],
+      "warnings": []                 # the KindWarnings' messages (SPEC section 2)
     }
 
 A dimension is an integer (a concrete size) or a string (a symbolic dimension; a
@@ -53,8 +54,10 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
          "kind": "vector", "shape": ["n"]}
       ],
       "symbols": [...],              # as for parse, of the input expression
-      "check": null                  # with --check: {"ok", "max_error", "trials", "seed",
-    }                                #   "sizes": [{dim: size}], "counterexample": text|null}
+      "check": null,                 # with --check: {"ok", "max_error", "trials", "seed",
+                                     #   "sizes": [{dim: size}], "counterexample": text|null}
+      "warnings": []                 # as for parse
+    }
 
 `verify`, schema `"matrixcalc.verify/1"` (exit status 0 holds, 1 does not):
 
@@ -62,6 +65,8 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
      "holds": true, "how": "numeric",           # numeric | symbolic
      "trials": 5, "max_error": 0.0, "seed": 123, "sizes": [{"n": 3}, ...],
      "shapes": {"A": "A: matrix (n×m) (convention)", ...},
+     "diagnosis": null,            # how a false claim is off, in a sentence, or null
+     "warnings": [],               # as for parse
      "counterexample": null}       # or {"inputs": {name: number | nested lists},
                                    #   "left", "right", "left_label", "right_label",
                                    #   "sizes", "seed", "error"}
@@ -73,7 +78,15 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
      "backend": "numpy",           # numpy | torch
      "inputs": ["X", "w", "y"],    # the generated function's arguments, in order
      "returns": "[value, gradient]",  # value | [value, gradient] | [value, [gradients]]
-     "source": "import numpy as np ..."}
+     "source": "import numpy as np ...", "warnings": []}
+
+Kinds the user did not declare are reported (SPEC section 2): every symbol's "origin" in
+--json (parse, derive, verify), the `with …` line of `verify` and the symbols of `parse`;
+where the output lists no origins (derive, jacobian and hessian as text, LaTeX or index
+notation, `parse --latex`, `codegen`, `--explain`), a kind that was inferred is told on
+stderr as `with n: scalar (inferred scalar)`, so that stdout stays the bare result for
+scripts. A KindWarning is one `matrixcalc CMD: warning: …` line on stderr, and with
+--json also an entry of "warnings".
 """
 
 from __future__ import annotations
@@ -82,6 +95,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -166,6 +180,22 @@ def symbol_rows(expr) -> list[str]:
             + f"  ({row[3]})" for row in cells]
 
 
+def report_inferred(expr) -> None:
+    """`with n: scalar (inferred scalar)` on stderr when a kind was inferred (SPEC section
+    2): for commands whose output does not list the symbols' origins itself."""
+    inferred = [info.describe() for info in expr.shapes.values()
+                if info.origin == "inferred scalar"]
+    if inferred:
+        print(f"with {'; '.join(inferred)}", file=sys.stderr)
+
+
+def kind_warnings(args: argparse.Namespace) -> list[str]:
+    """The KindWarnings this command caused (see `main`), for `--json`'s "warnings"."""
+    from .errors import KindWarning
+    return [str(w.message) for w in getattr(args, "caught", [])
+            if issubclass(w.category, KindWarning)]
+
+
 def json_text(value, depth: int = 0) -> str:
     """Indented JSON for people too: the top object and its lists and objects one entry
     a line, anything deeper (a symbol, a shape) compact on its line."""
@@ -199,8 +229,9 @@ def run_parse(args: argparse.Namespace) -> int:
     expr = mc.parse(args.expression, where=args.where)
     if args.output == "latex":
         print(expr.latex())
+        report_inferred(expr)
     elif args.output == "json":
-        emit_json(parse_json(expr, args.expression, args.where))
+        emit_json(parse_json(expr, args.expression, args.where, kind_warnings(args)))
     else:
         print(str(expr))
         print(f"  kind     {shape_words(expr.kind, expr.shape)}")
@@ -352,8 +383,9 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
                           where=args.where, trials=args.trials, order=order, seed=args.seed)
     if args.output == "json":
         emit_json(derive_json(which, args.expression, args.where, names, args.layout, expr,
-                              results, report))
+                              results, report, kind_warnings(args)))
     else:
+        report_inferred(expr)
         for w, r in results:
             shown = shared_or_plain(r) if args.shared and args.output != "index" else r
             text = {"latex": shown.latex, "index": r.index}.get(args.output, shown.__str__)()
@@ -392,8 +424,10 @@ def run_derive(args: argparse.Namespace) -> int:
         if args.output in ("json", "index") or args.check or args.layout != "numerator":
             raise UsageError("--explain prints text or LaTeX (--latex) of a numerator-layout "
                              "derivative; not with --json, --index, --check or --layout")
+        expr = mc.parse(args.expression, where=args.where)
+        report_inferred(expr)
         for name in wrt_names(args):
-            explanation = mc.explain(args.expression, name, where=args.where)
+            explanation = mc.explain(expr, name, where=args.where)
             print(explanation.latex() if args.output == "latex" else explanation.text)
         return EXIT_OK
     return _run_derivative(args, "derive")
@@ -435,7 +469,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     verdict = mc.verify(args.statement, where=args.where, trials=args.trials, seed=args.seed)
     if args.output == "json":
-        emit_json(verify_json(verdict, args.statement, args.where))
+        emit_json(verify_json(verdict, args.statement, args.where, kind_warnings(args)))
     else:
         print(format_verdict(verdict))
     return EXIT_OK if verdict.holds else EXIT_FALSE
@@ -457,9 +491,12 @@ def run_codegen(args: argparse.Namespace) -> int:
 
     names = wrt_names(args) if args.wrt else None
     wrt = None if names is None else (names if len(names) > 1 else names[0])
-    function = mc.lambdify(args.expression, backend=args.backend, wrt=wrt, where=args.where)
+    expr = mc.parse(args.expression, where=args.where)
+    report_inferred(expr)
+    function = mc.lambdify(expr, backend=args.backend, wrt=wrt, where=args.where)
     if args.output == "json":
-        emit_json(codegen_json(function, args.expression, args.where, names, args.backend))
+        emit_json(codegen_json(function, args.expression, args.where, names, args.backend,
+                               kind_warnings(args)))
     else:
         print(function.source, end="")
     return EXIT_OK
@@ -549,6 +586,24 @@ def _tolerant_streams() -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def run_noting_kinds(args: argparse.Namespace) -> int:
+    """Run the command; each KindWarning is one `matrixcalc CMD: warning: …` line on stderr
+    (and, through `args.caught`, an entry of --json's "warnings"); other warnings are
+    shown as Python shows them."""
+    from .errors import KindWarning
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KindWarning)
+        args.caught = caught
+        try:
+            return args.run(args)
+        finally:
+            for w in caught:
+                if issubclass(w.category, KindWarning):
+                    print(f"matrixcalc {args.command}: warning: {w.message}", file=sys.stderr)
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from .errors import MatrixCalcError
 
@@ -561,7 +616,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        return args.run(args)
+        return run_noting_kinds(args)
     except MatrixCalcError as error:
         if getattr(args, "output", None) == "json":
             emit_json(error_json(error))

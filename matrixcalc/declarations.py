@@ -78,6 +78,17 @@ def conventional_kind(name: str) -> str:
     return "vector"
 
 
+def convention_reason(name: str) -> str:
+    """Why the convention gives `name` its kind, in the words errors and warnings use."""
+    if name[0].isupper():
+        return "an upper-case name"
+    if _is_greek(name[0]):
+        return "a Greek letter"
+    if conventional_kind(name) == "scalar":
+        return "a Greek letter's name"
+    return "a lower-case Latin name" if name[0].isascii() else "a lower-case name"
+
+
 def _is_greek(char: str) -> bool:
     return "GREEK" in unicodedata.name(char, "")
 

@@ -43,6 +43,13 @@ class MatrixCalcError(Exception):
             self.args = (self._render(),)
         return self
 
+    def with_hint(self, hint: str) -> MatrixCalcError:
+        """The same error with `hint` added after any hint it has (used where more is
+        known about the cause than the operator that failed knew)."""
+        self.hint = f"{self.hint}; {hint}" if self.hint else hint
+        self.args = (self._render(),)
+        return self
+
     def _render(self) -> str:
         parts = [self.message]
         if self.text is not None and self.span is not None:
@@ -105,3 +112,9 @@ class LimitError(MatrixCalcError):
     """The input would cost more than a limit allows: names the limit and how to raise it."""
 
     kind = "limit"
+
+
+class KindWarning(UserWarning):
+    """A kind the naming convention chose that makes the whole expression a vector or a
+    matrix only because a name stands as the coefficient of a scalar (`k/2 ||w||^2`):
+    the message names the declaration that makes it a scalar (SPEC section 2)."""

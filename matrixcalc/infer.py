@@ -3,8 +3,10 @@
 Walks the raw tree bottom-up, asks each operator's shape rule for its result, lets
 syntax-only operators elaborate into resolved ones, then names the dimensions
 deterministically and annotates every node (`ty`) and symbol (`info`). Implements the
-kind rules of SPEC section 2, including rule 3: an undeclared symbol whose conventional
-kind cannot fit where it is used, while a scalar can, becomes a scalar.
+kind rules of SPEC section 2, including rule 3: an undeclared lower-case Latin name whose
+conventional kind (a vector) cannot fit where it is used, while a scalar can, becomes a
+scalar; an upper-case name never does. A shape error that remains is explained by
+`conventions` where a conventional kind caused it.
 """
 
 from __future__ import annotations
@@ -121,13 +123,24 @@ def infer(roots: list[Expr], declared: dict[str, Declaration],
         declared = {**declared, **{n: Declaration(i.kind, i.assumptions)
                                    for n, i in known.items()}}
     try:
-        return _infer(roots, declared, text, known)
+        return _infer(roots, declared, text, known, explain=known is None)
     except MatrixCalcError as error:  # an operator's hook may not know the source text
         raise error.with_source(text) if text is not None else error from None
 
 
+def try_infer(roots: list[Expr], declared: dict[str, Declaration],
+              text: str | None) -> list[Expr] | None:
+    """The typed roots, or None where they do not type (no hint is worked out): how a
+    hint or a warning tries another declaration."""
+    try:
+        return _infer(roots, declared, text)
+    except MatrixCalcError:
+        return None
+
+
 def _infer(roots: list[Expr], declared: dict[str, Declaration],
-           text: str | None, known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
+           text: str | None, known: dict[str, SymbolInfo] | None = None,
+           explain: bool = False) -> list[Expr]:
     roots = [as_dimensions(root, declared, text) for root in roots]
     names = _symbol_names(roots)
     kinds = {name: _initial_kind(name, declared) for name in names}
@@ -142,6 +155,9 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
         except ShapeError as error:
             found = _rule3_scalars(error, roots, kinds, declared, text, forced)
             if not found:
+                if explain:  # name the convention behind a clashing kind (SPEC section 8)
+                    from .conventions import explain_conventions  # builds on this module
+                    explain_conventions(error, roots, kinds, origins, declared, text)
                 raise
             for name in found:
                 kinds[name] = "scalar"
@@ -201,8 +217,6 @@ def _rule3_scalars(error: ShapeError, roots, kinds, declared, text,
     candidates = _candidates(failing, kinds, declared) if isinstance(failing, Expr) else []
     if not candidates:
         candidates = _candidates(scope, kinds, declared)
-    if scope.op == "add":  # `x^2 + y`: a lower-case term may follow; `x^4 + A` stays wrong
-        candidates = [name for name in candidates if conventional_kind(name) == "vector"]
     subsets = [(c,) for c in candidates]
     if 1 < len(candidates) <= 6:
         subsets += [s for k in range(2, len(candidates) + 1)
@@ -242,8 +256,11 @@ def _rule3_scope(error: ShapeError, forced: set[str]) -> Apply | None:
 
 
 def _candidates(node: Expr, kinds, declared) -> list[str]:
+    """Undeclared lower-case Latin names not yet scalars: only a conventional vector may
+    become a scalar; an upper-case name never does (`tr(A^0.5)` is an error)."""
     return [name for name in _symbol_names([node])
-            if kinds[name] != "scalar" and not _declared_kind(name, declared)]
+            if kinds[name] != "scalar" and not _declared_kind(name, declared)
+            and conventional_kind(name) == "vector"]
 
 
 def _declared_kind(name: str, declared: dict[str, Declaration]) -> bool:

@@ -59,15 +59,17 @@ def error_json(error) -> dict:
                       "hint": error.hint, "text": str(error)}}
 
 
-def parse_json(expr, text: str, where) -> dict:
+def parse_json(expr, text: str, where, warnings: Sequence[str] = ()) -> dict:
+    """`warnings`: the KindWarnings the input caused (SPEC section 2)."""
     return {"schema": PARSE_SCHEMA, "input": text, "where": where,
             "text": str(expr), "latex": expr.latex(), "kind": expr.kind,
             "shape": dims_json(expr.shape),
-            "symbols": [symbol_json(info) for info in expr.shapes.values()]}
+            "symbols": [symbol_json(info) for info in expr.shapes.values()],
+            "warnings": list(warnings)}
 
 
 def derive_json(which: str, text: str, where, names: list[str], layout: str, expr,
-                results: list, report) -> dict:
+                results: list, report, warnings: Sequence[str] = ()) -> dict:
     """`results`: (wrt names, result) pairs; `report`: a CheckReport or None."""
     return {"schema": DERIVE_SCHEMA, "command": which, "input": text,
             "where": where, "wrt": names, "layout": layout,
@@ -76,16 +78,18 @@ def derive_json(which: str, text: str, where, names: list[str], layout: str, exp
                          "index": index_or_none(r), "kind": r.kind,
                          "shape": dims_json(r.shape)} for w, r in results],
             "symbols": [symbol_json(info) for info in expr.shapes.values()],
-            "check": report_json(report) if report else None}
+            "check": report_json(report) if report else None,
+            "warnings": list(warnings)}
 
 
-def verify_json(verdict, statement: str, where) -> dict:
+def verify_json(verdict, statement: str, where, warnings: Sequence[str] = ()) -> dict:
     example = verdict.counterexample
     return {
         "schema": VERIFY_SCHEMA, "statement": statement, "where": where,
         "holds": verdict.holds, "how": verdict.how, "trials": verdict.trials,
         "max_error": verdict.max_error, "seed": verdict.seed, "sizes": verdict.sizes,
-        "shapes": verdict.shapes,
+        "shapes": verdict.shapes, "diagnosis": verdict.diagnosis,
+        "warnings": list(warnings),
         "counterexample": None if example is None else {
             "inputs": {k: value_json(v) for k, v in example.inputs.items()},
             "left": value_json(example.left), "right": value_json(example.right),
@@ -93,10 +97,11 @@ def verify_json(verdict, statement: str, where) -> dict:
             "sizes": example.sizes, "seed": example.seed, "error": example.error}}
 
 
-def codegen_json(function, text: str, where, names: list[str] | None, backend: str) -> dict:
+def codegen_json(function, text: str, where, names: list[str] | None, backend: str,
+                 warnings: Sequence[str] = ()) -> dict:
     """`function`: what mc.lambdify returned (`.inputs`, `.source`)."""
     returns = "value" if names is None else (
         "[value, gradient]" if len(names) == 1 else "[value, [gradients]]")
     return {"schema": CODEGEN_SCHEMA, "input": text, "where": where,
             "wrt": names, "backend": backend, "inputs": list(function.inputs),
-            "returns": returns, "source": function.source}
+            "returns": returns, "source": function.source, "warnings": list(warnings)}

@@ -17,6 +17,7 @@ from functools import lru_cache
 import lark
 from lark import Lark, Token, Transformer
 
+from .conventions import kind_warning, warn_kinds
 from .declarations import parse_where
 from .errors import MatrixCalcError, ParseError, UsageError
 from .expr import Apply, Const, Expr, Number, Symbol
@@ -174,7 +175,14 @@ class TreeBuilder(Transformer):
             return Apply(op, (operand,), span=_span(token))
         return build
 
-    transpose = _postfix("transpose")
+    def transpose(self, children):
+        operand, token = children
+        if isinstance(operand, Number):  # `1^T x`: the all-ones vector is meant
+            span = (operand.span[0], token.end_pos)
+            raise ParseError("cannot transpose a number", span=span,
+                             hint=_ones_hint(operand.value))
+        return Apply("transpose", (operand,), span=_span(token))
+
     inverse_transpose = _postfix("inverse_transpose")
 
     def caret(self, children):
@@ -265,6 +273,14 @@ def _flat_sum(left: Expr, right: Expr, span) -> Apply:
         else:
             terms.append(part)
     return Apply("add", tuple(terms), span=span)
+
+
+def _ones_hint(value: Fraction) -> str:
+    if value == 1:
+        return "the all-ones vector is `ones`: write `ones^T x`"
+    shown = str(value.numerator) if value.denominator == 1 else format(float(value), "g")
+    return (f"a number is its own transpose: drop the `^T`; for a row of {shown}s write "
+            f"`{shown} ones^T` (`ones` is the all-ones vector)")
 
 
 def _function_hint(name: str) -> str:
@@ -364,9 +380,20 @@ def _run_checked(text: str, start: str):
 
 
 def parse(text: str, where=None) -> Expr:
-    """Parse, infer kinds and dimensions, and return the typed tree (SPEC section 5)."""
+    """Parse, infer kinds and dimensions, and return the typed tree (SPEC section 5).
+    Warns (KindWarning) where the naming convention makes the function a vector or a
+    matrix only through a coefficient (`k/2 ||w||^2`); `parse_quietly` does not."""
     root = parse_raw(text)
-    (typed,) = infer([root], parse_where(where), text)
+    declared = parse_where(where)
+    (typed,) = infer([root], declared, text)
+    warn_kinds(kind_warning([typed], [root], declared, text))
+    return typed
+
+
+def parse_quietly(text: str, where=None) -> Expr:
+    """`parse` without the KindWarning: for text the engine reads on its own account (a
+    table's entries, a claimed result), never the user's expression itself."""
+    (typed,) = infer([parse_raw(text)], parse_where(where), text)
     return typed
 
 
@@ -434,13 +461,19 @@ class Statement:
     text: str
 
 
-def parse_statement(text: str, where=None) -> Statement:
+def parse_statement(text: str, where=None, warn: bool = True) -> Statement:
+    """`LHS = RHS` or `d/dX EXPR = RHS`, typed; warns as `parse` does about the function
+    (both sides of an equality, the left of a derivative claim) unless `warn` is False."""
     raw = _run_checked(text, "statement")
     for side in (raw.lhs, raw.rhs):
         _check_depth(side, text)
     roots = [raw.lhs, raw.rhs]
     if raw.wrt is not None:
         roots.append(Symbol(raw.wrt, span=raw.wrt_span))
-    typed = infer(roots, parse_where(where), text)
+    declared = parse_where(where)
+    typed = infer(roots, declared, text)
+    if warn:
+        functions = 1 if raw.wrt is not None else 2
+        warn_kinds(kind_warning(typed, roots, declared, text, functions))
     wrt = typed[2] if raw.wrt is not None else None
     return Statement(raw.kind, typed[0], typed[1], wrt, text)

@@ -37,7 +37,7 @@ import yaml
 
 from .check import Verdict, check, verify
 from .errors import MatrixCalcError, ShapeError, TableError, UsageError
-from .parse import Statement, parse, parse_statement
+from .parse import Statement, parse_quietly, parse_statement
 from .resources import identities_folder
 from .table_yaml import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
 from .expr import substituted, untyped
@@ -214,9 +214,9 @@ def _structured_claim(entry: Entry) -> str:
     (Matrix Cookbook section 2.8.2) is sym(G) doubled off the diagonal: sym(G) =
     (S + S ⊙ I)/2."""
     from .calculus import retype
-    f = parse(entry.expr, entry.where)
+    f = parse_quietly(entry.expr, entry.where)
     (x,) = [s for s in f.symbols() if s.name == entry.wrt]
-    half = parse(f"1/2 ({entry.wrt} + {entry.wrt}^T)", {**entry.where, entry.wrt: "matrix"})
+    half = parse_quietly(f"1/2 ({entry.wrt} + {entry.wrt}^T)", {**entry.where, entry.wrt: "matrix"})
     half = replace(half, ty=None)
     symmetrized = retype(substituted(untyped(f), {entry.wrt: untyped(half)}), dict(f.shapes))
     return f"d/d{entry.wrt} {symmetrized} = 1/2 ({entry.equals}) + 1/2 ({entry.equals}) ⊙ I"
@@ -226,11 +226,12 @@ def _typed_statement(entry: Entry, where: dict[str, str] | None = None) -> State
     where = entry.where if where is None else where
     if entry.structured:
         return replace(parse_statement(f"d/d{entry.wrt} {entry.expr} = {entry.equals}",
-                                       where), text=entry.statement)
+                                       where, warn=False), text=entry.statement)
     if entry.kind == "hessian":
-        stmt = parse_statement(f"d/d{entry.wrt} {entry.expr} = {entry.equals}", where)
+        stmt = parse_statement(f"d/d{entry.wrt} {entry.expr} = {entry.equals}", where,
+                               warn=False)
         return replace(stmt, kind="hessian", text=entry.statement)
-    return parse_statement(entry.statement, where)
+    return parse_statement(entry.statement, where, warn=False)  # a table's kinds are its own
 
 
 def _shape_check(entry: Entry, where: dict[str, str]) -> None:

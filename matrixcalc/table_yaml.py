@@ -14,7 +14,7 @@ import yaml
 from .declarations import parse_where
 from .errors import MatrixCalcError, ShapeError, TableError
 from .expr import Expr
-from .parse import parse
+from .parse import parse_quietly
 
 NAME_PATTERN = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*\Z")
 
@@ -161,11 +161,11 @@ def _parse_field(src: _Source, fields: _Mapping, key: str, where: dict[str, str]
     text = fields.text(key, required=True, expression=True)
     node = fields.values[key]
     try:
-        return parse(text, where)
+        return parse_quietly(text, where)
     except ShapeError as error:
         if where and blame_where:
             try:
-                parse(text, None)
+                parse_quietly(text, None)
             except MatrixCalcError:
                 pass
             else:

@@ -28,7 +28,7 @@ from .numeric import run
 from .ops import FUNCTIONS, REGISTRY, OpSpec, register
 from .ops.elementwise import elementwise
 from .ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
-from .parse import parse
+from .parse import parse_quietly
 from .shapes import SCALAR, dim_size
 from .table_yaml import NAME_PATTERN, _Mapping, _parse_field, _Source
 
@@ -200,8 +200,8 @@ def _check_function_shapes(src: _Source, fields: _Mapping, function: Function,
     fits = derivative.ty.kind == ("scalar" if function.elementwise else function.argument)
     if not function.elementwise and fits:  # a gradient of x's very dimensions
         try:
-            fits = parse(f"x + ({function.derivative})", {"x": function.argument}).ty.kind \
-                == function.argument
+            fits = parse_quietly(f"x + ({function.derivative})",
+                                 {"x": function.argument}).ty.kind == function.argument
         except MatrixCalcError:
             fits = False
     if not fits:
@@ -278,7 +278,7 @@ def _evaluator(function: Function) -> Callable:
     if function.definition is None:
         unevaluable = _unevaluable(function)
         return lambda B, node, x: unevaluable(B, x)
-    definition = parse(function.definition, {"x": function.argument})
+    definition = parse_quietly(function.definition, {"x": function.argument})
     (x_symbol,) = [s for s in definition.symbols() if s.name == "x"] or [None]
 
     def evaluate(B, node, x):

@@ -1,4 +1,5 @@
-"""Shared pytest set-up: `--runslow` turns on the tests marked `slow` (fuzzing).
+"""Shared pytest set-up: `--runslow` turns on the tests marked `slow` (fuzzing); a
+KindWarning fails a test unless the test asks for one (or draws random expressions).
 
 The default run is deterministic: Hypothesis draws the same examples on every machine
 (seeded by each test's source, no example database, no deadline), so CI cannot fail on
@@ -26,11 +27,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--runslow"):
-        return
+    # A KindWarning is an error (pyproject.toml) except in property tests: their random
+    # expressions are vector functions on purpose (`x (y^T z)`), where one is expected.
+    random_kinds = pytest.mark.filterwarnings("ignore::matrixcalc.KindWarning")
     skip = pytest.mark.skip(reason="slow: run with --runslow (make fuzz)")
     for item in items:
-        if "slow" in item.keywords:
+        if "hypothesis" in item.keywords:
+            item.add_marker(random_kinds)
+        if "slow" in item.keywords and not config.getoption("--runslow"):
             item.add_marker(skip)
 
 

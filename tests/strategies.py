@@ -200,7 +200,7 @@ class _Generator:
         add("ediv", lambda: (f"{_wrap(g(), PRODUCT)} ./ {_wrap(g(), PREFIX)}", PRODUCT), "ediv")
         add("matmul", lambda: self.matmul(shape, depth), "matmul")
         if self.can((cols, rows)):
-            add("transpose", lambda: (_wrap(g((cols, rows)), POSTFIX)
+            add("transpose", lambda: (_wrap(self.transposable((cols, rows), depth), POSTFIX)
                                       + self.pick(("^T", "'", "^{T}")), POSTFIX), "transpose")
         add("epow", lambda: (f"{_wrap(g(), POSTFIX)}.^{self.pick(EXPONENTS)}", POSTFIX),
             "epow")
@@ -230,6 +230,14 @@ class _Generator:
         if scalar:
             out += self.scalar_compounds(depth)
         return out
+
+    def transposable(self, shape: Shape, depth: int) -> tuple[str, int]:
+        """An operand of a transpose: a scalar name stands for a bare number (`2^T` is a
+        ParseError, SPEC section 1)."""
+        item = self.gen(shape, depth)
+        if item[0].strip("()") in NUMBERS:
+            return self.pick(SCALARS), ATOM
+        return item
 
     def scale(self, shape: Shape, depth: int) -> tuple[str, int]:
         s, t = self.gen((1, 1), depth), self.gen(shape, depth)

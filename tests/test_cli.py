@@ -77,6 +77,7 @@ def test_parse_json_schema():
             {"name": "A", "kind": "matrix", "shape": ["n", "n"],
              "assumptions": ["symmetric"], "origin": "declared"},
         ],
+        "warnings": [],
     }
 
 

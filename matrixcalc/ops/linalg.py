@@ -13,10 +13,10 @@ import math
 from fractions import Fraction
 
 from ..errors import UnsupportedError
-from ..expr import Apply, Expr, Number, number
+from ..expr import Apply, Expr, Number, Symbol, number
 from ..shapes import SCALAR
 from .arithmetic import COOKBOOK
-from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, register
+from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, lookup, register
 from .structure import by_kind, on_arrays, square
 
 
@@ -65,10 +65,44 @@ def _caret_elaborate(ctx, node, types):
     k = integer_literal(exponent)
     if k is None:
         ctx.fail("a matrix power needs an integer literal exponent (X^3, X^-1)", node,
-                 hint="use .^ for an elementwise power")
+                 hint=_fractional_power_hint(base, exponent))
     if k == -1:
         return Apply("inv", (base,), span=node.span)
     return Apply("matpow", (base,), (k,), span=node.span)
+
+
+def _fractional_power_hint(base: Expr, exponent: Expr) -> str:
+    """`sqrtm(A)` for A^0.5 where the operator table has sqrtm (looked up now: it may be
+    registered later), and the elementwise power in every case."""
+    name = base.name if isinstance(base, Symbol) else "(…)"
+    value = _literal_value(exponent)
+    shown = "p" if value is None else format(float(value), "g")
+    elementwise = f"`{name}.^{shown}` for the elementwise power"
+    roots = {Fraction(1, 2): f"sqrtm({name})", Fraction(-1, 2): f"inv(sqrtm({name}))"}
+    if value not in roots or not _registered("sqrtm"):
+        return f"write {elementwise}"
+    return f"for the matrix square root write `{roots[value]}`; {elementwise}"
+
+
+def _literal_value(node: Expr) -> Fraction | None:
+    """The value of a literal exponent: `0.5`, `-0.5`, `{1/2}`; None for anything else."""
+    if isinstance(node, Number):
+        return node.value
+    if isinstance(node, Apply) and node.op == "neg":
+        inner = _literal_value(node.args[0])
+        return None if inner is None else -inner
+    if isinstance(node, Apply) and node.op == "div":
+        top, bottom = (_literal_value(a) for a in node.args)
+        return None if top is None or not bottom else top / bottom
+    return None
+
+
+def _registered(name: str) -> bool:
+    try:
+        lookup(name)
+    except UnsupportedError:
+        return False
+    return True
 
 
 register(OpSpec(

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 import matrixcalc as mc
-from matrixcalc.parse import parse_raw
+from matrixcalc.language.parse import parse_raw
 
 # Term templates for the long expression; {i} numbers the term. SHARED terms all use
 # `x`, as a generated loss would, so inference must tie thousands of dimensions to x's;

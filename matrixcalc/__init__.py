@@ -3,10 +3,19 @@
 The public API only; see SPEC.md section 5.
 """
 
-from .errors import (KindWarning, LimitError, MatrixCalcError, ParseError, ShapeError,
-                     TableError, TableWarning, UnsupportedError, UsageError)
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo
-from .parse import Statement, parse, parse_statement
+from .errors import (
+    KindWarning,
+    LimitError,
+    MatrixCalcError,
+    ParseError,
+    ShapeError,
+    TableError,
+    TableWarning,
+    UnsupportedError,
+    UsageError,
+)
+from .language.expr import Apply, Const, Expr, Number, Symbol, SymbolInfo
+from .language.parse import Statement, parse, parse_statement
 
 __all__ = [
     "Apply", "Const", "Expr", "KindWarning", "LimitError", "MatrixCalcError", "Number",
@@ -17,16 +26,21 @@ __version__ = "0.1.0"
 
 # The engine loads SymPy, the checker numpy and torch: each is imported on first use, so
 # that `import matrixcalc` stays light (PEP 562 module __getattr__).
-_LAZY = {"derive": "calculus", "jacobian": "calculus", "hessian": "calculus",
-         "simplify": "calculus"}
-_LAZY.update({"check": "check", "verify": "check", "CheckReport": "check",
-              "Counterexample": "check", "Verdict": "check"})  # numeric truth
-_LAZY.update({"tables": "table", "load_table": "table"})  # identity tables (SPEC 6)
-_LAZY.update({"lambdify": "codegen", "value_and_grad": "codegen"})  # generated code (SPEC 5)
-_LAZY.update({"autograd_function": "autograd"})  # torch.autograd.Function, derived backward
-_LAZY.update({"to_sympy": "sympy_interop", "from_sympy": "sympy_interop"})  # SymPy interop
-_LAZY.update({"jvp": "modes", "vjp": "modes", "hvp": "modes"})  # closed-form jvp/vjp/hvp
-_LAZY.update({"explain": "explain"})  # a derivation step by step
+_LAZY = {
+    # derivatives and simplification (calculus/): SymPy
+    "derive": "calculus.derive", "jacobian": "calculus.derive", "hessian": "calculus.derive",
+    "simplify": "calculus.derive", "jvp": "calculus.modes", "vjp": "calculus.modes",
+    "hvp": "calculus.modes", "explain": "calculus.explain",
+    # numeric truth (numbers/): numpy, torch
+    "check": "numbers.check", "verify": "numbers.check", "CheckReport": "numbers.check",
+    "Counterexample": "numbers.check", "Verdict": "numbers.check",
+    # identity tables (table/, SPEC section 6)
+    "tables": "table.tables", "load_table": "table.tables",
+    # outputs: generated code, torch.autograd.Function, SymPy interop (outputs/)
+    "lambdify": "outputs.codegen", "value_and_grad": "outputs.codegen",
+    "autograd_function": "outputs.autograd", "to_sympy": "outputs.sympy_interop",
+    "from_sympy": "outputs.sympy_interop",
+}
 __all__ += list(_LAZY)
 
 

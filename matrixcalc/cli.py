@@ -99,8 +99,14 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .json_objects import (codegen_json, derive_json, error_json, parse_json,
-                           shared_or_plain, verify_json)
+from .outputs.json_objects import (
+    codegen_json,
+    derive_json,
+    error_json,
+    parse_json,
+    shared_or_plain,
+    verify_json,
+)
 
 EXIT_OK = 0
 EXIT_FALSE = 1  # the identity does not hold / the check failed
@@ -246,7 +252,7 @@ def run_parse(args: argparse.Namespace) -> int:
 @command("tables", "list the built-in identity tables and their sizes",
          examples=("matrixcalc tables",))
 def run_tables(args: argparse.Namespace) -> int:
-    from .table import load_table, tables
+    from .table.tables import load_table, tables
 
     rows = []
     for name in tables():
@@ -277,7 +283,7 @@ def run_table(args: argparse.Namespace) -> int:
     import warnings
 
     from .errors import MatrixCalcError, TableWarning
-    from .table import load_table
+    from .table.tables import load_table
 
     malformed, failing, counts = False, 0, {"symbolic": 0, "numeric": 0, "fails": 0,
                                             "error": 0}
@@ -465,7 +471,8 @@ def statement_argument(parser: argparse.ArgumentParser) -> None:
                     trials_argument))
 def run_verify(args: argparse.Namespace) -> int:
     import matrixcalc as mc
-    from .check import format_verdict
+
+    from .numbers.check import format_verdict
 
     verdict = mc.verify(args.statement, where=args.where, trials=args.trials, seed=args.seed)
     if args.output == "json":

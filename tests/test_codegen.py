@@ -17,15 +17,15 @@ from strategies import ALL_OPS, SAFE_OPS, expressions
 from test_evaluate import RESOLVED, case_of
 
 import matrixcalc as mc
-from matrixcalc.backends import backend
-from matrixcalc.check import relative_error
-from matrixcalc.codegen import is_atomic
+from matrixcalc.numbers.backends import backend
+from matrixcalc.numbers.check import relative_error
+from matrixcalc.outputs.codegen import is_atomic
 from matrixcalc.ops import REGISTRY
 from matrixcalc.ops.spec import BACKENDS
 from matrixcalc.errors import MatrixCalcError, UnsupportedError
-from matrixcalc.expr import Apply, Symbol
-from matrixcalc.numeric import run, to_user
-from matrixcalc.sampling import OutOfDomain, Problem, domain_guard
+from matrixcalc.language.expr import Apply, Symbol
+from matrixcalc.numbers.numeric import run, to_user
+from matrixcalc.numbers.sampling import OutOfDomain, Problem, domain_guard
 
 LOGISTIC = "-1/n (y^T log(sigmoid(X w)) + (ones - y)^T log(ones - sigmoid(X w)))"
 
@@ -125,7 +125,7 @@ def test_operators_on_numbers_scalars_and_vector_kinds(text):
 
 
 def _walk(expr):
-    from matrixcalc.expr import walk
+    from matrixcalc.language.expr import walk
     return walk(expr)
 
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import matrixcalc as mc
-from matrixcalc.expr import walk
+from matrixcalc.language.expr import walk
 from matrixcalc.index.recover import NoMatrixForm
 from strategies import FAMILIES, SAFE_OPS, WHERE, expressions, featuring
 

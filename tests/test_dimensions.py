@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import matrixcalc as mc
-from matrixcalc.expr import Dimension, walk
+from matrixcalc.language.expr import Dimension, walk
 
 
 def test_declared_dimensions_are_used_everywhere():

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 import matrixcalc as mc
-from matrixcalc.backends import backend
-from matrixcalc.expr import Apply, walk
-from matrixcalc.numeric import Layout, from_jacrev_layout, run, to_jacrev_layout
+from matrixcalc.numbers.backends import backend
+from matrixcalc.language.expr import Apply, walk
+from matrixcalc.numbers.numeric import Layout, from_jacrev_layout, run, to_jacrev_layout
 from matrixcalc.ops import REGISTRY
-from matrixcalc.sampling import Problem
+from matrixcalc.numbers.sampling import Problem
 
 F = torch.nn.functional
 
@@ -180,7 +180,7 @@ def test_undetermined_size_needs_sizes():
     expr = mc.parse("tr(I)")
     with pytest.raises(mc.UsageError, match="size"):
         expr.evaluate({})
-    from matrixcalc.numeric import evaluate
+    from matrixcalc.numbers.numeric import evaluate
     assert evaluate(expr, {}, sizes={"n": 4}) == 4.0
 
 
@@ -200,7 +200,7 @@ def test_layout_helper_matches_jacrev_for_order_4():
 
 def test_evaluate_with_a_layout_returns_jacrev_layout():
     # a closed form marked as d(A X B)/dX comes back as jacrev's (p, q, m, n) tensor
-    from matrixcalc.numeric import evaluate
+    from matrixcalc.numbers.numeric import evaluate
     stmt = mc.parse_statement("d/dX A X B = kron(B^T, A)")
     rng = np.random.default_rng(2)
     A, X, B = rng.normal(size=(2, 3)), rng.normal(size=(3, 5)), rng.normal(size=(5, 7))

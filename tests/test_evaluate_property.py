@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import matrixcalc as mc
-from matrixcalc.backends import backend
-from matrixcalc.expr import walk
-from matrixcalc.numeric import run, size_function, to_internal, to_user
-from matrixcalc.tensor import TensorResult
+from matrixcalc.numbers.backends import backend
+from matrixcalc.language.expr import walk
+from matrixcalc.numbers.numeric import run, size_function, to_internal, to_user
+from matrixcalc.calculus.tensor import TensorResult
 from strategies import expressions
 
 OPS = frozenset({"add", "neg", "mul", "matmul", "transpose", "tr", "sum", "I", "ones", "det",

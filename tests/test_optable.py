@@ -84,7 +84,7 @@ def test_every_resolved_operator_can_be_parsed_and_printed(name):
     # each resolved operator occurs in some parsed text, which prints back to itself
     text, where = SAMPLES.get(name, REGISTRY[name].example), REGISTRY[name].example_where
     e = mc.parse(text, where if name not in SAMPLES else None)
-    assert name in {n.op for n in mc.expr.walk(e) if isinstance(n, mc.Apply)}
+    assert name in {n.op for n in mc.language.expr.walk(e) if isinstance(n, mc.Apply)}
     assert mc.parse(str(e), where if name not in SAMPLES else None) == e
     assert e.latex()
 

@@ -15,16 +15,16 @@ import torch
 from test_codegen import draw_point, torch_inputs
 
 import matrixcalc as mc
-from matrixcalc import build
-from matrixcalc.backends import backend
-from matrixcalc.check import relative_error
-from matrixcalc.expr import Apply, walk
+from matrixcalc.language import build
+from matrixcalc.numbers.backends import backend
+from matrixcalc.numbers.check import relative_error
+from matrixcalc.language.expr import Apply, walk
 from matrixcalc.index.scalars import derivative_parts, function
 from matrixcalc.ops import REGISTRY
 from matrixcalc.ops.elementwise import elementwise
-from matrixcalc.numeric import run, to_user
+from matrixcalc.numbers.numeric import run, to_user
 from matrixcalc.ops.spec import BACKENDS, DOMAINS, unregister
-from matrixcalc.sampling import Problem
+from matrixcalc.numbers.sampling import Problem
 
 jax.config.update("jax_enable_x64", True)  # compare in float64, as numpy and torch do
 

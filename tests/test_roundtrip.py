@@ -52,7 +52,7 @@ def test_strategy_honours_kind(kind, data):
 @given(expressions(ops=SAFE_OPS))
 def test_strategy_honours_ops(text):
     # expressions(ops=S) uses only operators in S (here: no inverse, log, sqrt, division)
-    used = {node.op for node in mc.expr.walk(mc.parse(text)) if isinstance(node, mc.Apply)}
+    used = {node.op for node in mc.language.expr.walk(mc.parse(text)) if isinstance(node, mc.Apply)}
     assert used <= SAFE_OPS
 
 

@@ -19,9 +19,9 @@ from itertools import count
 
 import sympy
 
-from .. import build
-from ..expr import Apply, Expr
-from ..shapes import dim_text
+from ..language import build
+from ..language.expr import Apply, Expr
+from ..language.shapes import dim_text
 from .ir import Factor, Term, copy
 from .scalars import from_sympy, size, to_sympy
 

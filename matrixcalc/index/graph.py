@@ -11,10 +11,10 @@ from itertools import count
 
 import sympy
 
-from .. import build
 from ..errors import UnsupportedError
-from ..expr import Const, Expr
-from ..printing import to_text
+from ..language import build
+from ..language.expr import Const, Expr
+from ..language.printing import to_text
 from .contract import contract_deltas
 from .ir import Factor, Term, copy
 

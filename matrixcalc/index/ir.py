@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..expr import Const, Expr
-from ..shapes import ONE, Dim, Shape, normalize
+from ..language.expr import Const, Expr
+from ..language.shapes import ONE, Dim, Shape, normalize
 
 ScalarCoeff = sympy.Expr
 COPY, PAIR = "δ", "pair"

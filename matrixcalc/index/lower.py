@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 import sympy
 
-from .. import build
 from ..errors import UnsupportedError
-from ..expr import Apply, Const, Dimension, Expr, Number, Symbol
+from ..language import build
+from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
+from ..language.shapes import Dim, Shape
 from ..ops.spec import lookup
-from ..shapes import Dim, Shape
 from .ir import Factor, IndexSupply, Term, copy, multiply, pair, product
 from .scalars import size, to_sympy
 

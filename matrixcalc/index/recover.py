@@ -30,14 +30,13 @@ from collections.abc import Callable
 
 import sympy
 
-from .. import build
-from ..expr import Apply, Expr
-from ..printing import to_text
-from ..shapes import Dim, Shape
+from ..language import build
+from ..language.expr import Apply, Expr
+from ..language.printing import to_text
+from ..language.shapes import Dim, Shape
 from .graph import Graph, NoMatrixForm, Out, hadamard, is_const, is_matrix, is_plain, is_vector
 from .ir import Factor, IndexGroups, Term
-from .recover_copies import (diag_of_matrix, diag_of_vector, hadamard_of_vectors,
-                             parallel_matrices)
+from .recover_copies import diag_of_matrix, diag_of_vector, hadamard_of_vectors, parallel_matrices
 from .recover_pairs import (
     bridges,
     broadcast_into_pairs,
@@ -252,7 +251,7 @@ def _ones(dim: Dim | None) -> Expr:
 
 
 def _describe(graph: Graph) -> str:
-    from ..index_printing import term_text
+    from .printing import term_text
     return ("its index form " + term_text(Term(sympy.Integer(1), tuple(graph.factors)))
             + " joins indices in a way no matrix product, Hadamard product, diag, vec or "
             "Kronecker product writes")

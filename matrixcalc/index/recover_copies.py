@@ -6,7 +6,7 @@ leaves the graph alone (False); each removes a factor or an index.
 
 from __future__ import annotations
 
-from .. import build
+from ..language import build
 from .graph import Graph, copy_of, hadamard, hadamard_all, is_matrix, is_vector, without
 from .ir import Factor
 

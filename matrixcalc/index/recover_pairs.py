@@ -8,9 +8,9 @@ leaves the graph alone (False); the last-resort rewrites give the candidate grap
 
 from __future__ import annotations
 
-from .. import build
-from ..expr import Expr
-from ..shapes import Dim
+from ..language import build
+from ..language.expr import Expr
+from ..language.shapes import Dim
 from .graph import Graph, copy_of, hadamard, is_matrix, is_plain, is_vector, without
 from .ir import Factor, copy, pair
 

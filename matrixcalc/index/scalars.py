@@ -16,10 +16,10 @@ from fractions import Fraction
 
 import sympy
 
-from .. import build
-from ..expr import Apply, Dimension, Expr, Number, Symbol
+from ..language import build
+from ..language.expr import Apply, Dimension, Expr, Number, Symbol
+from ..language.shapes import SCALAR, Dim
 from ..ops.spec import REGISTRY, lookup, version
-from ..shapes import SCALAR, Dim
 
 
 class RealFunction(sympy.Function):
@@ -77,7 +77,7 @@ def _native(path: str):
 def _fprime(op: str) -> sympy.Expr:
     """f'(x) of a function made from its record: `fprime`, or the derivative of its
     `definition`, as a SymPy expression in the real symbol x."""
-    from ..parse import parse
+    from ..language.parse import parse
     spec = lookup(op)
     if spec.fprime:
         return to_sympy(parse(spec.fprime, {"x": "scalar"}))

@@ -3,8 +3,8 @@ SymPy, evaluation and generated code."""
 
 from __future__ import annotations
 
-from ..expr import Apply, Symbol, walk
-from ..shapes import SCALAR, Shape
+from ..language.expr import Apply, Symbol, walk
+from ..language.shapes import SCALAR, Shape
 from .spec import POSTFIX, PREFIX, PRODUCT, SUM, OpSpec, infix_text, postfix_text, register
 
 COOKBOOK = "The Matrix Cookbook (Petersen & Pedersen, 2012)"

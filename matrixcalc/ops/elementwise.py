@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..expr import Apply
-from ..shapes import SCALAR
+from ..language.expr import Apply
+from ..language.shapes import SCALAR
 from .linalg import exponent_latex, exponent_text, power_code, power_derivative
 from .spec import ATOM, POSTFIX, Code, OpSpec, call_latex, call_text, helper, needs, register
 

@@ -13,8 +13,8 @@ import math
 from fractions import Fraction
 
 from ..errors import UnsupportedError
-from ..expr import Apply, Expr, Number, Symbol, number
-from ..shapes import SCALAR
+from ..language.expr import Apply, Expr, Number, Symbol, number
+from ..language.shapes import SCALAR
 from .arithmetic import COOKBOOK
 from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, lookup, register
 from .structure import by_kind, on_arrays, square

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from ..expr import Apply, Expr
-    from ..shapes import Shape
+    from ..language.expr import Apply, Expr
+    from ..language.shapes import Shape
 
 # Binding strength of printed forms, loosest first.
 SUM, PRODUCT, PREFIX, POSTFIX, ATOM = 1, 2, 3, 4, 5

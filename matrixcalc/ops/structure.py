@@ -4,10 +4,10 @@ products, the commutation matrix and bracket literals. One block per operator.""
 from __future__ import annotations
 
 from ..errors import UnsupportedError
-from ..expr import Apply, Dimension, Number, Symbol, walk
-from ..shapes import ONE, SCALAR, Shape, normalize
+from ..language.expr import Apply, Dimension, Number, Symbol, walk
+from ..language.shapes import ONE, SCALAR, Shape, normalize
 from .arithmetic import COOKBOOK
-from .spec import (ATOM, PRODUCT, OpSpec, call_latex, call_text, infix_text, register)
+from .spec import ATOM, PRODUCT, OpSpec, call_latex, call_text, infix_text, register
 
 
 def square(ctx, node, ty, what):

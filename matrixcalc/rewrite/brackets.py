@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import sympy
 
-from .. import build
-from ..expr import Apply, Expr, Symbol, walk
 from ..index.scalars import from_sympy, to_sympy
-from ..shapes import SCALAR
+from ..language import build
+from ..language.expr import Apply, Expr, Symbol, walk
+from ..language.shapes import SCALAR
 from .engine import rewrites
 from .patterns import is_op
 

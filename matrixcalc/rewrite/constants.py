@@ -10,11 +10,11 @@ a matrix to the power 0 is I.
 
 from __future__ import annotations
 
-from .. import build
-from ..expr import Apply, Expr, Number
 from ..index.scalars import from_sympy, to_sympy
+from ..language import build
+from ..language.expr import Apply, Expr, Number
+from ..language.shapes import SCALAR
 from ..ops import lookup
-from ..shapes import SCALAR
 from .engine import rewrites
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from ..expr import Apply, Expr, memo_key
+from ..language.expr import Apply, Expr, memo_key
 
 Rule = Callable[[Expr], Expr | None]
 MAX_STEPS = 1000  # a safety net: every rule in the catalog shrinks or orders its node

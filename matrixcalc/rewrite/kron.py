@@ -3,8 +3,8 @@ them apart, so that derivatives through them reduce to ordinary products."""
 
 from __future__ import annotations
 
-from .. import build
-from ..expr import Apply, Expr
+from ..language import build
+from ..language.expr import Apply, Expr
 from .engine import rewrites
 from .patterns import flags, is_op, is_square
 

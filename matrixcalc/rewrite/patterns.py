@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..expr import Apply, Const, Dimension, Expr, Symbol, walk
+from ..language.expr import Apply, Const, Dimension, Expr, Symbol, walk
 
 _context = threading.local()  # per thread: calls in other threads never see it
 

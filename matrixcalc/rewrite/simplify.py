@@ -17,9 +17,9 @@ import threading
 
 import sympy
 
-from .. import build
-from ..expr import Apply, Const, Expr, Number, memo_key
 from ..index.scalars import from_sympy, to_sympy
+from ..language import build
+from ..language.expr import Apply, Const, Expr, Number, memo_key
 from .brackets import BRACKET_RULES
 from .constants import (
     elementwise_of_number,
@@ -33,8 +33,8 @@ from .kron import (
     outer_product_as_kron,
     split_over_kron,
     sum_of_unvecs,
-    unvec_of_vec,
     transpose_of_kron,
+    unvec_of_vec,
     vec_of_vector,
     vec_outward,
 )

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import sympy
 
-from .. import build
-from ..expr import Expr, memo_key
 from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
+from ..language import build
+from ..language.expr import Expr, memo_key
 from .engine import first, rewrites
 from .patterns import is_const, is_op, simplified, size_is_named
 from .totals import total_dims

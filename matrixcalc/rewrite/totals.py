@@ -8,9 +8,9 @@ sum(X)/size (sums.py), sum(x - mean(x) ones) = sum(x) - n mean(x) = 0.
 
 from __future__ import annotations
 
-from .. import build
-from ..expr import Expr
-from ..shapes import SCALAR
+from ..language import build
+from ..language.expr import Expr
+from ..language.shapes import SCALAR
 from .engine import rewrites
 from .patterns import assumes, is_const, is_op, size_is_named
 

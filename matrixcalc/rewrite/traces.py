@@ -12,9 +12,9 @@ so no two readings can take turns.
 
 from __future__ import annotations
 
-from .. import build
-from ..expr import Const, Expr
-from ..printing import sort_key
+from ..language import build
+from ..language.expr import Const, Expr
+from ..language.printing import sort_key
 from .engine import rewrites
 from .patterns import is_op, simplified, size_is_named
 from .totals import linear_parts

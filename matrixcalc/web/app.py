@@ -40,7 +40,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import LimitError, MatrixCalcError, UsageError
-from ..json_objects import ERROR_SCHEMA, error_json
+from ..outputs.json_objects import ERROR_SCHEMA, error_json
 from . import compute
 from .examples import examples
 from .pool import Limits, Pool, WorkerError, default_size

@@ -1,7 +1,7 @@
 """The API's jobs, each run in a worker process (web/pool.py): a Request in, one JSON
 object out.
 
-Each answer is the CLI's `--json` object (json_objects.py) for the same input; with
+Each answer is the CLI's `--json` object (outputs/json_objects.py) for the same input; with
 `render` it also carries what the page shows: MathML beside every LaTeX (`mathml`,
 `input_mathml`), the verdict in words, the generated code of every backend (`code`) and
 the warnings the engine gave. Jobs the CLI has no `--json` for get schemas of their own:
@@ -21,8 +21,15 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import LimitError, MatrixCalcError, UsageError
-from ..json_objects import (ERROR_SCHEMA, codegen_json, derive_json, error_json, parse_json,
-                            value_json, verify_json)
+from ..outputs.json_objects import (
+    ERROR_SCHEMA,
+    codegen_json,
+    derive_json,
+    error_json,
+    parse_json,
+    value_json,
+    verify_json,
+)
 from .mathml import to_mathml
 from .request import Request
 
@@ -121,7 +128,8 @@ def _check(expr, request: Request, results):
 
 def verify_job(request: Request) -> dict:
     import matrixcalc as mc
-    from ..check import format_verdict
+
+    from ..numbers.check import format_verdict
 
     statement = request.need("statement")
     verdict = mc.verify(statement, where=request.where, trials=request.trials,

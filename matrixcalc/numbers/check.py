@@ -3,7 +3,7 @@
 `check(expr, wrt, result)` compares a claimed derivative with `torch.func.jacrev` (or
 its second application, `order=2`, the Hessian) of the original expression, evaluated by
 the same tree evaluator on the torch backend, in float64, at random points drawn by
-`matrixcalc.sampling` (assumptions and operator domains honoured, distinct sizes).
+`matrixcalc.numbers.sampling` (assumptions and operator domains honoured, distinct sizes).
 `verify("LHS = RHS")` compares the two sides the same way; `verify("d/dX F = R")` is
 `check(F, X, R)`. A claim that fails at one point is false, with that point as a
 counterexample; one that holds at every point of several independent draws (sizes
@@ -32,14 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from ..language.declarations import parse_where
+from ..language.expr import Apply, Expr, Number, Symbol, walk
+from ..language.parse import Statement, as_expr, parse_quietly, parse_statement, wrt_symbol
+from ..language.shapes import Shape
 from .backends import backend
-from .declarations import parse_where
-from .errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
-from .expr import Apply, Expr, Number, Symbol, walk
 from .numeric import Layout, run, to_jacrev_layout, user_dims
-from .parse import Statement, as_expr, parse_quietly, parse_statement, wrt_symbol
 from .sampling import MAX_REDRAWS, Draw, OutOfDomain, Problem, describe_sizes, domain_guard
-from .shapes import Shape
 
 TOLERANCE = 1e-6
 DEFAULT_TRIALS = 5
@@ -198,7 +198,7 @@ def _is_zero_literal(node: Expr) -> bool:
 def _derive(e: Expr, name: str, where, order: int):
     """The engine's derivative (loaded on first use); an order-3/4 result in index form
     is checked through its own evaluation (jacrev layout)."""
-    from .calculus import derive, hessian
+    from ..calculus.derive import derive, hessian
     result = derive(e, name, where=where) if order == 1 else hessian(e, name, where=where)
     if getattr(result, "kind", None) == "tensor":
         return result.evaluate
@@ -477,7 +477,7 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
     list too, one derivative per variable). result: the claimed derivative as text (typed
     with expr's kinds), an Expr, the number 0, or, for any order, a callable taking the
     inputs (dict of numpy user forms) and returning the derivative in jacrev layout;
-    None derives it with `matrixcalc.calculus.derive`. A derivative of order 3 or
+    None derives it with `matrixcalc.calculus.derive.derive`. A derivative of order 3 or
     4 given as an expression is the matrix ∂vec(F)/∂vec(X). order=2 checks the Hessian
     (the Jacobian of the gradient; torch.func.jacrev applied twice).
     """
@@ -773,7 +773,7 @@ def _symbolic_verdict(stmt: Statement, where) -> bool:
     Whenever the engine fails, the numeric judgment alone decides. Even a symbolic match
     is confirmed numerically, so a simplifier bug cannot make a false claim true.
     """
-    from .calculus import derive, simplify  # the engine loads SymPy: on first use
+    from ..calculus.derive import derive, simplify  # the engine loads SymPy: on first use
     try:
         left = stmt.lhs
         if stmt.kind == "derivative":

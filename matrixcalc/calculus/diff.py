@@ -16,14 +16,14 @@ from collections.abc import Callable
 
 import sympy
 
-from . import build
-from .errors import UnsupportedError
-from .expr import Apply, Expr, Number, Symbol, walk
-from .index.contract import contract
-from .index.ir import Factor, IndexSupply, Term, copy, product
-from .index.lower import Idx, Lowerer, factor, lower
-from .index.scalars import derivative_parts, from_sympy, symbol, to_sympy
-from .ops.spec import lookup
+from ..errors import UnsupportedError
+from ..index.contract import contract
+from ..index.ir import Factor, IndexSupply, Term, copy, product
+from ..index.lower import Idx, Lowerer, factor, lower
+from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
+from ..language import build
+from ..language.expr import Apply, Expr, Number, Symbol, walk
+from ..ops.spec import lookup
 
 ONE = sympy.Integer(1)
 

@@ -25,12 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ShapeError, UnsupportedError, UsageError
-from .expr import Apply, Dimension, Expr, Symbol, walk
-from .ops import lookup
-from .ops.spec import DOMAINS
-from .ops.linalg import integer_literal
-from .shapes import ONE, Dim, Shape, Unifier
+from ..errors import ShapeError, UnsupportedError, UsageError
+from ..language.expr import Apply, Dimension, Expr, Symbol, walk
+from ..language.shapes import ONE, Dim, Shape, Unifier
+from ..ops import lookup
+from ..ops.linalg import integer_literal
+from ..ops.spec import DOMAINS
 
 PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
 MAX_CONDITION = 1e4     # an invertible/spd symbol is drawn with cond below this

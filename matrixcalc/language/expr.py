@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from .errors import Span
+from ..errors import Span
 from .shapes import Dim, Shape
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Expr:
     """Base of the node kinds; the public methods of a result live here."""
 
     __slots__ = ()
-    is_tensor = False  # an order-3/4 derivative in index form (matrixcalc.tensor)
+    is_tensor = False  # an order-3/4 derivative in index form (matrixcalc.calculus.tensor)
 
     ty: Shape | None
     span: Span | None
@@ -110,12 +110,12 @@ class Expr:
         return to_latex(self)
 
     def index(self) -> str:
-        from .index_printing import to_index
+        from ..index.printing import to_index
         return to_index(self)
 
     def shared(self, min_chars: int | None = None):
         """This tree with its repeated parts named once (`… where t1 = tanh(W1 x)`)."""
-        from .shared import MIN_CHARS, share
+        from ..outputs.shared import MIN_CHARS, share
         return share(self, MIN_CHARS if min_chars is None else min_chars)
 
     def _repr_latex_(self) -> str:
@@ -126,7 +126,7 @@ class Expr:
         return subs(self, mapping, where)
 
     def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
-        from .numeric import evaluate
+        from ..numbers.numeric import evaluate
         return evaluate(self, values, sizes=sizes)
 
     def __lt__(self, other: Expr) -> bool:
@@ -136,7 +136,7 @@ class Expr:
 
 def _typed(node: Expr) -> Shape:
     if node.ty is None:
-        from .errors import UsageError
+        from ..errors import UsageError
         raise UsageError("this expression has no inferred shape: build it with mc.parse")
     return node.ty
 

@@ -20,21 +20,33 @@ from functools import reduce
 from typing import Any
 
 import sympy
-from sympy.matrices.expressions import (Determinant, HadamardPower, HadamardProduct, Identity,
-                                        Inverse, KroneckerProduct, MatAdd, MatMul, MatPow,
-                                        MatrixExpr, MatrixSymbol, OneMatrix, Trace, Transpose,
-                                        ZeroMatrix)
+from sympy.matrices import expressions as _matrices
+from sympy.matrices.expressions import (
+    Determinant,
+    HadamardPower,
+    HadamardProduct,
+    Identity,
+    Inverse,
+    KroneckerProduct,
+    MatAdd,
+    MatMul,
+    MatPow,
+    MatrixExpr,
+    MatrixSymbol,
+    OneMatrix,
+    Trace,
+    Transpose,
+    ZeroMatrix,
+)
 from sympy.matrices.expressions.applyfunc import ElementwiseApplyFunction
 from sympy.matrices.expressions.diagonal import DiagMatrix, DiagonalOf
 from sympy.matrices.expressions.matexpr import MatrixElement
 
-from sympy.matrices import expressions as _matrices
-
-from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol
-from .index import scalars
-from .ops.spec import lookup
-from .shapes import Dim
+from ..errors import UnsupportedError, UsageError
+from ..index import scalars
+from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
+from ..language.shapes import Dim
+from ..ops.spec import lookup
 
 UNSUPPORTED_HINT = "SymPy's matrix expressions have no counterpart for it"
 
@@ -55,7 +67,7 @@ def to_sympy(expr, sizes: dict[str, int] | None = None, where=None):
     """The SymPy matrix expression of `expr` (text or Expr). Dimensions are SymPy
     symbols (integer, positive) named as matrixcalc names them, or the integers given
     in `sizes` ({"n": 3}). Scalar symbols are real SymPy symbols."""
-    from .parse import parse
+    from ..language.parse import parse
 
     e = parse(expr, where) if isinstance(expr, str) else expr
     if not isinstance(e, Expr) or e.ty is None:
@@ -216,8 +228,8 @@ def from_sympy(matrix_expr, where=None) -> Expr:
     Each MatrixSymbol's kind comes from its shape (n×1: vector, 1×1: scalar, 1×n: the
     transpose of a vector, otherwise matrix); SymPy symbols are scalars. `where` may add
     assumptions ("A: symmetric")."""
-    from .declarations import parse_where
-    from .parse import parse
+    from ..language.declarations import parse_where
+    from ..language.parse import parse
 
     if not isinstance(matrix_expr, (sympy.Basic, sympy.MatrixBase, int, float)):
         raise UsageError(f"from_sympy takes a SymPy expression, not "

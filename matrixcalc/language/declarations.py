@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import UsageError
+from ..errors import UsageError
 
 ASSUMPTIONS = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "constant",
                "distribution", "square")

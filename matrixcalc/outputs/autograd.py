@@ -17,12 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import build
+from ..errors import UsageError
+from ..language import build
+from ..language.expr import Expr, Symbol, SymbolInfo
+from ..language.parse import as_expr
+from ..language.shapes import ONE
 from .codegen import Output, compile_source, engine_derive, generate
-from .errors import UsageError
-from .expr import Expr, Symbol, SymbolInfo
-from .parse import as_expr
-from .shapes import ONE
 
 
 def _incoming(f: Expr, taken: set[str]) -> Symbol:

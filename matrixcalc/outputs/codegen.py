@@ -10,7 +10,7 @@ parameter may be.
 Invariants of the generated code:
 - values are in the user forms of SPEC section 5 and stay so inside: scalars are floats
   (0-d tensors for torch), vectors AND row vectors 1-D, matrices 2-D; a row vector is
-  reshaped to 1×n only when returned. No 2-D-everything detour as in `numeric.py`.
+  reshaped to 1×n only when returned. No 2-D-everything detour as in `numbers/numeric.py`.
 - common subexpressions are computed once: structurally equal subtrees (of equal shape
   where constants make the shape matter) get one temporary, across all outputs;
 - matrix chains are multiplied in the cheapest order: nested `matmul` / scaling nodes
@@ -30,13 +30,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import MatrixCalcError, UnsupportedError, UsageError
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol
-from .ops.spec import BACKENDS, lookup
-from .parse import as_expr
-from .index.scalars import from_sympy
-from .shapes import ONE, SCALAR, Dim, Shape, dim_size
-from .tensor import TensorResult, einsum_plan
+from ..calculus.tensor import TensorResult, einsum_plan
+from ..errors import MatrixCalcError, UnsupportedError, UsageError
+from ..index.scalars import from_sympy
+from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
+from ..language.parse import as_expr
+from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
+from ..ops.spec import BACKENDS, lookup
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 F64 = "dtype=torch.float64"
@@ -332,7 +332,7 @@ class Generator:
     def definition(self, node: Apply, operand: Operand) -> str:
         """An elementwise function written by its record's `definition` (an expression in
         x), with x the operand: the code of the definition's tree."""
-        from .parse import parse
+        from ..language.parse import parse
         spec = lookup(node.op)
         tree = parse(spec.definition, {"x": "scalar"})
         inner = Generator(self.backend, [tree], bound={"x": operand.code})
@@ -582,7 +582,7 @@ def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable
 
 def engine_derive() -> Callable:
     """The engine's `derive`, imported when first needed (it loads SymPy)."""
-    from .calculus import derive
+    from ..calculus.derive import derive
     return derive
 
 

@@ -14,19 +14,20 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from . import build
-from .calculus import _derivative, _layout_indices, differentiator, retype
+from ..index.contract import contract, contract_deltas
+from ..index.ir import Factor, IndexSupply, Term
+from ..index.lower import lower
+from ..index.printing import factor_text, readable, term_text
+from ..index.recover import recover_term
+from ..index.scalars import from_sympy, symbol
+from ..language import build
+from ..language.expr import Apply, Expr, Symbol
+from ..language.parse import as_expr, wrt_symbol
+from ..ops.spec import lookup
+from ..rewrite.simplify import canonical_input, simplify_tree
+from .derive import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
-from .expr import Apply, Expr, Symbol
-from .index.contract import contract, contract_deltas
-from .index.ir import Factor, IndexSupply, Term
-from .index.lower import lower
-from .index.recover import recover_term
-from .index.scalars import from_sympy, symbol
-from .parse import as_expr, wrt_symbol
-from .index_printing import factor_text, readable, term_text
-from .ops.spec import lookup
-from .rewrite.simplify import canonical_input, simplify_tree
+
 
 @dataclass
 class Explanation:
@@ -90,7 +91,7 @@ def _sum(texts: list[str]) -> str:
 
 
 def _term_text(term: Term) -> str:
-    """As index_printing.term_text, with a symbolic coefficient in the input language."""
+    """As index.printing.term_text, with a symbolic coefficient in the input language."""
     if term.coeff.is_number:
         return term_text(term)
     coeff = str(from_sympy(term.coeff))

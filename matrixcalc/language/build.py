@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from .errors import ShapeError
+from ..errors import ShapeError
+from ..ops.spec import lookup
 from .expr import Apply, Const, Dimension, Expr, Number
 from .infer import InferContext
-from .ops.spec import lookup
 from .shapes import ONE, SCALAR, Shape
 
 PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})

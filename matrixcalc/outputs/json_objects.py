@@ -28,7 +28,7 @@ def symbol_json(info) -> dict:
 
 
 def index_or_none(result) -> str | None:
-    from .errors import MatrixCalcError
+    from ..errors import MatrixCalcError
     try:
         return result.index()
     except MatrixCalcError:

@@ -22,8 +22,8 @@ import os
 import sys
 import warnings
 
+from ..errors import KindWarning, MatrixCalcError, ShapeError
 from .declarations import Declaration, convention_reason
-from .errors import KindWarning, MatrixCalcError, ShapeError
 from .expr import Apply, Dimension, Expr, Number, Symbol, walk
 from .infer import Inference, try_infer
 
@@ -242,7 +242,7 @@ def warn_kinds(message: str | None) -> None:
     """Issue the KindWarning at the first caller outside matrixcalc (the user's line)."""
     if message is None:
         return
-    package = os.path.dirname(os.path.abspath(__file__))
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # matrixcalc/
     level, frame = 2, sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
         frame, level = frame.f_back, level + 1

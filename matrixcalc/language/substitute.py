@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from ..errors import MatrixCalcError, ShapeError, UsageError
 from .declarations import Declaration, parse_where
-from .errors import MatrixCalcError, ShapeError, UsageError
 from .expr import Apply, Expr, Symbol, untyped
 from .infer import infer
 from .parse import parse_raw

@@ -21,16 +21,16 @@ from dataclasses import dataclass
 
 import yaml
 
-from .check import check
-from .errors import MatrixCalcError, TableWarning, UnsupportedError
-from .expr import Apply, Const, Expr, Symbol, substituted, untyped, walk
-from .numeric import run
-from .ops import FUNCTIONS, REGISTRY, OpSpec, register
-from .ops.elementwise import elementwise
-from .ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
-from .parse import parse_quietly
-from .shapes import SCALAR, dim_size
-from .table_yaml import NAME_PATTERN, _Mapping, _parse_field, _Source
+from ..errors import MatrixCalcError, TableWarning, UnsupportedError
+from ..language.expr import Apply, Const, Expr, Symbol, substituted, untyped, walk
+from ..language.parse import parse_quietly
+from ..language.shapes import SCALAR, dim_size
+from ..numbers.check import check
+from ..numbers.numeric import run
+from ..ops import FUNCTIONS, REGISTRY, OpSpec, register
+from ..ops.elementwise import elementwise
+from ..ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
+from .yaml_nodes import NAME_PATTERN, _Mapping, _parse_field, _Source
 
 FUNCTION_KEYS = ("name", "elementwise", "argument", "definition", "derivative", "domain",
                  "source", "note")
@@ -295,7 +295,7 @@ def _evaluator(function: Function) -> Callable:
 def _gradient_rule(gradient: Expr):
     """d f(z) = g(z) : dz, with g the table's gradient expression and z the argument."""
     def rule(d, e, idx):
-        from .calculus import retype
+        from ..calculus.derive import retype
         (z,) = e.args
         g = retype(substituted(untyped(gradient), {"x": z}), dict(z.shapes), z.ty)
         inner = d.inner(z)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import sympy
 
-from .expr import Apply, Const, Expr, Symbol
-from .index.ir import Factor, IndexSupply, Term
+from ..language.expr import Apply, Const, Expr, Symbol
+from .ir import Factor, IndexSupply, Term
 
 ROW, COL = "i", "j"
 
@@ -76,9 +76,9 @@ def readable(term: Term, free: set[str]) -> Term:
 
 def to_index(expr: Expr) -> str:
     """`expr` in index notation: free indices i (rows) and j (columns)."""
-    from .errors import UsageError
-    from .index.contract import contract
-    from .index.lower import expand, expansion_limit, lower
+    from ..errors import UsageError
+    from .contract import contract
+    from .lower import expand, expansion_limit, lower
 
     if expr.ty is None:
         raise UsageError("this expression has no inferred shape: build it with mc.parse")

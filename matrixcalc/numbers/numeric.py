@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import UnsupportedError, UsageError
+from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, untyped
+from ..language.shapes import SCALAR, Dim, Shape, dim_size, normalize
+from ..ops import lookup
 from .backends import backend
-from .errors import UnsupportedError, UsageError
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, untyped
-from .ops import lookup
-from .shapes import SCALAR, Dim, Shape, dim_size, normalize
 
 SizeOf = Callable[[Dim], int]
 Guard = Callable[[Apply, int, Any], None]
@@ -92,7 +92,7 @@ def run_definition(op: str, x: Any, B) -> Any:
 
 @lru_cache(maxsize=256)
 def _definition_tree(text: str) -> Expr:
-    from .parse import parse
+    from ..language.parse import parse
     return untyped(parse(text, {"x": "scalar"}))  # x stands for an array: no shape checks
 
 

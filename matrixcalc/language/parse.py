@@ -17,14 +17,14 @@ from functools import lru_cache
 import lark
 from lark import Lark, Token, Transformer
 
+from ..errors import MatrixCalcError, ParseError, UsageError
+from ..ops import FUNCTIONS
+from ..resources import grammar_text
 from .conventions import kind_warning, warn_kinds
 from .declarations import parse_where
-from .errors import MatrixCalcError, ParseError, UsageError
 from .expr import Apply, Const, Expr, Number, Symbol
 from .infer import infer
 from .shapes import Shape, name_dims
-from .ops import FUNCTIONS
-from .resources import grammar_text
 
 MAX_DEPTH = 200
 MAX_LENGTH = 1_000_000
@@ -369,7 +369,7 @@ def parse_raw(text: str) -> Expr:
 
 def _run_checked(text: str, start: str):
     if not isinstance(text, str):
-        from .errors import UsageError
+        from ..errors import UsageError
         raise UsageError(f"expected the expression as a string, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the input is longer than {MAX_LENGTH:,} characters")

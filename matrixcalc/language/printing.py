@@ -11,9 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from ..ops import lookup
+from ..ops.spec import ATOM, POSTFIX
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol
-from .ops import lookup
-from .ops.spec import ATOM, POSTFIX
 
 GREEK_LATEX = {name: "\\" + name for name in (
     "alpha", "beta", "gamma", "delta", "epsilon", "eta", "kappa", "lambda", "mu", "nu",

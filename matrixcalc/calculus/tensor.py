@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from .expr import Derivation, Expr, Symbol
-from .index.ir import Factor, IndexGroups, Term
-from .index.scalars import SizeSymbol, size
-from .shapes import Dim, dim_size, dim_text
+from ..index.ir import Factor, IndexGroups, Term
+from ..index.scalars import SizeSymbol, size
+from ..language.expr import Derivation, Expr, Symbol
+from ..language.shapes import Dim, dim_size, dim_text
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -101,18 +101,18 @@ class TensorResult(Expr):
     def mapped(self, fn, of: Expr, wrt: Symbol) -> TensorResult:
         """The same derivative with every factor's expression passed through `fn` (the
         symbols' assumptions restored and simplified under), remembering `of` and `wrt`."""
-        from .index.contract import contract
+        from ..index.contract import contract
         terms = [Term(t.coeff, tuple(f if f.is_structural else Factor(fn(f.expr), f.idx)
                                      for f in t.factors)) for t in self.terms]
         return TensorResult(tuple(contract(terms, self.free)), self.free, self.dims, of, wrt)
 
     def readable_terms(self) -> list[Term]:
         """The terms with summed indices named a, b, c, … (never an internal `_0`)."""
-        from .index_printing import readable
+        from ..index.printing import readable
         return [readable(t, set(self.free)) for t in self.terms]
 
     def index(self) -> str:
-        from .index_printing import term_text
+        from ..index.printing import term_text
         if not self.terms:
             return "0"
         texts = [term_text(t) for t in self.readable_terms()]
@@ -128,7 +128,7 @@ class TensorResult(Expr):
         return self.index()
 
     def latex(self) -> str:
-        from .index_printing import factor_text
+        from ..index.printing import factor_text
         parts = []
         for term in self.readable_terms():
             coeff = "" if term.coeff == 1 else "-" if term.coeff == -1 else \
@@ -140,7 +140,7 @@ class TensorResult(Expr):
         return self
 
     def subs(self, mapping, where=None):
-        from .errors import UnsupportedError
+        from ..errors import UnsupportedError
         raise UnsupportedError("a derivative of order 3 or 4 takes no substitution",
                                hint="substitute in the expression, then derive")
 

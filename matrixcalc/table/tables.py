@@ -35,13 +35,13 @@ from pathlib import Path
 
 import yaml
 
-from .check import Verdict, check, verify
-from .errors import MatrixCalcError, ShapeError, TableError, UsageError
-from .parse import Statement, parse_quietly, parse_statement
-from .resources import identities_folder
-from .table_yaml import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
-from .expr import substituted, untyped
-from .user_functions import Function, _load_function, _registrations, unchecked_functions
+from ..errors import MatrixCalcError, ShapeError, TableError, UsageError
+from ..language.expr import substituted, untyped
+from ..language.parse import Statement, parse_quietly, parse_statement
+from ..numbers.check import Verdict, check, verify
+from ..resources import identities_folder
+from .functions import Function, _load_function, _registrations, unchecked_functions
+from .yaml_nodes import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
 
 TOP_KEYS = ("table", "source", "description", "where", "identities", "functions")
 ENTRY_KEYS = ("id", "derivative", "hessian", "lhs", "wrt", "equals", "where", "ref",
@@ -164,7 +164,7 @@ def _entry_seed(entry: Entry, seed: int | None) -> int:
 
 def _canonical_match(entry: Entry, stmt: Statement) -> tuple[bool, str]:
     """(left and right have identical canonical forms, what the engine managed)."""
-    from .calculus import derive, hessian, simplify
+    from ..calculus.derive import derive, hessian, simplify
     try:
         left = stmt.lhs
         if entry.kind == "derivative":
@@ -213,7 +213,7 @@ def _structured_claim(entry: Entry) -> str:
     the gradient of f((X + X^T)/2) is sym(G) = (G + G^T)/2, and S = G + G^T - I ⊙ G
     (Matrix Cookbook section 2.8.2) is sym(G) doubled off the diagonal: sym(G) =
     (S + S ⊙ I)/2."""
-    from .calculus import retype
+    from ..calculus.derive import retype
     f = parse_quietly(entry.expr, entry.where)
     (x,) = [s for s in f.symbols() if s.name == entry.wrt]
     half = parse_quietly(f"1/2 ({entry.wrt} + {entry.wrt}^T)", {**entry.where, entry.wrt: "matrix"})
@@ -236,7 +236,7 @@ def _typed_statement(entry: Entry, where: dict[str, str] | None = None) -> State
 
 def _shape_check(entry: Entry, where: dict[str, str]) -> None:
     """Both sides typed together; a derivative's claim shaped as SPEC section 3 says."""
-    from .check import _build_claim, _equality
+    from ..numbers.check import _build_claim, _equality
     stmt = _typed_statement(entry, where)
     if entry.kind == "equality":
         _equality(stmt)

@@ -20,8 +20,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from .expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, substituted, walk
-from .printing import sort_key, symbol_latex, to_latex, to_text
+from ..language.expr import Apply, Const, Expr, Number, Symbol, SymbolInfo, substituted, walk
+from ..language.printing import sort_key, symbol_latex, to_latex, to_text
 
 MIN_CHARS = 8  # a shorter repeated part (`W1 x`) reads better written out
 

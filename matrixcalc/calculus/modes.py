@@ -11,19 +11,27 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 
 from __future__ import annotations
 
-from . import build
-from .calculus import (_derivative, _known, closed_form, differentiator, remembered,
-                       restructured, retype, unstructured)
-from .declarations import Declaration, parse_where
+from ..errors import ShapeError, UsageError
+from ..index.ir import IndexSupply, multiply
+from ..index.lower import lower
+from ..language import build
+from ..language.declarations import Declaration, parse_where
+from ..language.expr import Apply, Expr, Symbol, SymbolInfo, untyped
+from ..language.infer import infer
+from ..language.parse import as_expr, parse_raw, wrt_symbol
+from ..language.shapes import Shape
+from ..rewrite.simplify import canonical_input
+from .derive import (
+    _derivative,
+    _known,
+    closed_form,
+    differentiator,
+    remembered,
+    restructured,
+    retype,
+    unstructured,
+)
 from .diff import depends_on
-from .errors import ShapeError, UsageError
-from .expr import Apply, Expr, Symbol, SymbolInfo, untyped
-from .index.ir import IndexSupply, multiply
-from .index.lower import lower
-from .infer import infer
-from .parse import as_expr, parse_raw, wrt_symbol
-from .rewrite.simplify import canonical_input
-from .shapes import Shape
 
 F_ROW, F_COL, X_ROW, X_COL = "i", "j", "k", "l"
 

@@ -220,6 +220,6 @@ def backend(name: str = "numpy"):
         elif name == "torch":
             _BACKENDS[name] = TorchBackend()
         else:
-            from .errors import UsageError
+            from ..errors import UsageError
             raise UsageError(f"unknown backend `{name}`: use \"numpy\" or \"torch\"")
     return _BACKENDS[name]

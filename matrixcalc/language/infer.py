@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import combinations
 
+from ..errors import MatrixCalcError, ShapeError, UsageError
+from ..ops.spec import lookup
 from .declarations import SQUARE, Declaration, conventional_kind, dimension_names
-from .errors import MatrixCalcError, ShapeError, UsageError
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, walk
-from .ops.spec import lookup
 from .shapes import ONE, SCALAR, Shape, Unifier, name_dims, normalize
 
 MAX_RULE3_SUBSETS = 64

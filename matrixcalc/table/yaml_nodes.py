@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 import yaml
 
-from .declarations import parse_where
-from .errors import MatrixCalcError, ShapeError, TableError
-from .expr import Expr
-from .parse import parse_quietly
+from ..errors import MatrixCalcError, ShapeError, TableError
+from ..language.declarations import parse_where
+from ..language.expr import Expr
+from ..language.parse import parse_quietly
 
 NAME_PATTERN = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*\Z")
 

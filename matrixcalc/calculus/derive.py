@@ -11,19 +11,29 @@ from dataclasses import replace
 
 import sympy
 
-from . import build
+from ..errors import UnsupportedError, UsageError
+from ..index.contract import contract
+from ..index.ir import IndexSupply, Term, multiply, pair
+from ..index.lower import expand, expansion_limit, lower
+from ..index.recover import NoMatrixForm, recover
+from ..language import build
+from ..language.expr import (
+    Apply,
+    Const,
+    Derivation,
+    Expr,
+    Number,
+    Symbol,
+    SymbolInfo,
+    untyped,
+    walk,
+    with_infos,
+)
+from ..language.infer import infer
+from ..language.parse import as_expr, wrt_symbol
+from ..language.shapes import ONE, Shape, normalize
+from ..rewrite.simplify import canonical_input, simplify_tree
 from .diff import Differentiator, depends_on
-from .errors import UnsupportedError, UsageError
-from .expr import (Apply, Const, Derivation, Expr, Number, Symbol, SymbolInfo, untyped, walk,
-                   with_infos)
-from .index.contract import contract
-from .index.ir import IndexSupply, Term, multiply, pair
-from .index.lower import expand, expansion_limit, lower
-from .index.recover import NoMatrixForm, recover
-from .infer import infer
-from .parse import as_expr, wrt_symbol
-from .rewrite.simplify import canonical_input, simplify_tree
-from .shapes import ONE, Shape, normalize
 from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")

@@ -1,0 +1,2 @@
+"""The language: expression trees, kinds and shapes, declarations, the parser, shape
+inference, typed constructors and the printers."""

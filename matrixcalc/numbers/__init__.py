@@ -1,0 +1,2 @@
+"""Numbers: numeric backends, evaluation, sampling of inputs, and the checker that
+judges derivatives and claims against torch.autograd."""

@@ -1,0 +1,1 @@
+"""Identity tables (SPEC section 6): YAML reading, loading and verifying, user functions."""

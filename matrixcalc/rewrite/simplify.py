@@ -20,6 +20,7 @@ import sympy
 from ..index.scalars import from_sympy, to_sympy
 from ..language import build
 from ..language.expr import Apply, Const, Expr, Number, memo_key
+from ..ops.spec import lookup
 from .brackets import BRACKET_RULES
 from .constants import (
     elementwise_of_number,
@@ -111,6 +112,23 @@ def transpose_of_inverse(e: Expr) -> Expr | None:
     """(A^-1)^T = (A^T)^-1, written A^-T (Matrix Cookbook (4))."""
     if is_op(e, "transpose") and is_op(e.args[0], "inv"):
         return build.apply("inv", build.apply("transpose", e.args[0].args[0]))
+    return None
+
+
+def operator_rules(e: Expr) -> Expr | None:
+    """An operator's own identities, from its record: `rules` (dexpm(X, I) = expm(X)), and
+    `transpose`, its value's transpose written through its arguments (expm(X)^T =
+    expm(X^T)), so that transposes move towards the symbols here too."""
+    if not isinstance(e, Apply):
+        return None
+    if e.op == "transpose" and isinstance(e.args[0], Apply):
+        through = lookup(e.args[0].op).transpose
+        if through is not None:
+            return through(build, e.args[0])
+    for rule in lookup(e.op).rules:
+        result = rule(build, e)
+        if result is not None:
+            return result
     return None
 
 
@@ -342,7 +360,8 @@ NODE_RULES = first(
     trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
     left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
-    transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
+    transpose_of_product, transpose_of_sum, transpose_of_inverse, operator_rules,
+    product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
     diag_of_transpose_or_outer, scalar_out_of_diag,

@@ -13,9 +13,10 @@ applies each map to what it meets, on one side or the other:
   to G on the slot's indices (the record's `adjoint`: dexpm(Mᵀ, G)), so that a gradient
   is one matrix, as reverse mode computes it.
 The side searched holds no other map, so chains of maps (tr(expm(expm(X)))) unwind one at
-a time, outermost first. A map with free indices on both sides (an order-4 Jacobian) or
-whose sides meet outside it has no such matrix form: NoMatrixForm, and the index form
-stays. Each application removes a map, so this ends.
+a time, outermost first. A map that meets free indices on both sides (∂vec(F)/∂vec(X))
+is written with its Kronecker matrix between two vec pairs where its record has one
+(`kron`: a Sylvester solve); otherwise there is no matrix form (NoMatrixForm), and the
+index form stays. Each step removes a map, so this ends.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from ..language.expr import Expr, is_slot
 from ..language.shapes import Shape
 from ..ops.spec import lookup
 from .graph import NoMatrixForm, Out
-from .ir import Factor, Term, copy
+from .ir import Factor, Term, copy, pair
 from .lower import factor
 
 Recover = Callable[[Term, Out, Shape], Expr]
@@ -46,15 +47,15 @@ def apply_linear_maps(term: Term, out: Out, recover_part: Recover) -> Term:
         maps = [n for n, f in enumerate(term.factors) if f.slot is not None]
         if not maps:
             return term
-        for n in maps:
-            applied = _apply(term, n, free, recover_part)
-            if applied is not None:
-                term = applied
-                break
-        else:
+        applied = next((t for t in (_apply(term, n, free, recover_part) for n in maps)
+                        if t is not None), None)
+        applied = applied or next((t for t in (_as_kronecker(term, n) for n in maps)
+                                   if t is not None), None)
+        if applied is None:
             shown = term.factors[maps[0]].expr
             raise NoMatrixForm(f"the linear map `{shown}` meets free indices on both sides "
-                               "(a Jacobian of order 4 has no matrix form)")
+                               "and has no Kronecker form")
+        term = applied
 
 
 def _apply(term: Term, n: int, free: set[str], recover_part: Recover) -> Term | None:
@@ -83,6 +84,29 @@ def _apply(term: Term, n: int, free: set[str], recover_part: Recover) -> Term | 
         return None
     remaining = [g for m, g in zip(others, rest) if m not in kept]
     return Term(term.coeff, tuple(remaining) + (factor(applied, _pair(shape, idx)),))
+
+
+def _as_kronecker(term: Term, n: int) -> Term | None:
+    """A map from matrices to matrices with a Kronecker form (the record's `kron`: vec(op(E))
+    = K vec(E)) as vec pairs on each side with K between them, L_{ij,kl} = [c = (j, i)]
+    K_cd [d = (l, k)], for the pair rules of recovery to read (∂vec(F)/∂vec(X), and
+    Jacobians whose sides both stay open)."""
+    f = term.factors[n]
+    hook = lookup(f.expr.op).kron
+    value, slot = f.expr.ty, f.slot.ty
+    if hook is None or value.kind != "matrix" or slot.kind != "matrix":
+        return None
+    (i, j, k, l), taken = f.idx, set(term.indices())
+    c, d = (_unused(taken, stem) for stem in ("c", "d"))
+    pairs = (pair(c, j, i, value.cols, value.rows), pair(d, l, k, slot.cols, slot.rows))
+    rest = term.factors[:n] + term.factors[n + 1:]
+    return Term(term.coeff, rest + pairs + (Factor(hook(build, f.expr), (c, d)),))
+
+
+def _unused(taken: set[str], stem: str) -> str:
+    name = next(f"{stem}'v{m}" for m in count(1) if f"{stem}'v{m}" not in taken)
+    taken.add(name)
+    return name
 
 
 def _dims(shape: Shape) -> tuple:

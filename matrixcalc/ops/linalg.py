@@ -311,9 +311,9 @@ def _resolve_norm(ctx, node, ty, p: str):
     if ty.kind == "matrix":
         if p in MATRIX_NORMS and _registered(MATRIX_NORMS[p]):
             return MATRIX_NORMS[p]
-        what = f"the induced {p}-norm of a matrix" if p else "||X|| of a matrix"
-        raise UnsupportedError(f"{what} is not supported" if p else
-                               f"{what} names no norm", span=node.span, hint=MATRIX_NORM_HINT)
+        raise UnsupportedError(f"the induced {p}-norm of a matrix is not supported" if p else
+                               "the norm of a matrix needs its order: there are several",
+                               span=node.span, hint=MATRIX_NORM_HINT)
     if p == "*":
         raise UnsupportedError("the nuclear norm ||X||_* takes a matrix", span=node.span,
                                hint="write ||x|| for the Euclidean norm of a vector")

@@ -244,7 +244,7 @@ def _sylvester_shape(ctx, node, types):
     square(ctx, node, a, "sylvester's A")
     square(ctx, node, b, "sylvester's B")
     if c.kind != "matrix" or not (ctx.unify(a.rows, c.rows) and ctx.unify(b.rows, c.cols)):
-        ctx.fail(f"sylvester(A, B, C) solves A Y + Y B = C: C is shaped like A B's rows and "
+        ctx.fail(f"sylvester(A, B, C) solves A Y + Y B = C: C has A's rows and B's "
                  f"columns, not {ctx.describe(c)}", node)
     return c
 
@@ -273,6 +273,14 @@ def _half_inverse(build, e):
     return None
 
 
+def _sylvester_kron(build, node):
+    """vec(Y) = (I ⊗ A + B^T ⊗ I)^-1 vec(C) (Magnus & Neudecker 2019, chapter 2)."""
+    a, b, _ = node.args
+    kron = build.apply("add", build.apply("kron", build.identity(b.ty.rows), a),
+                       build.apply("kron", build.apply("transpose", b), build.identity(a.ty.rows)))
+    return build.apply("inv", kron)
+
+
 TORCH_SYLVESTER = '''def _mc_sylvester(a, b, c):
     m, n = c.shape
     eye_m, eye_n = torch.eye(m, dtype=c.dtype), torch.eye(n, dtype=c.dtype)
@@ -293,7 +301,7 @@ register(OpSpec(
     transpose=lambda build, node: build.apply(
         "sylvester", *(build.apply("transpose", m) for m in (node.args[1], node.args[0],
                                                             node.args[2]))),
-    rules=(_half_inverse, directions_out((2,))),
+    rules=(_half_inverse, directions_out((2,))), kron=_sylvester_kron,
     code={"numpy": lambda g, node, a: g.require(
               "import scipy.linalg", f"scipy.linalg.solve_sylvester({', '.join(x.raw for x in a)})"),
           "torch": helper_template("_mc_sylvester", {"torch": TORCH_SYLVESTER}),

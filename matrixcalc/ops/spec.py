@@ -105,6 +105,9 @@ class OpSpec:
     # `position` (a Fréchet derivative, a Sylvester solve), the tree of its adjoint map
     # applied to G, <G, op(…E…)> = <adjoint(G), E> (recovery's `index.linear_maps`)
     adjoint: Callable[..., Any] | None = None
+    # `kron(build, node)`: the matrix K with vec(op(…E…)) = K vec(E), where the map has one
+    # (a Sylvester solve: (I ⊗ A + B^T ⊗ I)^-1), for ∂vec(F)/∂vec(X) (vec=True)
+    kron: Callable[..., Any] | None = None
     # `transpose(build, node)`: op(…)^T written through the arguments (expm(X)^T =
     # expm(X^T)), so that the simplifier can push transposes onto symbols
     transpose: Callable[..., Any] | None = None

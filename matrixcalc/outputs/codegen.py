@@ -32,6 +32,7 @@ from typing import Any
 
 from ..calculus.tensor import TensorResult, einsum_plan
 from ..errors import MatrixCalcError, UnsupportedError, UsageError
+from ..index.ir import Factor
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
@@ -427,6 +428,11 @@ class Generator:
 
     def _einsum_operand(self, op) -> str:
         f64 = self.float64_argument()
+        if op.kind == "expr" and Factor(op.expr, ()).slot is not None:
+            raise UnsupportedError(f"this derivative holds the linear map `{op.expr}` "
+                                   "applied to no matrix, which generated code does not "
+                                   "write", hint="evaluate it (r.evaluate), or generate "
+                                   "code for a gradient, jvp or vjp, where the map applies")
         if op.kind == "expr":
             return self.tensor(self.emit(op.expr))
         if op.kind == "eye":

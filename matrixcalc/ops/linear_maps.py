@@ -119,14 +119,30 @@ def _frechet_transpose(build, node):
                                   (node.args[0], *reversed(node.args[1:]))))
 
 
-def _at_identity(value):
-    """D(X; I) = f'(X), the direction I commuting with X: expm(X) for expm, X^-1 for
-    logm (Higham 2008, Theorem 3.6 with E = I)."""
+def _commuting(fprime):
+    """D(X; E) = f'(X) E where E commutes with X as written (E = I, or E and X multiples of
+    one matrix): f'(X) = expm(X) for expm, X^-1 for logm (Higham 2008, section 3.2: a
+    power series' derivative in a commuting direction)."""
     def rule(build, e):
-        if len(e.args) == 2 and _is_identity(e.args[1]):
-            return value(build, e.args[0])
+        if len(e.args) != 2:
+            return None
+        x, direction = e.args
+        if _is_identity(direction):
+            return fprime(build, x)
+        if _multiple(x, direction) or _multiple(direction, x):
+            return build.apply("matmul", fprime(build, x), direction)
         return None
     return rule
+
+
+def _multiple(a, b) -> bool:
+    """Whether a is b, -b or s b for a scalar s."""
+    if a == b:
+        return True
+    if isinstance(a, Apply) and a.op == "neg":
+        return _multiple(a.args[0], b)
+    return isinstance(a, Apply) and a.op == "mul" and (
+        (a.args[0].ty.is_scalar and a.args[1] == b) or (a.args[1].ty.is_scalar and a.args[0] == b))
 
 
 NUMPY_FRECHET = '''def _mc_frechet(f, x, *directions):
@@ -216,7 +232,7 @@ def frechet(name: str, function: str, value, title: str, example: str, domain: s
         title=title, rule=f"d {name}(X, E) = {name}(X, dX, E) + {name}(X, E, dX) + "
                           f"{name}(X, dE)",
         adjoint=_frechet_adjoint, transpose=_frechet_transpose,
-        rules=(_at_identity(value), directions_out(None)), code=code,
+        rules=(_commuting(value), directions_out(None)), code=code,
         domains=(domain,) if domain == "real" else (domain, "real"),
         source=f"{HIGHAM}, (3.16) and section 3.2; Higham & Relton, SIAM J. Matrix Anal. "
                "Appl. 35 (2014), higher order Fréchet derivatives",

@@ -108,6 +108,12 @@ register(OpSpec(
 
 # -- the pseudo-inverse -----------------------------------------------------------------------------
 
+# Singular values below this (relative to the largest) are zero: pinv(λ I - S) for an
+# eigenvalue λ of S, as the eigenvector rule writes it, has rank n - 1 to rounding, and
+# the sampling domain of pinv ("definite_rank") keeps the others well above it.
+PINV_RTOL = 1e-10
+
+
 def _pinv_shape(ctx, node, types):
     if types[0].kind != "matrix":
         ctx.fail(f"pinv takes a matrix, not {ctx.describe(types[0])}", node)
@@ -138,10 +144,10 @@ def _pinv_derivative(d, node, idx):
 register(OpSpec(
     "pinv", 1, ATOM, text=call_text("pinv"),
     latex=lambda p, node: f"{p.base(node.args[0])}^{{+}}", shape=_pinv_shape,
-    evaluate=lambda B, node, x: B.xp.linalg.pinv(x), call_names=("pinv",),
+    evaluate=lambda B, node, x: B.xp.linalg.pinv(x, rtol=PINV_RTOL), call_names=("pinv",),
     derivative=_pinv_derivative, title="pseudo-inverse",
     rule="dA^+ = -A^+ dA A^+ + A^+ A^+T dA^T (I - A A^+) + (I - A^+ A) dA^T A^+T A^+",
-    transpose=_transposed_argument, code="{xp}.linalg.pinv({0})",
+    transpose=_transposed_argument, code=f"{{xp}}.linalg.pinv({{0}}, rtol={PINV_RTOL})",
     domains=("definite_rank",),
     source="Golub & Pereyra, SIAM J. Numer. Anal. 10 (1973), Theorem 4.3 (constant rank)",
     example="a^T pinv(A) b"))

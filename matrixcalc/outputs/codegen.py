@@ -358,7 +358,7 @@ class Generator:
         """A Python number as a numpy/torch scalar (so 1/0 is inf, not an exception)."""
         if self.backend == "torch":
             return f"torch.tensor({operand.raw}, {F64})"
-        return f"np.float64({operand.raw})"
+        return f"{self.xp}.float64({operand.raw})"  # np, or jnp (JAX code has no np)
 
     def helper(self, name: str, source: str, operand: Operand) -> str:
         self.helpers[name] = source

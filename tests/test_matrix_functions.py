@@ -278,20 +278,22 @@ def test_code_for_an_order_four_map_is_refused_plainly():
 
 # -- torch evaluation: differentiable, and a reference built from eigh ---------------------------
 
-def test_torch_square_root_matches_an_eigh_reference_and_its_gradient():
-    # on spd inputs the torch value (eig) is V sqrt(Λ) V^T (eigh), and autograd through the
-    # eigh reference gives the derived gradient (C symmetric: the gradient is symmetric)
+@pytest.mark.parametrize("function, method, spectral", [
+    ("sqrtm", "sqrtm", torch.sqrt), ("logm", "logm", torch.log), ("expm", "expm", torch.exp)])
+def test_torch_value_matches_an_eigh_reference_and_its_gradient(function, method, spectral):
+    # on spd inputs the torch value is V f(Λ) V^T (eigh), and autograd through the eigh
+    # reference gives the derived gradient (C symmetric: the gradient is symmetric)
     from matrixcalc.numbers.backends import backend
     rng = np.random.default_rng(5)
     g = rng.standard_normal((4, 4))
     s = torch.tensor(g @ g.T / 4 + 0.5 * np.eye(4), requires_grad=True)
     c = torch.tensor((g + g.T) / 2)
     lam, v = torch.linalg.eigh(s)
-    reference = v @ torch.diag(lam.sqrt()) @ v.T
-    assert torch.allclose(backend("torch").sqrtm(s), reference)
+    reference = v @ torch.diag(spectral(lam)) @ v.T
+    assert torch.allclose(getattr(backend("torch"), method)(s), reference)
     (torch.trace(c @ reference)).backward()
-    derived = mc.derive("tr(C sqrtm(S))", "S").evaluate({"S": s.detach().numpy(),
-                                                         "C": c.numpy()})
+    derived = mc.derive(f"tr(C {function}(S))", "S").evaluate({"S": s.detach().numpy(),
+                                                                "C": c.numpy()})
     assert np.allclose(s.grad.numpy(), derived)
 
 

@@ -35,13 +35,18 @@ def _transposed_argument(build, node):
     return build.apply(node.op, build.apply("transpose", node.args[0]))
 
 
-def _through_map(map_name: str):
-    """d f(M) = L_f(M, dM), the Fréchet derivative `map_name` applied to dM."""
+def _through_map(linear_of):
+    """d f(M) = L(dM): the linear map `linear_of(build, node, slot)` applied to dM."""
     def rule(d, node, idx):
         (m,) = node.args
-        linear = d.build.apply(map_name, m, d.build.slot(m.ty))
+        linear = linear_of(d.build, node, d.build.slot(m.ty))
         return d.through(linear, idx, lambda k: d.expr(m, k))
     return rule
+
+
+def _frechet(map_name: str):
+    """The Fréchet derivative `map_name`(M, □) of a primary matrix function."""
+    return _through_map(lambda build, node, slot: build.apply(map_name, node.args[0], slot))
 
 
 # -- expm, logm, sqrtm ------------------------------------------------------------------------------
@@ -63,18 +68,16 @@ def _primary_code(function: str) -> dict:
             "torch": other, "jax": other}
 
 
-def _sqrtm_derivative(d, node, idx):
-    """S = sqrtm(M): S dS + dS S = dM, so dS = sylvester(S, S, dM) (Higham 2008, (6.5))."""
-    (m,) = node.args
-    linear = d.build.apply("sylvester", node, node, d.build.slot(m.ty))
-    return d.through(linear, idx, lambda k: d.expr(m, k))
+# S = sqrtm(M): S dS + dS S = dM, so dS = sylvester(S, S, dM) (Higham 2008, (6.5))
+_sqrtm_derivative = _through_map(lambda build, node, slot: build.apply("sylvester", node, node,
+                                                                       slot))
 
 
 register(OpSpec(
     "expm", 1, ATOM, text=call_text("expm"), latex=call_latex(r"\exp"),
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "expm"),
     evaluate=lambda B, node, x: B.expm(x), call_names=("expm",),
-    derivative=_through_map("dexpm"), title="matrix exponential",
+    derivative=_frechet("dexpm"), title="matrix exponential",
     rule="d expm(M) = dexpm(M, dM)", transpose=_transposed_argument,
     code={"numpy": needs("import scipy.linalg", "scipy.linalg.expm({0})"),
           "torch": "torch.linalg.matrix_exp({0})",
@@ -87,7 +90,7 @@ register(OpSpec(
     "logm", 1, ATOM, text=call_text("logm"), latex=call_latex(r"\log"),
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "logm"),
     evaluate=lambda B, node, x: B.logm(x), call_names=("logm",),
-    derivative=_through_map("dlogm"), title="matrix logarithm",
+    derivative=_frechet("dlogm"), title="matrix logarithm",
     rule="d logm(M) = dlogm(M, dM)", transpose=_transposed_argument,
     code=_primary_code("logm"), domains=("positive_spectrum",),
     source=f"{HIGHAM}, chapter 11 and Theorem 3.11 (Daleckii-Krein); "

@@ -51,6 +51,7 @@ class Operand:
     shape: Shape
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
+    inverse: str | None = None  # for M^-1 in a product: M's code (solved, never inverted)
     tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
 
     @property
@@ -84,6 +85,11 @@ def is_atomic(code: str) -> bool:
         if depth == 0:
             return position == len(code) - 1
     return False
+
+
+def _transposed(code: str) -> str:
+    """The transpose of an operand's code: `M.T` of `M`, and `M` of `M.T`."""
+    return code[:-2] if code.endswith(".T") else f"{code}.T"
 
 
 # The names the generated code itself uses; a user's symbol is renamed away from them.
@@ -223,7 +229,7 @@ class Generator:
         elif name is not None or self.refs.get(key, 0) > 1:
             target = name or self.fresh()
             self.lines.append(f"{target} = {operand.raw}")
-            operand = replace(operand, raw=target, diagonal=None)
+            operand = replace(operand, raw=target, diagonal=None, inverse=None)
             self.names[key] = operand
         return operand
 
@@ -232,8 +238,7 @@ class Generator:
         factors: list[Expr] = []
         scalars: list[Expr] = []
         self._flatten(node, factors, scalars, top=True)
-        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else self.emit(f)
-               for f in factors]
+        ops = [self._factor(f) if len(factors) > 1 else self.emit(f) for f in factors]
         scales = [self.emit(s) for s in scalars]
         scale = " * ".join(s.code for s in scales)
         pyfloat = all(x.pyfloat for x in ops + scales)
@@ -283,10 +288,36 @@ class Generator:
             return self.product(build(i, k), build(k + 1, j))
         return build(0, n - 1)
 
-    def _diagonal(self, node: Apply) -> Operand:
-        """diag(v) as a factor of a product: kept as v, applied by broadcasting."""
-        vector = self.emit(node.args[0])
-        return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
+    def _factor(self, node: Expr) -> Operand:
+        """A factor of a product: diag(v) kept as v (applied by broadcasting), and M^-1
+        used once kept as M (applied by a solve: cheaper and more accurate than the
+        inverse); any other factor as it is."""
+        if _is_diag(node):
+            vector = self.emit(node.args[0])
+            return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
+        key = self.key(node)
+        if isinstance(node, Apply) and node.op == "inv" and self.refs.get(key, 0) <= 1 \
+                and key not in self.names:
+            matrix = self.emit(node.args[0])
+            return Operand(self.call("linalg.inv", matrix), node.ty, False,
+                           inverse=matrix.code)
+        return self.emit(node)
+
+    def _solved(self, left: Operand, right: Operand, shape: Shape) -> Operand | None:
+        """M^-1 B as solve(M, B), and A M^-1 as solve(M^T, A^T)^T (a row vector A is 1-D:
+        no transposes); None where neither side is an inverse or the other is special."""
+        if left.diagonal or right.diagonal or left.shape.is_scalar or right.shape.is_scalar:
+            return None
+        if left.inverse and right.kind in ("vector", "matrix"):
+            return Operand(self.call("linalg.solve", left.inverse, right), shape, False)
+        if right.inverse and left.kind == "row vector":
+            return Operand(self.call("linalg.solve", _transposed(right.inverse), left),
+                           shape, False)
+        if right.inverse and left.kind == "matrix":
+            solved = self.call("linalg.solve", _transposed(right.inverse),
+                               _transposed(left.code))
+            return Operand(f"{solved}.T", shape, False)
+        return None
 
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
@@ -299,6 +330,9 @@ class Generator:
             return Operand(f"{rows} * {self._unwrapped(right)}", shape, False)
         if right.diagonal:  # M diag(v) scales M's columns
             return Operand(f"{self._unwrapped(left)} * {right.diagonal}", shape, False)
+        solved = self._solved(left, right, shape)
+        if solved is not None:
+            return solved
         if left.shape.is_scalar or right.shape.is_scalar:
             return Operand(f"{left.code} * {right.code}", shape, pyfloat)
         if left.kind == "vector" and right.kind == "row vector":

@@ -423,7 +423,10 @@ class Generator:
         if not parts:
             dims = ", ".join(self.dim(d) for d in t.dims)
             parts = [f"{self.xp}.zeros(({dims},){self.float64_argument()})"]
-        return Operand(" + ".join(parts), SCALAR, False, tensor_order=len(t.dims))
+        code = " + ".join(parts)
+        if t.row_vector_of:  # F a row vector: its user form (1×n) keeps the unit axis
+            code = f"({code})[None]"
+        return Operand(code, SCALAR, False, tensor_order=len(t.dims))
 
     def _einsum_operand(self, op) -> str:
         f64 = self.float64_argument()

@@ -305,7 +305,8 @@ def _user_inputs(problem: Problem, draw: Draw) -> dict[str, Any]:
 def _autograd(f: Expr, values: dict[str, np.ndarray], wrt: Symbol, size_of,
               order: int) -> np.ndarray:
     """torch.func.jacrev (applied `order` times) of f through the torch tree evaluator."""
-    import torch
+    from ..optional import require
+    torch = require("torch", "the numeric checker (check, verify)")
     from torch.func import jacrev
 
     torch_backend = backend("torch")

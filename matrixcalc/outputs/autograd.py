@@ -57,7 +57,8 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
     order of `inputs` (tensors in SPEC section 5's forms: scalars 0-d, vectors 1-D,
     matrices 2-D) and returns the expression's value; its backward evaluates the derived
     vector-Jacobian products. `.source` holds the generated forward and backward code."""
-    import torch
+    from ..optional import require
+    torch = require("torch", "autograd_function")
 
     derive = engine_derive()
     e = as_expr(expr, where)

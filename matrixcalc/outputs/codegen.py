@@ -35,6 +35,7 @@ from ..errors import MatrixCalcError, UnsupportedError, UsageError
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
+from ..optional import require
 from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
 from ..ops.spec import BACKENDS, lookup
 
@@ -511,8 +512,10 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
 _COUNTER = itertools.count()
 
 
-def compile_source(source: str, renamed: dict[str, str]) -> Callable:
+def compile_source(source: str, renamed: dict[str, str], backend: str = "numpy") -> Callable:
     """Compile generated source (never user text); keep it for tracebacks."""
+    if backend != "numpy":
+        require(backend, f"{'JAX' if backend == 'jax' else backend} code")
     filename = f"<matrixcalc-generated-{next(_COUNTER)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {}
@@ -557,7 +560,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     doc = "; ".join(str(e) for e in exprs)
     source, inputs, renamed = generate([Output(e, n) for e, n in zip(exprs, names)],
                                        structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend, exprs)
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend, exprs)
 
 
 def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable:
@@ -579,7 +582,7 @@ def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable
     structure = (0, tuple(range(1, len(outputs)))) if many else (0, 1)
     doc = f"{e} and its gradient with respect to {', '.join(names)}"
     source, inputs, renamed = generate(outputs, structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend,
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend,
                    [o.expr for o in outputs])
 
 

@@ -36,7 +36,8 @@ from ..index.ir import Factor
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
-from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
+from ..optional import require
+from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size, dim_text
 from ..ops.spec import BACKENDS, lookup
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
@@ -51,7 +52,7 @@ class Operand:
     shape: Shape
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
-    inverse: str | None = None  # for M^-1 in a product: M's code (solved, never inverted)
+    inverse_of: str | None = None  # for M^-1 in a product: M's code (solved, not inverted)
     tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
 
     @property
@@ -85,11 +86,6 @@ def is_atomic(code: str) -> bool:
         if depth == 0:
             return position == len(code) - 1
     return False
-
-
-def _transposed(code: str) -> str:
-    """The transpose of an operand's code: `M.T` of `M`, and `M` of `M.T`."""
-    return code[:-2] if code.endswith(".T") else f"{code}.T"
 
 
 # The names the generated code itself uses; a user's symbol is renamed away from them.
@@ -229,7 +225,7 @@ class Generator:
         elif name is not None or self.refs.get(key, 0) > 1:
             target = name or self.fresh()
             self.lines.append(f"{target} = {operand.raw}")
-            operand = replace(operand, raw=target, diagonal=None, inverse=None)
+            operand = replace(operand, raw=target, diagonal=None)
             self.names[key] = operand
         return operand
 
@@ -238,7 +234,9 @@ class Generator:
         factors: list[Expr] = []
         scalars: list[Expr] = []
         self._flatten(node, factors, scalars, top=True)
-        ops = [self._factor(f) if len(factors) > 1 else self.emit(f) for f in factors]
+        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else
+               self._inverse(f) if self._solvable(f) and len(factors) > 1 else self.emit(f)
+               for f in factors]
         scales = [self.emit(s) for s in scalars]
         scale = " * ".join(s.code for s in scales)
         pyfloat = all(x.pyfloat for x in ops + scales)
@@ -250,7 +248,7 @@ class Generator:
         if scale_leaf:
             leaf = ops[smallest]
             ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False)
-        result = self._order(ops)
+        result = self._multi_dot(ops) or self._order(ops)
         if scale and not scale_leaf:
             return Operand(f"{scale} * {result.code}", node.ty, pyfloat)
         return Operand(result.raw, node.ty, pyfloat)
@@ -288,40 +286,17 @@ class Generator:
             return self.product(build(i, k), build(k + 1, j))
         return build(0, n - 1)
 
-    def _factor(self, node: Expr) -> Operand:
-        """A factor of a product: diag(v) kept as v (applied by broadcasting), and M^-1
-        used once kept as M (applied by a solve: cheaper and more accurate than the
-        inverse); any other factor as it is."""
-        if _is_diag(node):
-            vector = self.emit(node.args[0])
-            return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
-        key = self.key(node)
-        if isinstance(node, Apply) and node.op == "inv" and self.refs.get(key, 0) <= 1 \
-                and key not in self.names:
-            matrix = self.emit(node.args[0])
-            return Operand(self.call("linalg.inv", matrix), node.ty, False,
-                           inverse=matrix.code)
-        return self.emit(node)
-
-    def _solved(self, left: Operand, right: Operand, shape: Shape) -> Operand | None:
-        """M^-1 B as solve(M, B), and A M^-1 as solve(M^T, A^T)^T (a row vector A is 1-D:
-        no transposes); None where neither side is an inverse or the other is special."""
-        if left.diagonal or right.diagonal or left.shape.is_scalar or right.shape.is_scalar:
-            return None
-        if left.inverse and right.kind in ("vector", "matrix"):
-            return Operand(self.call("linalg.solve", left.inverse, right), shape, False)
-        if right.inverse and left.kind == "row vector":
-            return Operand(self.call("linalg.solve", _transposed(right.inverse), left),
-                           shape, False)
-        if right.inverse and left.kind == "matrix":
-            solved = self.call("linalg.solve", _transposed(right.inverse),
-                               _transposed(left.code))
-            return Operand(f"{solved}.T", shape, False)
-        return None
+    def _diagonal(self, node: Apply) -> Operand:
+        """diag(v) as a factor of a product: kept as v, applied by broadcasting."""
+        vector = self.emit(node.args[0])
+        return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
 
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
         pyfloat = left.pyfloat and right.pyfloat
+        solved = self._solve(left, right, shape)
+        if solved is not None:
+            return solved
         if left.diagonal and right.diagonal:
             return Operand(f"diag({left.diagonal} * {right.diagonal})", shape, False,
                            diagonal=f"({left.diagonal} * {right.diagonal})")
@@ -330,9 +305,6 @@ class Generator:
             return Operand(f"{rows} * {self._unwrapped(right)}", shape, False)
         if right.diagonal:  # M diag(v) scales M's columns
             return Operand(f"{self._unwrapped(left)} * {right.diagonal}", shape, False)
-        solved = self._solved(left, right, shape)
-        if solved is not None:
-            return solved
         if left.shape.is_scalar or right.shape.is_scalar:
             return Operand(f"{left.code} * {right.code}", shape, pyfloat)
         if left.kind == "vector" and right.kind == "row vector":
@@ -342,7 +314,42 @@ class Generator:
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:
             return self.call("diag", operand.diagonal)
+        if operand.inverse_of:
+            return f"{self.xp}.linalg.inv({operand.inverse_of})"
         return operand.code
+
+    def _solvable(self, node: Expr) -> bool:
+        """M^-1 as a factor used once: multiplied by solving, never formed."""
+        return isinstance(node, Apply) and node.op == "inv" and self.refs.get(
+            self.key(node), 0) <= 1 and self.key(node) not in self.names
+
+    def _inverse(self, node: Apply) -> Operand:
+        matrix = self.emit(node.args[0])
+        return Operand(f"{self.xp}.linalg.inv({matrix.raw})", node.ty, False,
+                       inverse_of=matrix.code)
+
+    def _solve(self, left: Operand, right: Operand, shape: Shape) -> Operand | None:
+        """M^-1 B = solve(M, B); B M^-1 = solve(M^T, B^T)^T (a row vector: solve(M^T, b))."""
+        solve = f"{self.xp}.linalg.solve"
+        if left.inverse_of and not (right.inverse_of or right.diagonal):
+            return Operand(f"{solve}({left.inverse_of}, {self.tensor(right)})", shape, False)
+        if right.inverse_of and not (left.inverse_of or left.diagonal):
+            matrix = f"{right.inverse_of}.T"
+            if left.kind == "row vector":
+                return Operand(f"{solve}({matrix}, {self.tensor(left)})", shape, False)
+            return Operand(f"{solve}({matrix}, {left.code}.T).T", shape, False)
+        return None
+
+    def _multi_dot(self, ops: list[Operand]) -> Operand | None:
+        """Three or more matrices: multiplied in the order their sizes at call time make
+        cheapest (linalg.multi_dot). A chain that ends in a vector is multiplied from the
+        vector (statically: no matrix-matrix product is cheaper)."""
+        if len(ops) < 3 or any(op.kind != "matrix" or op.diagonal or op.inverse_of
+                               for op in ops):
+            return None
+        shape = Shape(ops[0].shape.rows, ops[-1].shape.cols)
+        args = ", ".join(op.raw for op in ops)
+        return Operand(f"{self.xp}.linalg.multi_dot([{args}])", shape, False)
 
     # -- helpers for templates -------------------------------------------------------------
     @property
@@ -458,7 +465,10 @@ class Generator:
         if not parts:
             dims = ", ".join(self.dim(d) for d in t.dims)
             parts = [f"{self.xp}.zeros(({dims},){self.float64_argument()})"]
-        return Operand(" + ".join(parts), SCALAR, False, tensor_order=len(t.dims))
+        code = " + ".join(parts)
+        if t.row_vector_of:  # F a row vector: its user form (1×n) keeps the unit axis
+            code = f"({code})[None]"
+        return Operand(code, SCALAR, False, tensor_order=len(t.dims))
 
     def _einsum_operand(self, op) -> str:
         f64 = self.float64_argument()
@@ -533,8 +543,10 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
         elif backend == "torch":
             extra = f", {F64}" if kind == "scalar" else ""
             prologue.append(f"{param} = torch.as_tensor({param}{extra})")
+    checks = _shape_checks(g)  # names the dimensions they use first
     for atom, source in g.dims_used.items():
         prologue.append(f"dim_{g._dim_ident(atom)} = {source}")
+    prologue += checks
     params = ", ".join([*g.params.values(), *(["sizes=None"] if g.needs_sizes else []),
                         "**unused"])
     body = [f"    {line}" for line in [repr(doc), *prologue, *g.lines, f"return {ret}"]]
@@ -545,11 +557,38 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
     return source, list(g.params), {k: v for k, v in g.params.items() if k != v}
 
 
+SHAPE_CHECK = '''def _mc_shape(name, value, shape, kind):
+    got = tuple(getattr(value, "shape", ()))
+    if got != tuple(shape):
+        raise ValueError(f"`{name}` is {kind}, expected shape {tuple(shape)} from the "
+                         f"other inputs, not {got}")
+'''
+
+
+def _shape_checks(g: Generator) -> list[str]:
+    """One line per input: its shape is what the expression implies (as matrixcalculus.org's
+    fAndG asserts), with a message naming the symbol and its dimensions."""
+    lines = []
+    for name, symbol in g.symbols.items():
+        info = symbol.info
+        if info is None or name in g.bound:
+            continue
+        dims = [d for d in (info.rows, info.cols) if d]
+        expected = ", ".join(g.dim(d) for d in dims) + ("," if len(dims) == 1 else "")
+        kind = info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
+        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), {kind!r})")
+    if lines:
+        g.helpers["_mc_shape"] = SHAPE_CHECK
+    return lines
+
+
 _COUNTER = itertools.count()
 
 
-def compile_source(source: str, renamed: dict[str, str]) -> Callable:
+def compile_source(source: str, renamed: dict[str, str], backend: str = "numpy") -> Callable:
     """Compile generated source (never user text); keep it for tracebacks."""
+    if backend != "numpy":
+        require(backend, f"{'JAX' if backend == 'jax' else backend} code")
     filename = f"<matrixcalc-generated-{next(_COUNTER)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {}
@@ -594,7 +633,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     doc = "; ".join(str(e) for e in exprs)
     source, inputs, renamed = generate([Output(e, n) for e, n in zip(exprs, names)],
                                        structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend, exprs)
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend, exprs)
 
 
 def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable:
@@ -616,7 +655,7 @@ def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable
     structure = (0, tuple(range(1, len(outputs)))) if many else (0, 1)
     doc = f"{e} and its gradient with respect to {', '.join(names)}"
     source, inputs, renamed = generate(outputs, structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend,
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend,
                    [o.expr for o in outputs])
 
 

@@ -125,6 +125,20 @@ def test_frechet_distance_samples_a_product_of_spd_matrices():
     assert np.allclose(root_numpy @ root_numpy, product) and np.allclose(root_numpy, root_torch)
 
 
+@pytest.mark.parametrize("rows, cols, expected", [
+    (2, 4, "sqrtm(X X^T)^-1 X"), (4, 2, "X sqrtm(X^T X)^-1"), (3, 3, "X sqrtm(X^T X)^-1")])
+def test_nuclear_norm_gradient_follows_the_declared_orientation(rows, cols, expected):
+    # U V^T = X (X^T X)^-1/2 needs full column rank; a matrix declared wide gets
+    # (X X^T)^-1/2 X instead; both equal torch's gradient of the nuclear norm
+    where = f"X: matrix({rows}, {cols})"
+    result = mc.derive("||X||_*", "X", where=where)
+    assert str(result) == expected
+    x = torch.tensor(np.random.default_rng(rows).standard_normal((rows, cols)),
+                     requires_grad=True)
+    torch.linalg.matrix_norm(x, "nuc").backward()
+    assert np.allclose(result.evaluate({"X": x.detach().numpy()}), x.grad.numpy())
+
+
 # -- higher orders, vec, modes ---------------------------------------------------------------------
 
 def test_jacobian_of_expm_is_an_index_form_with_its_map():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..language.shapes import ONE, SCALAR, Shape
+from ..language.shapes import ONE, SCALAR, Shape, dim_size
 from .linalg import norm_text
 from .linear_maps import HIGHAM, SCIPY, helper_template, square_shape
 from .spec import ATOM, OpSpec, call_latex, call_text, needs, register
@@ -305,12 +305,24 @@ def _spectral_derivative(d, node, idx):
                    d.expr(x, (k, l)))
 
 
+def _known_wide(x) -> bool:
+    """Whether x's declared sizes are numbers with fewer rows than columns."""
+    try:
+        return dim_size(x.ty.rows, {}) < dim_size(x.ty.cols, {})
+    except KeyError:  # a symbolic size: full column rank is assumed (the sampled domain)
+        return False
+
+
 def _nuclear_derivative(d, node, idx):
-    """d||X||_* = tr((U V^T)^T dX), U V^T = X sqrtm(X^T X)^-1 for X of full column rank."""
+    """d||X||_* = tr((U V^T)^T dX), U V^T = X sqrtm(X^T X)^-1 for X of full column rank,
+    sqrtm(X X^T)^-1 X for X declared wide (full row rank)."""
     (x,) = node.args
     b = d.build
-    gram = b.apply("matmul", b.apply("transpose", x), x)
-    polar = b.apply("matmul", x, b.apply("inv", b.apply("sqrtm", gram)))
+    xt = b.apply("transpose", x)
+    if _known_wide(x):
+        polar = b.apply("matmul", b.apply("inv", b.apply("sqrtm", b.apply("matmul", x, xt))), x)
+    else:
+        polar = b.apply("matmul", x, b.apply("inv", b.apply("sqrtm", b.apply("matmul", xt, x))))
     k, l = d.fresh(), d.fresh()
     return d.times(d.term(d.factor(polar, (k, l))), d.expr(x, (k, l)))
 

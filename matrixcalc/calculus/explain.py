@@ -11,9 +11,11 @@ simplified. The last step is always what `mc.derive` returns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
+from ..errors import UsageError
 from ..index.contract import contract, contract_deltas
 from ..index.ir import Factor, IndexSupply, Term
 from ..index.lower import lower
@@ -31,13 +33,21 @@ from .diff import depends_on
 
 @dataclass
 class Explanation:
-    """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`."""
+    """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`.
+
+    method: "index" or "differential". For the derivation by differentials, `differential`
+    is dF in full (None where f does not depend on the variable), `where` the declarations
+    its printed lines parse with (the user's, and the differential symbol's kind), and
+    `result` None where there is no closed matrix form (order 3 or 4)."""
 
     expr: Expr
     wrt: Symbol
-    result: Expr
+    result: Expr | None
     steps: list[tuple[str, str]] = field(default_factory=list)
     latex_steps: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "index"
+    where: Any = None
+    differential: Expr | None = None
 
     @property
     def text(self) -> str:
@@ -60,6 +70,14 @@ class Explanation:
 
     def _repr_latex_(self) -> str:
         return self.latex()
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: each step's title as text, its line as display math."""
+        out = []
+        for n, ((title, _), (_, body)) in enumerate(zip(self.steps, self.latex_steps), 1):
+            lines = " \\\\\n".join(body.splitlines())
+            out.append(f"{n}. **{title}**\n\n   $$\\begin{{aligned}}{lines}\\end{{aligned}}$$")
+        return "\n".join(out)
 
 
 def _latex_escape(text: str) -> str:
@@ -128,7 +146,23 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 
 # -- the derivation ------------------------------------------------------------------------
 
-def explain(expr, wrt, where=None) -> Explanation:
+METHODS = ("index", "differential")
+
+
+def explain(expr, wrt, where=None, method: str = "index") -> Explanation:
+    """The derivative of `expr` by `wrt`, derived step by step: in index notation
+    (method="index"), or by differentials in matrix notation (method="differential",
+    calculus.explain_differentials)."""
+    if method not in METHODS:
+        raise UsageError(f"unknown explain method `{method}`: use \"index\" or "
+                         "\"differential\"")
+    if method == "differential":
+        from .explain_differentials import explain_by_differentials
+        return explain_by_differentials(expr, wrt, where)
+    return _explain_by_indices(expr, wrt, where)
+
+
+def _explain_by_indices(expr, wrt, where=None) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step in index notation."""
     e = as_expr(expr, where)
     x = wrt_symbol(e, wrt, where)

@@ -1,0 +1,408 @@
+"""A differential brought to the canonical form that the identification theorems read.
+
+For a scalar f of a matrix X the canonical form is df = tr(Gᵀ dX) (gᵀ dx for a vector x),
+and Magnus and Neudecker's first identification theorem gives ∂f/∂X = G; for a vector
+F of a vector x it is dF = J dx, and J is the Jacobian; for a scalar x, dF = G dx.
+
+The differential is first split into terms, each holding dX once with no sum on the way
+to it (`split`). A term of a scalar function is then rewritten by moves, each a small
+named rule (`REVERSE`): with A the matrix that the rest of the term pairs with the part
+holding dX, ⟨A, P⟩ = tr(Aᵀ P), a move takes one operator off P and onto A
+(cyclicity of the trace, transposes of scalars, Hadamard and diag moves, vec), until P is
+dX and A is the term's G. A term of a vector function is rewritten by the moves of
+`FORWARD`, which take operators off the left of dx until the term is J dx (a Hadamard
+product is diag(u) dv; vec of a product is a Kronecker product times vec). A term no
+move applies to raises NoCanonicalForm, naming the operator: the derivation then ends
+with the differential itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ..errors import UnsupportedError
+from ..language import build
+from ..language.expr import Apply, Const, Expr, Number, Symbol, walk
+from ..language.shapes import SCALAR
+from ..rewrite.simplify import simplify_tree
+
+ONE = Number(1, ty=SCALAR)
+
+
+class NoCanonicalForm(UnsupportedError):
+    """No move brings a term of the differential to the canonical form."""
+
+
+def holds(e: Expr, name: str) -> bool:
+    return any(isinstance(n, Symbol) and n.name == name for n in walk(e))
+
+
+# -- terms ------------------------------------------------------------------------------------
+
+def split(e: Expr, dx: str) -> list[tuple[int, Expr]]:
+    """The terms of a differential, each (sign, term) with dX once and no sum or negation
+    on the way from the term's root to dX (products are distributed over sums that hold
+    dX; linearity in dX leaves at most one argument of any other operator holding it)."""
+    if isinstance(e, Symbol):
+        return [(1, e)] if e.name == dx else []
+    if not isinstance(e, Apply):
+        return []
+    if e.op == "add":
+        return [t for a in e.args for t in split(a, dx)]
+    if e.op == "neg":
+        return [(-sign, t) for sign, t in split(e.args[0], dx)]
+    holding = [k for k, a in enumerate(e.args) if holds(a, dx)]
+    if not holding:
+        return []
+    if len(holding) > 1:
+        raise NoCanonicalForm(f"`{e.op}` holds {dx} in more than one argument")
+    (k,) = holding
+    return [(sign, replace(e, args=e.args[:k] + (t,) + e.args[k + 1:]))
+            for sign, t in split(e.args[k], dx)]
+
+
+def signed(terms: list[tuple[int, Expr]]) -> Expr | None:
+    """Σ sign · term, in order, as `a - b` parses."""
+    from .differential import Differentials
+    return Differentials.total([t if sign > 0 else build.negate(t) for sign, t in terms])
+
+
+# -- moves ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Move:
+    title: str
+    rule: str
+    apply: Callable  # (A, P, k, dx) -> (A', P'), or None where it does not apply
+
+
+REVERSE: dict[str, list[Move]] = {}
+FORWARD: dict[str, list[Move]] = {}
+
+
+def move(table: dict, *ops: str, title: str, rule: str):
+    def register(fn):
+        for op in ops:
+            table.setdefault(op, []).append(Move(title, rule, fn))
+        return fn
+    return register
+
+
+def _other(p: Apply, k: int) -> Expr:
+    return p.args[1 - k]
+
+
+def _tidy(e: Expr) -> Expr:
+    return simplify_tree(e)
+
+
+# Reverse moves, for a scalar function: ⟨A, P⟩ = tr(Aᵀ P), P holding dX in argument k.
+
+@move(REVERSE, "transpose", title="a transpose moves across",
+      rule="tr(Aᵀ dUᵀ) = tr(A dU); for scalars sᵀ = s")
+def _transpose(a, p, k, dx):
+    return build.apply("transpose", a), p.args[0]
+
+
+@move(REVERSE, "matmul", title="cyclicity of the trace", rule="tr(Aᵀ dU V) = tr(V Aᵀ dU)")
+def _cyclic(a, p, k, dx):
+    u, v = p.args
+    if k != 0 or u.ty.is_scalar or v.ty.is_scalar:
+        return None
+    return build.product(a, build.apply("transpose", v)), u
+
+
+@move(REVERSE, "matmul", title="transpose of a product", rule="tr(Aᵀ U dV) = tr((Uᵀ A)ᵀ dV)")
+def _left_factor(a, p, k, dx):
+    u, v = p.args
+    if k != 1 or u.ty.is_scalar or v.ty.is_scalar:
+        return None
+    return build.product(build.apply("transpose", u), a), v
+
+
+@move(REVERSE, "mul", "matmul", "hadamard", "kron", title="scalars commute",
+      rule="tr(Aᵀ (s dU)) = tr((s A)ᵀ dU)")
+def _scalar_factor(a, p, k, dx):
+    s, m = _other(p, k), p.args[k]
+    if not s.ty.is_scalar or (m.ty.is_scalar and p.op not in ("mul", "matmul")):
+        return None
+    return build.product(s, a), m
+
+
+@move(REVERSE, "mul", "matmul", "hadamard", "kron", title="a scalar differential factors out",
+      rule="tr(Aᵀ U ds) = tr(Aᵀ U) ds")
+def _scalar_differential(a, p, k, dx):
+    u, ds = _other(p, k), p.args[k]
+    if not ds.ty.is_scalar or u.ty.is_scalar:
+        return None
+    from .differential import Differentials
+    return Differentials.inner(a, u), ds
+
+
+@move(REVERSE, "div", title="scalars commute", rule="tr(Aᵀ dU/s) = tr((A/s)ᵀ dU)")
+def _divided(a, p, k, dx):
+    return (build.apply("div", a, p.args[1]), p.args[0]) if k == 0 else None
+
+
+@move(REVERSE, "tr", title="a scalar is its own trace", rule="a tr(dU) = tr((a I)ᵀ dU)")
+def _trace(a, p, k, dx):
+    (u,) = p.args
+    if u.ty.is_scalar:
+        return a, u
+    if isinstance(u, Apply) and u.op == "kron":
+        return None  # the trace of a Kronecker product, below
+    return build.product(a, build.identity(u.ty.rows)), u
+
+
+@move(REVERSE, "tr", title="the trace of a Kronecker product", rule="tr(U ⊗ dV) = tr(U) tr(dV)")
+def _trace_of_kron(a, p, k, dx):
+    (u,) = p.args
+    if not (isinstance(u, Apply) and u.op == "kron") or any(
+            f.ty.kind != "matrix" for f in u.args):
+        return None
+    j = 0 if holds(u.args[0], dx) else 1
+    const, varying = u.args[1 - j], u.args[j]
+    return build.product(a, build.apply("tr", const)), build.apply("tr", varying)
+
+
+@move(REVERSE, "hadamard", title="Hadamard product and trace",
+      rule="tr(Aᵀ (U ⊙ dV)) = tr((A ⊙ U)ᵀ dV)")
+def _hadamard(a, p, k, dx):
+    u, v = _other(p, k), p.args[k]
+    if u.ty.is_scalar or v.ty.is_scalar:
+        return None
+    return build.apply("hadamard", a, u), v
+
+
+@move(REVERSE, "ediv", title="Hadamard product and trace",
+      rule="tr(Aᵀ (dU ./ V)) = tr((A ./ V)ᵀ dU)")
+def _ediv(a, p, k, dx):
+    if k != 0:
+        return None
+    u, v = p.args
+    if u.ty.is_scalar and not v.ty.is_scalar:
+        return None
+    return (build.apply("div", a, v) if v.ty.is_scalar else build.apply("ediv", a, v)), u
+
+
+@move(REVERSE, "diag_vector", title="diag and trace", rule="aᵀ diag(dU) = tr(diag(a) dU)")
+def _diag_of_matrix(a, p, k, dx):
+    return build.apply("diag_matrix", a), p.args[0]
+
+
+@move(REVERSE, "diag_matrix", title="diag and trace", rule="tr(Aᵀ diag(du)) = diag(A)ᵀ du")
+def _diag_of_vector(a, p, k, dx):
+    return build.apply("diag_vector", a), p.args[0]
+
+
+@move(REVERSE, "sum", "mean", title="sum of entries",
+      rule="a sum(dU) = tr((a ones onesᵀ)ᵀ dU); mean divides by the number of entries")
+def _total(a, p, k, dx):
+    (u,) = p.args
+    scale = a if p.op == "sum" else build.apply("div", a, build.dimension(u.ty.rows + u.ty.cols))
+    return (scale if u.ty.is_scalar else build.product(scale, build.filled_ones(u.ty))), u
+
+
+@move(REVERSE, "vec", title="vec and trace", rule="aᵀ vec(dU) = tr(unvec(a)ᵀ dU)")
+def _vec(a, p, k, dx):
+    (u,) = p.args
+    if u.ty.kind != "matrix":
+        return a if u.ty.kind != "row vector" else build.apply("transpose", a), u
+    sizes = (build.dimension(u.ty.rows), build.dimension(u.ty.cols))
+    return build.apply("unvec", a, *sizes), u
+
+
+@move(REVERSE, "unvec", title="vec and trace", rule="tr(Aᵀ unvec(du)) = vec(A)ᵀ du")
+def _unvec(a, p, k, dx):
+    return build.apply("vec", a), p.args[0]
+
+
+def reverse(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
+    """G with term = ⟨G, dX⟩, and the path: each state (A, P) with the move that made it."""
+    a, p, path = ONE, term, []
+    while not (isinstance(p, Symbol) and p.name == dx):
+        a, p, used = _one_move(REVERSE, a, p, dx)
+        a = _tidy(a)
+        path.append((a, p, used))
+    return a, path
+
+
+def _one_move(table, a, p, dx):
+    if not isinstance(p, Apply):
+        raise NoCanonicalForm(f"no move takes {dx} out of `{p}`")
+    k = next(k for k, arg in enumerate(p.args) if holds(arg, dx))
+    for candidate in table.get(p.op, ()):
+        moved = candidate.apply(a, p, k, dx)
+        if moved is not None:
+            return (*moved, candidate)
+    raise NoCanonicalForm(f"no move takes {dx} out of `{p.op}` (in `{p}`)")
+
+
+# Forward moves, for a vector function: the term is L P with P a column holding dx.
+
+@move(FORWARD, "matmul", title="a left factor stays", rule="U (J dx) = (U J) dx")
+def _left(left, p, k, dx):
+    u, v = p.args
+    if k != 1 or u.ty.is_scalar:
+        return None
+    return _times(left, u), v
+
+
+@move(FORWARD, "matmul", "mul", "hadamard", "kron", title="scalars commute",
+      rule="(J dx) s = s J dx")
+def _scaled(left, p, k, dx):
+    s, v = _other(p, k), p.args[k]
+    if not s.ty.is_scalar or v.ty.is_scalar:
+        return None
+    return _times(left, s), v
+
+
+@move(FORWARD, "matmul", title="associativity", rule="(U V) w = U (V w)")
+def _reassociate(left, p, k, dx):
+    u, w = p.args
+    if k != 0 or not (isinstance(u, Apply) and u.op == "matmul") or u.ty.kind != "matrix":
+        return None
+    inner_u, inner_v = u.args
+    return left, build.apply("matmul", inner_u, build.apply("matmul", inner_v, w))
+
+
+@move(FORWARD, "matmul", title="diag and Hadamard product", rule="diag(du) v = v ⊙ du")
+def _diag_times(left, p, k, dx):
+    u, v = p.args
+    if k != 0 or not (isinstance(u, Apply) and u.op == "diag_matrix"):
+        return None
+    return left, build.apply("hadamard", v, u.args[0])
+
+
+@move(FORWARD, "hadamard", title="Hadamard product as diag", rule="u ⊙ dv = diag(u) dv")
+def _hadamard_as_diag(left, p, k, dx):
+    u, v = _other(p, k), p.args[k]
+    if u.ty.is_scalar or v.ty.is_scalar:
+        return None
+    return _times(left, build.apply("diag_matrix", u)), v
+
+
+@move(FORWARD, "ediv", title="Hadamard product as diag", rule="du ./ v = diag(v.^-1) du")
+def _ediv_as_diag(left, p, k, dx):
+    u, v = p.args
+    if k != 0 or u.ty.is_scalar:
+        return None
+    scale = build.apply("div", build.num(1), v) if v.ty.is_scalar else \
+        build.apply("diag_matrix", build.reciprocal(v))
+    return _times(left, scale), u
+
+
+@move(FORWARD, "div", title="scalars commute", rule="(J dx)/s = (J/s) dx")
+def _divided_forward(left, p, k, dx):
+    if k != 0:
+        return None
+    return _times(left, build.apply("div", build.num(1), p.args[1])), p.args[0]
+
+
+@move(FORWARD, "transpose", title="transpose of a product", rule="(U V)ᵀ = Vᵀ Uᵀ")
+def _transposed(left, p, k, dx):
+    inner = p.args[0]
+    if isinstance(inner, Symbol):
+        return None
+    pushed = simplify_transpose(inner)
+    return (left, pushed) if pushed is not None else None
+
+
+@move(FORWARD, "vec", title="vec of a vector", rule="vec(du) = du")
+def _vec_of_vector(left, p, k, dx):
+    (u,) = p.args
+    return (left, u) if u.ty.kind == "vector" else None
+
+
+@move(FORWARD, "kron", title="Kronecker product with a column",
+      rule="u ⊗ dv = (u ⊗ I) dv; du ⊗ v = (I ⊗ v) du")
+def _kron_column(left, p, k, dx):
+    u, v = p.args
+    if u.ty.kind != "vector" or v.ty.kind != "vector":
+        return None
+    const, varying = _other(p, k), p.args[k]
+    eye = build.identity(varying.ty.rows)
+    factor = build.apply("kron", const, eye) if k == 1 else build.apply("kron", eye, const)
+    return _times(left, factor), varying
+
+
+def _times(left: Expr | None, factor: Expr) -> Expr:
+    return factor if left is None else build.product(left, factor)
+
+
+def simplify_transpose(e: Expr) -> Expr | None:
+    """eᵀ one level in: (U V)ᵀ = Vᵀ Uᵀ, (s U)ᵀ = s Uᵀ, (U ⊙ V)ᵀ = Uᵀ ⊙ Vᵀ, (Uᵀ)ᵀ = U."""
+    t = lambda x: x if x.ty.is_scalar else build.apply("transpose", x)  # noqa: E731
+    if not isinstance(e, Apply):
+        return None
+    if e.op == "transpose":
+        return e.args[0]
+    if e.op == "matmul":
+        return build.apply("matmul", t(e.args[1]), t(e.args[0]))
+    if e.op in ("mul", "hadamard", "div", "ediv"):
+        return build.apply(e.op, *(t(a) if e.op != "div" or n == 0 else a
+                                   for n, a in enumerate(e.args)))
+    return None
+
+
+SCALAR_DIFFERENTIAL = Move("a scalar differential", "v (gᵀ dx) = (v gᵀ) dx", None)
+
+
+def forward(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
+    """J with term = J dx (term a column; dx a vector), and the path of states (L, P)."""
+    left, p, path = None, term, []
+    while not (isinstance(p, Symbol) and p.name == dx):
+        scalar = _scalar_part(p, dx)
+        if scalar is not None:  # v (gᵀ dx): the rest of the term times gᵀ, by reverse moves
+            vector, ds = scalar
+            g, _ = reverse(ds, dx)
+            row = build.apply("transpose", g)
+            factor = row if vector is None else build.apply("matmul", vector, row)
+            left = _tidy(_times(left, factor))
+            path.append((left, ds, SCALAR_DIFFERENTIAL))
+            return left, path
+        left, p, used = _one_move(FORWARD, left, p, dx)
+        left = None if left is None else _tidy(left)
+        path.append((left, p, used))
+    if left is None or left.ty.is_scalar:  # s dx = (s I) dx
+        eye = build.identity(p.ty.rows)
+        left = eye if left is None else build.product(left, eye)
+    return left, path
+
+
+def _scalar_part(p: Expr, dx: str) -> tuple[Expr | None, Expr] | None:
+    """(v, ds) where the term is v ds with ds a scalar holding dx (v None: the term is ds)."""
+    if p.ty.is_scalar:
+        return None, p
+    if isinstance(p, Apply) and p.op in ("mul", "matmul", "hadamard", "kron"):
+        k = next(k for k, arg in enumerate(p.args) if holds(arg, dx))
+        if p.args[k].ty.is_scalar and not _other(p, k).ty.is_scalar:
+            return _other(p, k), p.args[k]
+    return None
+
+
+# -- what a term looks like on the way ----------------------------------------------------------
+
+def pairing(a: Expr, p: Expr) -> Expr:
+    """⟨A, P⟩ written as a reader would: a P, aᵀ P, P aᵀ or tr(Aᵀ P) (Aᵀ simplified)."""
+    if p.ty.is_scalar:
+        return p if a == ONE else build.apply("mul", a, p)
+    at = _tidy(build.apply("transpose", a))
+    if p.ty.kind == "vector":
+        return build.apply("matmul", at, p)
+    if p.ty.kind == "row vector":
+        return build.apply("matmul", p, at)
+    if isinstance(at, Const) and at.name == "I":
+        return build.apply("tr", p)
+    return build.apply("tr", build.apply("matmul", at, p))
+
+
+def canonical(g: Expr, dx: Symbol) -> Expr:
+    """The identification form with G shown whole: g dx, gᵀ dx or tr(Gᵀ dX)."""
+    if dx.ty.is_scalar:
+        return build.apply("mul", g, dx)
+    gt = build.apply("transpose", g) if not g.ty.is_scalar else g
+    if dx.ty.kind == "vector":
+        return build.apply("matmul", gt, dx)
+    return build.apply("tr", build.apply("matmul", gt, dx))

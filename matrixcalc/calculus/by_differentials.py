@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..errors import LimitError
+from ..errors import LimitError, MatrixCalcError
 from ..index.ir import IndexSupply
 from ..index.lower import lower
 from ..index.recover import NoMatrixForm
@@ -36,15 +36,12 @@ from ..language.shapes import SCALAR
 from ..rewrite.simplify import canonical_input, simplify_tree
 from .canonical import NoCanonicalForm, forward, reverse, signed, split
 from .derive import _known, _layout_indices, closed_form, restructured, retype, unstructured
-from .diff import depends_on
 from .differential import Differentials, differential_symbol, expand, has_pending, pending
 
 MAX_LEVELS = 200  # a differential is taken in at most as many steps as the tree is deep
 
-FIRST = ("first identification theorem (Magnus & Neudecker, Matrix Differential Calculus, "
-         "ch. 9)")
-SECOND = ("second identification theorem (Magnus & Neudecker, Matrix Differential "
-          "Calculus, ch. 10)")
+FIRST = "first identification theorem (Magnus & Neudecker, ch. 9)"
+SECOND = "second identification theorem (Magnus & Neudecker, ch. 10)"
 
 
 @dataclass
@@ -92,7 +89,11 @@ def take_differential(f: Expr, x: Symbol, dx: Symbol) -> tuple[list, Expr | None
 def derive_by_differentials(expr, wrt, where=None) -> DifferentialDerivation:
     """The derivation by differentials of `expr` by `wrt` (see the module's docstring)."""
     e = as_expr(expr, where)
-    x = wrt_symbol(e, wrt, where)
+    return differentiate(e, wrt_symbol(e, wrt, where))
+
+
+def differentiate(e: Expr, x: Symbol) -> DifferentialDerivation:
+    """The derivation by differentials of a typed `e` by its variable x."""
     plain, px = unstructured(e, x)
     dx = differential_symbol(px, {s.name for s in e.symbols()} | {x.name})
     out = DifferentialDerivation(e, x, dx)
@@ -140,7 +141,7 @@ def _identify(differential: Expr, dx: Symbol, form: str, f: Expr) -> list[Term]:
         else:
             column = build.apply("transpose", term) if f.ty.kind == "row vector" else term
             factor, path = forward(column, dx.name)
-        terms.append(Term(sign, term, factor, path))
+        terms.append(Term(sign, term, normal_form(factor), path))
     return terms
 
 
@@ -191,43 +192,57 @@ def _whole(e: Expr) -> int | None:
 @dataclass
 class SecondDerivation:
     first: DifferentialDerivation
-    gradient: Expr | None = None  # the gradient the second differential starts from
-    second: DifferentialDerivation | None = None  # d of the gradient: dg = B dx
-    hessian: Expr | None = None  # (B + Bᵀ)/2, simplified
-    result: Expr | None = None
-    reason: str = ""
+    second: DifferentialDerivation | None = None  # d of the gradient g: dg = B dx
+    symmetric: bool = False  # B = B^T, so that H = (B + B^T)/2 is B
+    hessian: Expr | None = None  # (B + B^T)/2, simplified
+    result: Expr | None = None  # retyped, simplified under the variable's assumptions
+    reason: str = ""  # why there is no closed form (result None)
 
 
 def second(expr, wrt, where=None) -> SecondDerivation:
-    """d²f = d(gᵀ) dx = dxᵀ Bᵀ dx for the gradient g (dx held constant): H = (B + Bᵀ)/2."""
-    first = derive_by_differentials(expr, wrt, where)
+    """The Hessian by the second differential: with dx held constant, d²f = d(g^T dx) =
+    dx^T B^T dx where dg = B dx, and the second identification theorem gives
+    H = (B + B^T)/2 (B itself where B - B^T simplifies to 0). The first differential is
+    taken of f without the variable's assumptions (SPEC section 3)."""
+    e = as_expr(expr, where)
+    first = differentiate(e, wrt_symbol(e, wrt, where))
     out = SecondDerivation(first)
-    e, x = first.f, first.x
+    x = first.x
     if not e.ty.is_scalar or x.ty.kind == "matrix":
-        out.reason = ("the Hessian by differentials is read for a scalar function of a "
-                      "scalar or a vector" if not e.ty.is_scalar else
-                      "the Hessian of a function of a matrix is a tensor of order 4")
+        out.reason = ("the Hessian is defined for a scalar function" if not e.ty.is_scalar
+                      else "the Hessian by a matrix is a tensor of order 4, which has no "
+                           "matrix form here")
         return out
     if first.simplified is None:
         out.reason = first.reason
         return out
     plain, px = unstructured(e, x)
-    out.gradient = retype(first.simplified, _known(plain, px), first.simplified.ty)
-    out.second = derive_by_differentials(out.gradient, px.name)
+    gradient = retype(first.simplified, _known(plain, px), first.simplified.ty)
+    out.second = differentiate(gradient, px)
     if out.second.simplified is None:
         out.reason = out.second.reason
         return out
     b = out.second.simplified
-    if x.ty.is_scalar:
+    out.symmetric = x.ty.is_scalar or agrees(b, build.apply("transpose", b))
+    if out.symmetric:
         out.hessian = b
     else:
         half = build.apply("div", build.num(1), build.num(2))
         out.hessian = normal_form(build.apply("mul", half, build.apply(
             "add", b, build.apply("transpose", b))))
-    _, _, _, shape = _layout_indices(out.gradient, px)
-    out.result = restructured(retype(out.hessian, _known(e, x), shape), e, x)
+    out.result = restructured(retype(out.hessian, _known(e, x), b.ty), e, x)
     return out
 
 
-def depends(f: Expr, x: Symbol) -> bool:
-    return depends_on(f, x.name)
+def agrees(left: Expr, right: Expr) -> bool:
+    """Whether two derivatives are the same: the same canonical text, or a difference
+    whose normal form is 0 (`1/n (x - m) …` against `-1/n (m - x) …`)."""
+    if str(simplify_tree(left)) == str(simplify_tree(right)):
+        return True
+    if left.ty != right.ty:
+        return False
+    try:
+        difference = normal_form(build.apply("add", left, build.apply("neg", right)))
+    except MatrixCalcError:
+        return False
+    return build.is_zero(difference)

@@ -1,13 +1,13 @@
 """A differential brought to the canonical form that the identification theorems read.
 
-For a scalar f of a matrix X the canonical form is df = tr(Gᵀ dX) (gᵀ dx for a vector x),
+For a scalar f of a matrix X the canonical form is df = tr(G^T dX) (g^T dx for a vector x),
 and Magnus and Neudecker's first identification theorem gives ∂f/∂X = G; for a vector
 F of a vector x it is dF = J dx, and J is the Jacobian; for a scalar x, dF = G dx.
 
 The differential is first split into terms, each holding dX once with no sum on the way
 to it (`split`). A term of a scalar function is then rewritten by moves, each a small
 named rule (`REVERSE`): with A the matrix that the rest of the term pairs with the part
-holding dX, ⟨A, P⟩ = tr(Aᵀ P), a move takes one operator off P and onto A
+holding dX, ⟨A, P⟩ = tr(A^T P), a move takes one operator off P and onto A
 (cyclicity of the trace, transposes of scalars, Hadamard and diag moves, vec), until P is
 dX and A is the term's G. A term of a vector function is rewritten by the moves of
 `FORWARD`, which take operators off the left of dx until the term is J dx (a Hadamard
@@ -97,15 +97,16 @@ def _tidy(e: Expr) -> Expr:
     return simplify_tree(e)
 
 
-# Reverse moves, for a scalar function: ⟨A, P⟩ = tr(Aᵀ P), P holding dX in argument k.
+# Reverse moves, for a scalar function: ⟨A, P⟩ = tr(A^T P), P holding dX in argument k (the
+# statements call A `C`, so as not to read as a symbol of the user's).
 
 @move(REVERSE, "transpose", title="a transpose moves across",
-      rule="tr(Aᵀ dUᵀ) = tr(A dU); for scalars sᵀ = s")
+      rule="tr(C^T dU^T) = tr(C dU); for scalars s^T = s")
 def _transpose(a, p, k, dx):
     return build.apply("transpose", a), p.args[0]
 
 
-@move(REVERSE, "matmul", title="cyclicity of the trace", rule="tr(Aᵀ dU V) = tr(V Aᵀ dU)")
+@move(REVERSE, "matmul", title="cyclicity of the trace", rule="tr(C^T dU V) = tr(V C^T dU)")
 def _cyclic(a, p, k, dx):
     u, v = p.args
     if k != 0 or u.ty.is_scalar or v.ty.is_scalar:
@@ -113,7 +114,7 @@ def _cyclic(a, p, k, dx):
     return build.product(a, build.apply("transpose", v)), u
 
 
-@move(REVERSE, "matmul", title="transpose of a product", rule="tr(Aᵀ U dV) = tr((Uᵀ A)ᵀ dV)")
+@move(REVERSE, "matmul", title="transpose of a product", rule="tr(C^T U dV) = tr((U^T C)^T dV)")
 def _left_factor(a, p, k, dx):
     u, v = p.args
     if k != 1 or u.ty.is_scalar or v.ty.is_scalar:
@@ -122,7 +123,7 @@ def _left_factor(a, p, k, dx):
 
 
 @move(REVERSE, "mul", "matmul", "hadamard", "kron", title="scalars commute",
-      rule="tr(Aᵀ (s dU)) = tr((s A)ᵀ dU)")
+      rule="tr(C^T (s dU)) = tr((s C)^T dU)")
 def _scalar_factor(a, p, k, dx):
     s, m = _other(p, k), p.args[k]
     if not s.ty.is_scalar or (m.ty.is_scalar and p.op not in ("mul", "matmul")):
@@ -131,7 +132,7 @@ def _scalar_factor(a, p, k, dx):
 
 
 @move(REVERSE, "mul", "matmul", "hadamard", "kron", title="a scalar differential factors out",
-      rule="tr(Aᵀ U ds) = tr(Aᵀ U) ds")
+      rule="tr(C^T U ds) = tr(C^T U) ds")
 def _scalar_differential(a, p, k, dx):
     u, ds = _other(p, k), p.args[k]
     if not ds.ty.is_scalar or u.ty.is_scalar:
@@ -140,12 +141,12 @@ def _scalar_differential(a, p, k, dx):
     return Differentials.inner(a, u), ds
 
 
-@move(REVERSE, "div", title="scalars commute", rule="tr(Aᵀ dU/s) = tr((A/s)ᵀ dU)")
+@move(REVERSE, "div", title="scalars commute", rule="tr(C^T dU/s) = tr((C/s)^T dU)")
 def _divided(a, p, k, dx):
     return (build.apply("div", a, p.args[1]), p.args[0]) if k == 0 else None
 
 
-@move(REVERSE, "tr", title="a scalar is its own trace", rule="a tr(dU) = tr((a I)ᵀ dU)")
+@move(REVERSE, "tr", title="a scalar is its own trace", rule="c tr(dU) = tr((c I)^T dU)")
 def _trace(a, p, k, dx):
     (u,) = p.args
     if u.ty.is_scalar:
@@ -166,8 +167,42 @@ def _trace_of_kron(a, p, k, dx):
     return build.product(a, build.apply("tr", const)), build.apply("tr", varying)
 
 
+@move(REVERSE, "kron", title="Kronecker product and trace",
+      rule="tr(C^T (U ⊗ dV)) = tr(((ones^T ⊗ I) (C ⊙ (U ⊗ ones ones^T)) (ones ⊗ I))^T dV): "
+           "the blocks of C weighted by the entries of U, summed")
+def _kron(a, p, k, dx):
+    u, v = p.args
+    if u.ty.is_scalar or v.ty.is_scalar:
+        return None
+    rows, cols = (u.ty.rows, v.ty.rows), (u.ty.cols, v.ty.cols)
+    if k == 1:  # Σ_ij U_ij C_(ij): ones pick every block of rows and of columns
+        weights = build.apply("kron", u, build.filled_ones(v.ty))
+        left, right = _block_sum(rows, pick=1), _block_sum(cols, pick=1)
+    else:  # (Σ_kl C_(ij),kl V_kl)_ij
+        weights = build.apply("kron", build.filled_ones(u.ty), v)
+        left, right = _block_sum(rows, pick=0), _block_sum(cols, pick=0)
+    weighted = build.apply("hadamard", a, weights)
+    result = weighted
+    if left is not None:
+        result = build.apply("matmul", build.apply("transpose", left), result)
+    if right is not None:
+        result = build.apply("matmul", result, right)
+    return result, p.args[k]
+
+
+def _block_sum(dims: tuple, pick: int) -> Expr | None:
+    """ones ⊗ I (pick 1: sum over the first factor's index) or I ⊗ ones (pick 0), for the
+    (first, second) dimensions of a Kronecker product; None where the summed one is 1."""
+    summed, kept = dims[1 - pick], dims[pick]
+    if not summed:
+        return None
+    ones = build.ones(summed)
+    eye = build.identity(kept) if kept else build.num(1)
+    return build.apply("kron", ones, eye) if pick == 1 else build.apply("kron", eye, ones)
+
+
 @move(REVERSE, "hadamard", title="Hadamard product and trace",
-      rule="tr(Aᵀ (U ⊙ dV)) = tr((A ⊙ U)ᵀ dV)")
+      rule="tr(C^T (U ⊙ dV)) = tr((C ⊙ U)^T dV)")
 def _hadamard(a, p, k, dx):
     u, v = _other(p, k), p.args[k]
     if u.ty.is_scalar or v.ty.is_scalar:
@@ -176,7 +211,7 @@ def _hadamard(a, p, k, dx):
 
 
 @move(REVERSE, "ediv", title="Hadamard product and trace",
-      rule="tr(Aᵀ (dU ./ V)) = tr((A ./ V)ᵀ dU)")
+      rule="tr(C^T (dU ./ V)) = tr((C ./ V)^T dU)")
 def _ediv(a, p, k, dx):
     if k != 0:
         return None
@@ -186,25 +221,25 @@ def _ediv(a, p, k, dx):
     return (build.apply("div", a, v) if v.ty.is_scalar else build.apply("ediv", a, v)), u
 
 
-@move(REVERSE, "diag_vector", title="diag and trace", rule="aᵀ diag(dU) = tr(diag(a) dU)")
+@move(REVERSE, "diag_vector", title="diag and trace", rule="c^T diag(dU) = tr(diag(c) dU)")
 def _diag_of_matrix(a, p, k, dx):
     return build.apply("diag_matrix", a), p.args[0]
 
 
-@move(REVERSE, "diag_matrix", title="diag and trace", rule="tr(Aᵀ diag(du)) = diag(A)ᵀ du")
+@move(REVERSE, "diag_matrix", title="diag and trace", rule="tr(C^T diag(du)) = diag(C)^T du")
 def _diag_of_vector(a, p, k, dx):
     return build.apply("diag_vector", a), p.args[0]
 
 
 @move(REVERSE, "sum", "mean", title="sum of entries",
-      rule="a sum(dU) = tr((a ones onesᵀ)ᵀ dU); mean divides by the number of entries")
+      rule="c sum(dU) = tr((c ones ones^T)^T dU); a mean divides by the number of entries")
 def _total(a, p, k, dx):
     (u,) = p.args
     scale = a if p.op == "sum" else build.apply("div", a, build.dimension(u.ty.rows + u.ty.cols))
     return (scale if u.ty.is_scalar else build.product(scale, build.filled_ones(u.ty))), u
 
 
-@move(REVERSE, "vec", title="vec and trace", rule="aᵀ vec(dU) = tr(unvec(a)ᵀ dU)")
+@move(REVERSE, "vec", title="vec and trace", rule="c^T vec(dU) = tr(unvec(c)^T dU)")
 def _vec(a, p, k, dx):
     (u,) = p.args
     if u.ty.kind != "matrix":
@@ -213,7 +248,7 @@ def _vec(a, p, k, dx):
     return build.apply("unvec", a, *sizes), u
 
 
-@move(REVERSE, "unvec", title="vec and trace", rule="tr(Aᵀ unvec(du)) = vec(A)ᵀ du")
+@move(REVERSE, "unvec", title="vec and trace", rule="tr(C^T unvec(du)) = vec(C)^T du")
 def _unvec(a, p, k, dx):
     return build.apply("vec", a), p.args[0]
 
@@ -300,7 +335,7 @@ def _divided_forward(left, p, k, dx):
     return _times(left, build.apply("div", build.num(1), p.args[1])), p.args[0]
 
 
-@move(FORWARD, "transpose", title="transpose of a product", rule="(U V)ᵀ = Vᵀ Uᵀ")
+@move(FORWARD, "transpose", title="transpose of a product", rule="(U V)^T = V^T U^T")
 def _transposed(left, p, k, dx):
     inner = p.args[0]
     if isinstance(inner, Symbol):
@@ -332,7 +367,7 @@ def _times(left: Expr | None, factor: Expr) -> Expr:
 
 
 def simplify_transpose(e: Expr) -> Expr | None:
-    """eᵀ one level in: (U V)ᵀ = Vᵀ Uᵀ, (s U)ᵀ = s Uᵀ, (U ⊙ V)ᵀ = Uᵀ ⊙ Vᵀ, (Uᵀ)ᵀ = U."""
+    """e^T one level in: (U V)^T = V^T U^T, (s U)^T = s U^T, (U ⊙ V)^T = U^T ⊙ V^T, (U^T)^T = U."""
     t = lambda x: x if x.ty.is_scalar else build.apply("transpose", x)  # noqa: E731
     if not isinstance(e, Apply):
         return None
@@ -346,7 +381,7 @@ def simplify_transpose(e: Expr) -> Expr | None:
     return None
 
 
-SCALAR_DIFFERENTIAL = Move("a scalar differential", "v (gᵀ dx) = (v gᵀ) dx", None)
+SCALAR_DIFFERENTIAL = Move("a scalar differential", "v (g^T dx) = (v g^T) dx", None)
 
 
 def forward(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
@@ -354,7 +389,7 @@ def forward(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
     left, p, path = None, term, []
     while not (isinstance(p, Symbol) and p.name == dx):
         scalar = _scalar_part(p, dx)
-        if scalar is not None:  # v (gᵀ dx): the rest of the term times gᵀ, by reverse moves
+        if scalar is not None:  # v (g^T dx): the rest of the term times g^T, by reverse moves
             vector, ds = scalar
             g, _ = reverse(ds, dx)
             row = build.apply("transpose", g)
@@ -385,7 +420,7 @@ def _scalar_part(p: Expr, dx: str) -> tuple[Expr | None, Expr] | None:
 # -- what a term looks like on the way ----------------------------------------------------------
 
 def pairing(a: Expr, p: Expr) -> Expr:
-    """⟨A, P⟩ written as a reader would: a P, aᵀ P, P aᵀ or tr(Aᵀ P) (Aᵀ simplified)."""
+    """⟨A, P⟩ written as a reader would: a P, a^T P, P a^T or tr(A^T P) (A^T simplified)."""
     if p.ty.is_scalar:
         return p if a == ONE else build.apply("mul", a, p)
     at = _tidy(build.apply("transpose", a))
@@ -399,10 +434,20 @@ def pairing(a: Expr, p: Expr) -> Expr:
 
 
 def canonical(g: Expr, dx: Symbol) -> Expr:
-    """The identification form with G shown whole: g dx, gᵀ dx or tr(Gᵀ dX)."""
+    """The identification form: g dx for a scalar, g^T dx for a vector (g shown whole:
+    `((A + A^T) x)^T dx`), tr(M dX) for a matrix, M = G^T simplified (`tr(A^-1 dA)`)."""
     if dx.ty.is_scalar:
         return build.apply("mul", g, dx)
-    gt = build.apply("transpose", g) if not g.ty.is_scalar else g
     if dx.ty.kind == "vector":
-        return build.apply("matmul", gt, dx)
-    return build.apply("tr", build.apply("matmul", gt, dx))
+        return build.apply("matmul", build.apply("transpose", g), dx)
+    sign, g = build.strip_sign(g)
+    gt = _tidy(build.apply("transpose", g))
+    if isinstance(gt, Const) and gt.name == "I":  # tr(dX), -tr(dX)
+        form = build.apply("tr", dx)
+        return form if sign > 0 else build.negate(form)
+    return build.apply("tr", build.apply("matmul", gt if sign > 0 else build.negate(gt), dx))
+
+
+def jacobian_form(j: Expr, dx: Symbol) -> Expr:
+    """J dx."""
+    return build.apply("matmul", j, dx)

@@ -243,7 +243,25 @@ def expand(D: Differentials, tree: Expr) -> tuple[Expr, list[tuple[str, str]]]:
             return e if all(x is y for x, y in zip(args, e.args)) else replace(e, args=args)
         return e
 
-    return visit(tree), used
+    return tidy_products(visit(tree)), used
+
+
+def tidy_products(e: Expr) -> Expr:
+    """Products written as one chain (`2 ||r|| d||r||`, not `2 (||r|| d||r||)`):
+    associativity only, so that a step prints as a reader would write it."""
+    if not isinstance(e, Apply) or is_pending(e):
+        return e
+    args = tuple(tidy_products(a) for a in e.args)
+    e = e if all(x is y for x, y in zip(args, e.args)) else replace(e, args=args)
+    if e.op in ("mul", "matmul"):
+        signs, factors = 1, []
+        for factor in build.factors_of(e):  # the signs of the factors in front
+            sign, factor = build.strip_sign(factor)
+            signs, factors = signs * sign, factors + [factor]
+        chained = build.chain(factors)
+        if chained.ty == e.ty:
+            return chained if signs > 0 else build.negate(chained)
+    return e
 
 
 def has_pending(e: Expr) -> bool:

@@ -149,16 +149,19 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 METHODS = ("index", "differential")
 
 
-def explain(expr, wrt, where=None, method: str = "index") -> Explanation:
+def explain(expr, wrt, where=None, method: str = "index", order: int = 1) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step: in index notation
     (method="index"), or by differentials in matrix notation (method="differential",
-    calculus.explain_differentials)."""
+    calculus.explain_differentials; order=2: the Hessian by the second differential)."""
     if method not in METHODS:
         raise UsageError(f"unknown explain method `{method}`: use \"index\" or "
                          "\"differential\"")
     if method == "differential":
         from .explain_differentials import explain_by_differentials
-        return explain_by_differentials(expr, wrt, where)
+        return explain_by_differentials(expr, wrt, where, order)
+    if order != 1:
+        raise UsageError("the Hessian is explained by differentials: "
+                         "method=\"differential\", order=2")
     return _explain_by_indices(expr, wrt, where)
 
 

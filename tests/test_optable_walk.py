@@ -15,6 +15,7 @@ import torch
 from test_codegen import draw_point, torch_inputs
 
 import matrixcalc as mc
+from matrixcalc.calculus.by_differentials import agrees, derive_by_differentials
 from matrixcalc.language import build
 from matrixcalc.numbers.backends import backend
 from matrixcalc.numbers.check import relative_error
@@ -50,6 +51,12 @@ def test_record_is_complete(op):
         missing.append("lower or derivative")
     if spec.derivative is not None and not (spec.title and spec.rule):
         missing.append("title and rule of its derivative")
+    # the rule of the derivation by differentials (mc.explain(method="differential")), with
+    # its name and statement (its own, or the record's)
+    if spec.differential is None:
+        missing.append("differential")
+    elif not ((spec.differential.title or spec.title) and (spec.differential.rule or spec.rule)):
+        missing.append("title and rule of its differential")
     if not spec.example:
         missing.append("example")
     if not spec.source.strip():
@@ -139,6 +146,33 @@ def test_example_derivative_agrees_with_autograd(op):
     _derivatives_agree(example_of(op), spec.example_where)
 
 
+def _differentials_agree(e, where) -> None:
+    """By every symbol: the derivation by differentials (the records' `differential`
+    rules, at the matrix level) gives mc.derive's derivative (the same canonical form, or
+    a difference that is 0) and passes the autograd check; of order 3 or 4 it gives the
+    differential itself and says why."""
+    for symbol in e.symbols():
+        by_differentials = derive_by_differentials(e, symbol.name, where)
+        result = mc.derive(e, symbol.name, where=where)
+        if result.is_tensor:
+            assert by_differentials.result is None and "order 3 or 4" in by_differentials.reason
+            assert by_differentials.differential is not None
+            continue
+        assert by_differentials.result is not None, f"{e} by {symbol}: {by_differentials.reason}"
+        assert agrees(by_differentials.result, result), f"{by_differentials.result} ≠ {result}"
+        report = mc.check(e, symbol.name, result=by_differentials.result, where=where,
+                          trials=3, seed=5)
+        assert report.ok, f"{e} by {symbol.name}: {by_differentials.result}\n{report}"
+
+
+@pytest.mark.parametrize("op", RESOLVED)
+def test_example_derivative_by_differentials_agrees(op):
+    # the example differentiated by each symbol through the records' differentials equals
+    # the index engine's derivative and torch.autograd's
+    spec = REGISTRY[op]
+    _differentials_agree(example_of(op), spec.example_where)
+
+
 # -- an operator added by one record -------------------------------------------------------
 
 @pytest.fixture
@@ -156,5 +190,6 @@ def test_a_function_added_by_one_record_goes_through_every_stage(bump):
     assert mc.parse(str(e)) == e and "bump" in e.latex()
     assert _values_agree(e) >= 1
     _derivatives_agree(e, None)
+    _differentials_agree(e, None)  # its differential's f' from the same SymPy derivation
     gradient = mc.derive("sum(bump(x))", "x")
     assert str(gradient) == "(1 - 2 x.^2) ⊙ exp(-x.^2)", str(gradient)

@@ -291,7 +291,7 @@ class DifferentialPrinter(Printer):
             return f"{d}\\left({text}\\right)" if self.style == "latex" else f"d({text})"
         if isinstance(node, Symbol) and node.name in self.differentials and \
                 self.style == "latex":
-            return f"{d} {symbol_latex(self.differentials[node.name])}"
+            return f"{{{d}{symbol_latex(self.differentials[node.name])}}}"
         return super().node(node)
 
 

@@ -118,9 +118,9 @@ class Renderer:
                           f, lhs="g")
         else:
             self.step("The expression",
-                      f"f = {f}   ({f.ty.describe()}; by {x.name}: {x.ty.describe()}; "
-                      f"{dx.name}: its differential, shaped like {x.name})",
-                      f"f = {f.latex()}")
+                      f"{self.name} = {f}   ({f.ty.describe()}; by {x.name}: "
+                      f"{x.ty.describe()}; {dx.name}: its differential, shaped like {x.name})",
+                      f"{self.name} = {f.latex()}")
         if d.differential is None:
             self.equation(f"{self.name} does not depend on {x.name}", build.zero(f.ty))
             if not gradient:

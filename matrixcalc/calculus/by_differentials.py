@@ -34,9 +34,10 @@ from ..language.expr import Apply, Expr, Number, Symbol, substituted
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import SCALAR
 from ..rewrite.simplify import canonical_input, simplify_tree
-from .canonical import NoCanonicalForm, forward, reverse, signed, split
+from .canonical import NoCanonicalForm, reverse, signed, split
 from .derive import _known, _layout_indices, closed_form, restructured, retype, unstructured
 from .differential import Differentials, differential_symbol, expand, has_pending, pending
+from .jacobians import forward
 
 MAX_LEVELS = 200  # a differential is taken in at most as many steps as the tree is deep
 
@@ -139,8 +140,7 @@ def _identify(differential: Expr, dx: Symbol, form: str, f: Expr) -> list[Term]:
         if form == "gradient":
             factor, path = reverse(term, dx.name)
         else:
-            column = build.apply("transpose", term) if f.ty.kind == "row vector" else term
-            factor, path = forward(column, dx.name)
+            factor, path = forward(term, dx.name)  # a row's term: vec(row) is its column
         terms.append(Term(sign, term, normal_form(factor), path))
     return terms
 

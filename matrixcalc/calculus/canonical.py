@@ -9,11 +9,10 @@ to it (`split`). A term of a scalar function is then rewritten by moves, each a 
 named rule (`REVERSE`): with A the matrix that the rest of the term pairs with the part
 holding dX, ⟨A, P⟩ = tr(A^T P), a move takes one operator off P and onto A
 (cyclicity of the trace, transposes of scalars, Hadamard and diag moves, vec), until P is
-dX and A is the term's G. A term of a vector function is rewritten by the moves of
-`FORWARD`, which take operators off the left of dx until the term is J dx (a Hadamard
-product is diag(u) dv; vec of a product is a Kronecker product times vec). A term no
-move applies to raises NoCanonicalForm, naming the operator: the derivation then ends
-with the differential itself.
+dX and A is the term's G. A term of a vector function is rewritten by the
+moves of `jacobians.FORWARD` until it is J dx. A term no move applies to raises
+NoCanonicalForm, naming the operator: the derivation then ends with the differential
+itself.
 """
 
 from __future__ import annotations
@@ -78,7 +77,6 @@ class Move:
 
 
 REVERSE: dict[str, list[Move]] = {}
-FORWARD: dict[str, list[Move]] = {}
 
 
 def move(table: dict, *ops: str, title: str, rule: str):
@@ -89,11 +87,11 @@ def move(table: dict, *ops: str, title: str, rule: str):
     return register
 
 
-def _other(p: Apply, k: int) -> Expr:
+def other(p: Apply, k: int) -> Expr:
     return p.args[1 - k]
 
 
-def _tidy(e: Expr) -> Expr:
+def tidy(e: Expr) -> Expr:
     return simplify_tree(e)
 
 
@@ -125,8 +123,8 @@ def _left_factor(a, p, k, dx):
 @move(REVERSE, "mul", "matmul", "hadamard", "kron", title="scalars commute",
       rule="tr(C^T (s dU)) = tr((s C)^T dU)")
 def _scalar_factor(a, p, k, dx):
-    s, m = _other(p, k), p.args[k]
-    if not s.ty.is_scalar or (m.ty.is_scalar and p.op not in ("mul", "matmul")):
+    s, m = other(p, k), p.args[k]
+    if not s.ty.is_scalar:
         return None
     return build.product(s, a), m
 
@@ -134,7 +132,7 @@ def _scalar_factor(a, p, k, dx):
 @move(REVERSE, "mul", "matmul", "hadamard", "kron", title="a scalar differential factors out",
       rule="tr(C^T U ds) = tr(C^T U) ds")
 def _scalar_differential(a, p, k, dx):
-    u, ds = _other(p, k), p.args[k]
+    u, ds = other(p, k), p.args[k]
     if not ds.ty.is_scalar or u.ty.is_scalar:
         return None
     from .differential import Differentials
@@ -151,7 +149,7 @@ def _trace(a, p, k, dx):
     (u,) = p.args
     if u.ty.is_scalar:
         return a, u
-    if isinstance(u, Apply) and u.op == "kron":
+    if isinstance(u, Apply) and u.op == "kron" and all(f.ty.kind == "matrix" for f in u.args):
         return None  # the trace of a Kronecker product, below
     return build.product(a, build.identity(u.ty.rows)), u
 
@@ -165,6 +163,24 @@ def _trace_of_kron(a, p, k, dx):
     j = 0 if holds(u.args[0], dx) else 1
     const, varying = u.args[1 - j], u.args[j]
     return build.product(a, build.apply("tr", const)), build.apply("tr", varying)
+
+
+def outer_product(p: Apply) -> Expr | None:
+    """u ⊗ v^T and v^T ⊗ u as the matrix product u v^T; None for other Kronecker products."""
+    u, v = p.args
+    kinds = (u.ty.kind, v.ty.kind)
+    if kinds == ("vector", "row vector"):
+        return build.apply("matmul", u, v)
+    if kinds == ("row vector", "vector"):
+        return build.apply("matmul", v, u)
+    return None
+
+
+@move(REVERSE, "kron", title="Kronecker product of a column and a row",
+      rule="u ⊗ v^T = u v^T = v^T ⊗ u")
+def _outer(a, p, k, dx):
+    product = outer_product(p)
+    return None if product is None else (a, product)
 
 
 @move(REVERSE, "kron", title="Kronecker product and trace",
@@ -204,7 +220,7 @@ def _block_sum(dims: tuple, pick: int) -> Expr | None:
 @move(REVERSE, "hadamard", title="Hadamard product and trace",
       rule="tr(C^T (U ⊙ dV)) = tr((C ⊙ U)^T dV)")
 def _hadamard(a, p, k, dx):
-    u, v = _other(p, k), p.args[k]
+    u, v = other(p, k), p.args[k]
     if u.ty.is_scalar or v.ty.is_scalar:
         return None
     return build.apply("hadamard", a, u), v
@@ -257,13 +273,13 @@ def reverse(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
     """G with term = ⟨G, dX⟩, and the path: each state (A, P) with the move that made it."""
     a, p, path = ONE, term, []
     while not (isinstance(p, Symbol) and p.name == dx):
-        a, p, used = _one_move(REVERSE, a, p, dx)
-        a = _tidy(a)
+        a, p, used = one_move(REVERSE, a, p, dx)
+        a = tidy(a)
         path.append((a, p, used))
     return a, path
 
 
-def _one_move(table, a, p, dx):
+def one_move(table, a, p, dx):
     if not isinstance(p, Apply):
         raise NoCanonicalForm(f"no move takes {dx} out of `{p}`")
     k = next(k for k, arg in enumerate(p.args) if holds(arg, dx))
@@ -274,156 +290,13 @@ def _one_move(table, a, p, dx):
     raise NoCanonicalForm(f"no move takes {dx} out of `{p.op}` (in `{p}`)")
 
 
-# Forward moves, for a vector function: the term is L P with P a column holding dx.
-
-@move(FORWARD, "matmul", title="a left factor stays", rule="U (J dx) = (U J) dx")
-def _left(left, p, k, dx):
-    u, v = p.args
-    if k != 1 or u.ty.is_scalar:
-        return None
-    return _times(left, u), v
-
-
-@move(FORWARD, "matmul", "mul", "hadamard", "kron", title="scalars commute",
-      rule="(J dx) s = s J dx")
-def _scaled(left, p, k, dx):
-    s, v = _other(p, k), p.args[k]
-    if not s.ty.is_scalar or v.ty.is_scalar:
-        return None
-    return _times(left, s), v
-
-
-@move(FORWARD, "matmul", title="associativity", rule="(U V) w = U (V w)")
-def _reassociate(left, p, k, dx):
-    u, w = p.args
-    if k != 0 or not (isinstance(u, Apply) and u.op == "matmul") or u.ty.kind != "matrix":
-        return None
-    inner_u, inner_v = u.args
-    return left, build.apply("matmul", inner_u, build.apply("matmul", inner_v, w))
-
-
-@move(FORWARD, "matmul", title="diag and Hadamard product", rule="diag(du) v = v ⊙ du")
-def _diag_times(left, p, k, dx):
-    u, v = p.args
-    if k != 0 or not (isinstance(u, Apply) and u.op == "diag_matrix"):
-        return None
-    return left, build.apply("hadamard", v, u.args[0])
-
-
-@move(FORWARD, "hadamard", title="Hadamard product as diag", rule="u ⊙ dv = diag(u) dv")
-def _hadamard_as_diag(left, p, k, dx):
-    u, v = _other(p, k), p.args[k]
-    if u.ty.is_scalar or v.ty.is_scalar:
-        return None
-    return _times(left, build.apply("diag_matrix", u)), v
-
-
-@move(FORWARD, "ediv", title="Hadamard product as diag", rule="du ./ v = diag(v.^-1) du")
-def _ediv_as_diag(left, p, k, dx):
-    u, v = p.args
-    if k != 0 or u.ty.is_scalar:
-        return None
-    scale = build.apply("div", build.num(1), v) if v.ty.is_scalar else \
-        build.apply("diag_matrix", build.reciprocal(v))
-    return _times(left, scale), u
-
-
-@move(FORWARD, "div", title="scalars commute", rule="(J dx)/s = (J/s) dx")
-def _divided_forward(left, p, k, dx):
-    if k != 0:
-        return None
-    return _times(left, build.apply("div", build.num(1), p.args[1])), p.args[0]
-
-
-@move(FORWARD, "transpose", title="transpose of a product", rule="(U V)^T = V^T U^T")
-def _transposed(left, p, k, dx):
-    inner = p.args[0]
-    if isinstance(inner, Symbol):
-        return None
-    pushed = simplify_transpose(inner)
-    return (left, pushed) if pushed is not None else None
-
-
-@move(FORWARD, "vec", title="vec of a vector", rule="vec(du) = du")
-def _vec_of_vector(left, p, k, dx):
-    (u,) = p.args
-    return (left, u) if u.ty.kind == "vector" else None
-
-
-@move(FORWARD, "kron", title="Kronecker product with a column",
-      rule="u ⊗ dv = (u ⊗ I) dv; du ⊗ v = (I ⊗ v) du")
-def _kron_column(left, p, k, dx):
-    u, v = p.args
-    if u.ty.kind != "vector" or v.ty.kind != "vector":
-        return None
-    const, varying = _other(p, k), p.args[k]
-    eye = build.identity(varying.ty.rows)
-    factor = build.apply("kron", const, eye) if k == 1 else build.apply("kron", eye, const)
-    return _times(left, factor), varying
-
-
-def _times(left: Expr | None, factor: Expr) -> Expr:
-    return factor if left is None else build.product(left, factor)
-
-
-def simplify_transpose(e: Expr) -> Expr | None:
-    """e^T one level in: (U V)^T = V^T U^T, (s U)^T = s U^T, (U ⊙ V)^T = U^T ⊙ V^T, (U^T)^T = U."""
-    t = lambda x: x if x.ty.is_scalar else build.apply("transpose", x)  # noqa: E731
-    if not isinstance(e, Apply):
-        return None
-    if e.op == "transpose":
-        return e.args[0]
-    if e.op == "matmul":
-        return build.apply("matmul", t(e.args[1]), t(e.args[0]))
-    if e.op in ("mul", "hadamard", "div", "ediv"):
-        return build.apply(e.op, *(t(a) if e.op != "div" or n == 0 else a
-                                   for n, a in enumerate(e.args)))
-    return None
-
-
-SCALAR_DIFFERENTIAL = Move("a scalar differential", "v (g^T dx) = (v g^T) dx", None)
-
-
-def forward(term: Expr, dx: str) -> tuple[Expr, list[tuple[Expr, Expr, Move]]]:
-    """J with term = J dx (term a column; dx a vector), and the path of states (L, P)."""
-    left, p, path = None, term, []
-    while not (isinstance(p, Symbol) and p.name == dx):
-        scalar = _scalar_part(p, dx)
-        if scalar is not None:  # v (g^T dx): the rest of the term times g^T, by reverse moves
-            vector, ds = scalar
-            g, _ = reverse(ds, dx)
-            row = build.apply("transpose", g)
-            factor = row if vector is None else build.apply("matmul", vector, row)
-            left = _tidy(_times(left, factor))
-            path.append((left, ds, SCALAR_DIFFERENTIAL))
-            return left, path
-        left, p, used = _one_move(FORWARD, left, p, dx)
-        left = None if left is None else _tidy(left)
-        path.append((left, p, used))
-    if left is None or left.ty.is_scalar:  # s dx = (s I) dx
-        eye = build.identity(p.ty.rows)
-        left = eye if left is None else build.product(left, eye)
-    return left, path
-
-
-def _scalar_part(p: Expr, dx: str) -> tuple[Expr | None, Expr] | None:
-    """(v, ds) where the term is v ds with ds a scalar holding dx (v None: the term is ds)."""
-    if p.ty.is_scalar:
-        return None, p
-    if isinstance(p, Apply) and p.op in ("mul", "matmul", "hadamard", "kron"):
-        k = next(k for k, arg in enumerate(p.args) if holds(arg, dx))
-        if p.args[k].ty.is_scalar and not _other(p, k).ty.is_scalar:
-            return _other(p, k), p.args[k]
-    return None
-
-
 # -- what a term looks like on the way ----------------------------------------------------------
 
 def pairing(a: Expr, p: Expr) -> Expr:
     """⟨A, P⟩ written as a reader would: a P, a^T P, P a^T or tr(A^T P) (A^T simplified)."""
     if p.ty.is_scalar:
         return p if a == ONE else build.apply("mul", a, p)
-    at = _tidy(build.apply("transpose", a))
+    at = tidy(build.apply("transpose", a))
     if p.ty.kind == "vector":
         return build.apply("matmul", at, p)
     if p.ty.kind == "row vector":
@@ -441,13 +314,8 @@ def canonical(g: Expr, dx: Symbol) -> Expr:
     if dx.ty.kind == "vector":
         return build.apply("matmul", build.apply("transpose", g), dx)
     sign, g = build.strip_sign(g)
-    gt = _tidy(build.apply("transpose", g))
+    gt = tidy(build.apply("transpose", g))
     if isinstance(gt, Const) and gt.name == "I":  # tr(dX), -tr(dX)
         form = build.apply("tr", dx)
         return form if sign > 0 else build.negate(form)
     return build.apply("tr", build.apply("matmul", gt if sign > 0 else build.negate(gt), dx))
-
-
-def jacobian_form(j: Expr, dx: Symbol) -> Expr:
-    """J dx."""
-    return build.apply("matmul", j, dx)

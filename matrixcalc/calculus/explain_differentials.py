@@ -25,7 +25,8 @@ from .by_differentials import (
     normal_form,
     second,
 )
-from .canonical import canonical, jacobian_form
+from .canonical import canonical
+from .jacobians import jacobian_form
 from .differential import differential_where, pending, show
 from .explain import Explanation
 

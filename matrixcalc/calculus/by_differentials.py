@@ -28,8 +28,8 @@ from ..errors import LimitError, MatrixCalcError
 from ..index.ir import IndexSupply
 from ..index.lower import lower
 from ..index.recover import NoMatrixForm
-from ..language import build
 from ..index.scalars import to_sympy
+from ..language import build
 from ..language.expr import Apply, Expr, Number, Symbol, substituted
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import SCALAR

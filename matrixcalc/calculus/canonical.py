@@ -25,6 +25,7 @@ from ..language import build
 from ..language.expr import Apply, Const, Expr, Number, Symbol, walk
 from ..language.shapes import SCALAR
 from ..rewrite.simplify import simplify_tree
+from .differential import Differentials
 
 ONE = Number(1, ty=SCALAR)
 
@@ -63,7 +64,6 @@ def split(e: Expr, dx: str) -> list[tuple[int, Expr]]:
 
 def signed(terms: list[tuple[int, Expr]]) -> Expr | None:
     """Σ sign · term, in order, as `a - b` parses."""
-    from .differential import Differentials
     return Differentials.total([t if sign > 0 else build.negate(t) for sign, t in terms])
 
 
@@ -135,7 +135,6 @@ def _scalar_differential(a, p, k, dx):
     u, ds = other(p, k), p.args[k]
     if not ds.ty.is_scalar or u.ty.is_scalar:
         return None
-    from .differential import Differentials
     return Differentials.inner(a, u), ds
 
 
@@ -290,21 +289,7 @@ def one_move(table, a, p, dx):
     raise NoCanonicalForm(f"no move takes {dx} out of `{p.op}` (in `{p}`)")
 
 
-# -- what a term looks like on the way ----------------------------------------------------------
-
-def pairing(a: Expr, p: Expr) -> Expr:
-    """⟨A, P⟩ written as a reader would: a P, a^T P, P a^T or tr(A^T P) (A^T simplified)."""
-    if p.ty.is_scalar:
-        return p if a == ONE else build.apply("mul", a, p)
-    at = tidy(build.apply("transpose", a))
-    if p.ty.kind == "vector":
-        return build.apply("matmul", at, p)
-    if p.ty.kind == "row vector":
-        return build.apply("matmul", p, at)
-    if isinstance(at, Const) and at.name == "I":
-        return build.apply("tr", p)
-    return build.apply("tr", build.apply("matmul", at, p))
-
+# -- the identification form ----------------------------------------------------------
 
 def canonical(g: Expr, dx: Symbol) -> Expr:
     """The identification form: g dx for a scalar, g^T dx for a vector (g shown whole:

@@ -25,7 +25,7 @@ from .by_differentials import (
     normal_form,
     second,
 )
-from .canonical import canonical
+from .canonical import canonical, tidy
 from .jacobians import jacobian_form
 from .differential import differential_where, pending, show
 from .explain import Explanation
@@ -166,6 +166,8 @@ class Renderer:
         d, n, x = self.d, self.name, self.d.x
         name, latex = f"∂{n}/∂{x.name}", f"\\frac{{\\partial {n}}}{{\\partial {x.latex()}}}"
         form, gives = self.words()
+        if d.form == "gradient" and x.ty.kind == "matrix":  # the form printed is tr(M dX)
+            gives += f" (here G^T = {tidy(build.apply('transpose', d.simplified))})"
         self.step(f"{FIRST[0].upper()}{FIRST[1:]}: {form} ⟺ {gives}",
                   f"{name} = {d.simplified}", f"{latex} &= {d.simplified.latex()}")
         if d.result is not None and str(d.result) != str(d.simplified):

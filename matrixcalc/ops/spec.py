@@ -58,11 +58,10 @@ EvalFn = Callable[..., Any]
 ElaborateFn = Callable[[Any, "Apply", list["Shape"]], "Expr | None"]
 LowerFn = Callable[[Any, "Apply", tuple], list]
 RuleFn = Callable[[Any, "Apply", tuple], list]
-DiffFn = Callable[[Any, "Apply", list], "Expr | None"]
 # (D, node, dargs) -> Expr: the differential of `node` from its arguments' differentials
 # (`dargs`, None for an argument that does not depend on the variable; D is the engine's
 # context, calculus.differential.Differentials).
-DifferentialFn = Callable[[Any, "Apply", tuple], "Expr"]
+DifferentialFn = Callable[[Any, "Apply", tuple], "Expr | None"]
 # A code template: a format string ("{xp}.exp({0})": `xp` the backend's module, {k} the
 # k-th argument), or a function (generator, node, operands) -> code; one for every backend
 # or a mapping backend -> template.
@@ -120,8 +119,6 @@ class OpSpec:
     derivative: RuleFn | None = None
     title: str = ""  # the rule's name in an explanation: "inverse"
     rule: str = ""  # the rule as a reader writes it: "d(M^-1) = -M^-1 dM M^-1"
-    # its differential in matrix notation, for derivations by differentials
-    differential: Differential | None = None
     # the rule of the derivation by differentials, at the matrix level (calculus.differential)
     differential: Differential | None = None
     # -- scalars and SymPy ----------------------------------------------------------------
@@ -146,13 +143,6 @@ class OpSpec:
     def opaque(self) -> bool:
         """Kept whole as a factor of the index form; differentiated by its rule."""
         return self.lower is None
-
-    def differential_rule(self) -> tuple[str, str, str]:
-        """(title, rule, source) of the differential, each falling back on the record's."""
-        d = self.differential
-        if d is None:
-            return (self.title or self.name, self.rule, self.source)
-        return (d.title or self.title or self.name, d.rule or self.rule, d.source or self.source)
 
     def template(self, backend: str) -> Template | None:
         if isinstance(self.code, Mapping):

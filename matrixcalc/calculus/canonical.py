@@ -24,6 +24,7 @@ from ..errors import UnsupportedError
 from ..language import build
 from ..language.expr import Apply, Const, Expr, Number, Symbol, walk
 from ..language.shapes import SCALAR
+from ..rewrite.kron import outer_product_as_kron
 from ..rewrite.simplify import simplify_tree
 from .differential import Differentials
 
@@ -164,21 +165,16 @@ def _trace_of_kron(a, p, k, dx):
     return build.product(a, build.apply("tr", const)), build.apply("tr", varying)
 
 
-def outer_product(p: Apply) -> Expr | None:
-    """u ⊗ v^T and v^T ⊗ u as the matrix product u v^T; None for other Kronecker products."""
-    u, v = p.args
-    kinds = (u.ty.kind, v.ty.kind)
-    if kinds == ("vector", "row vector"):
-        return build.apply("matmul", u, v)
-    if kinds == ("row vector", "vector"):
-        return build.apply("matmul", v, u)
-    return None
+OUTER = dict(title="Kronecker product of a column and a row",
+             rule="u ⊗ v^T = u v^T = v^T ⊗ u")
 
 
-@move(REVERSE, "kron", title="Kronecker product of a column and a row",
-      rule="u ⊗ v^T = u v^T = v^T ⊗ u")
-def _outer(a, p, k, dx):
-    product = outer_product(p)
+@move(REVERSE, "kron", **OUTER)
+def outer_move(a, p, k, dx):
+    """u ⊗ v^T and v^T ⊗ u as the matrix product u v^T (the simplifier's rule, Matrix
+    Cookbook (510)), the factor `a` unchanged: a move both ways (jacobians.py); None for
+    other Kronecker products."""
+    product = outer_product_as_kron(p)
     return None if product is None else (a, product)
 
 

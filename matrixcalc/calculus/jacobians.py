@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..language import build
 from ..language.expr import Apply, Expr, Symbol
-from .canonical import Move, holds, move, one_move, other, outer_product, reverse, tidy
+from .canonical import OUTER, Move, holds, move, one_move, other, outer_move, reverse, tidy
 
 FORWARD: dict[str, list[Move]] = {}
 
@@ -166,11 +166,7 @@ def _kron_column(left, p, k, dx):
     return _times(left, factor), varying
 
 
-@move(FORWARD, "kron", title="Kronecker product of a column and a row",
-      rule="u ⊗ v^T = u v^T = v^T ⊗ u")
-def _outer(left, p, k, dx):
-    product = outer_product(p)
-    return None if product is None else (left, product)
+move(FORWARD, "kron", **OUTER)(outer_move)
 
 
 @move(FORWARD, "kron", title="vec of a Kronecker product",

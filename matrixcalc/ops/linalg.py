@@ -418,13 +418,18 @@ def _vector_norm_shape(ctx, node, types):
     return SCALAR
 
 
-def _euclidean_derivative(d, node, idx):
-    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
-    (v,) = node.args
-    if d.vanishes(v):
+def _refuse_norm_of_zero(ctx, node, v):
+    """||0|| has no derivative (0/0): either engine's context says whether v vanishes."""
+    if ctx.vanishes(v):
         raise UnsupportedError(f"`{node}` is the norm of something identically zero: it "
                                "has no derivative there (0/0), so the derivative is not "
                                "defined")
+
+
+def _euclidean_derivative(d, node, idx):
+    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
+    (v,) = node.args
+    _refuse_norm_of_zero(d, node, v)
     inner = d.inner(v)
     scale = d.factor(d.build.reciprocal(node), (None, None))
     return d.times(d.term(scale, d.factor(v, inner)), d.expr(v, inner))
@@ -433,10 +438,7 @@ def _euclidean_derivative(d, node, idx):
 def _euclidean_differential(D, node, dargs):
     """d||v|| = v^T dv / ||v||; d||X||_F = tr(X^T dX) / ||X||_F."""
     (v,) = node.args
-    if D.vanishes(v):
-        raise UnsupportedError(f"`{node}` is the norm of something identically zero: it "
-                               "has no derivative there (0/0), so the derivative is not "
-                               "defined")
+    _refuse_norm_of_zero(D, node, v)
     return D.build.apply("div", D.inner(v, dargs[0]), node)
 
 

@@ -270,7 +270,7 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
                          "(or True) or \"sym\"")
     e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return tuple(derive(e, w, where, layout, vec, structured) for w in wrt)
+        return Partials(derive(e, w, where, layout, vec, structured) for w in wrt)
     x = wrt_symbol(e, wrt, where)
     if structured is not False:
         result = _structured(e, x, layout, STRUCTURED[structured])
@@ -278,6 +278,22 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
         plain, px = unstructured(e, x)
         result = restructured(_derivative(plain, px, layout, vec), e, x)
     return remembered(result, e, x, layout, vec, structured is not False)
+
+
+class Partials(tuple):
+    """The derivatives by several variables, in order: a tuple that prints as text and
+    renders in Jupyter as the list of ∂f/∂x = … ."""
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(map(repr, self)) + ("," if len(self) == 1 else "") + ")"
+
+    def _repr_latex_(self) -> str:
+        lines = []
+        for r in self:
+            (x,) = r.derived_from.wrt if r.derived_from is not None else (None,)
+            name = x.latex() if x is not None else "x"
+            lines.append(rf"\frac{{\partial f}}{{\partial {name}}} &= {r.latex()}")
+        return "$\\begin{aligned}" + r" \\ ".join(lines) + "\\end{aligned}$"
 
 
 def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:

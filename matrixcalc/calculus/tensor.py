@@ -127,6 +127,9 @@ class TensorResult(Expr):
     def __repr__(self) -> str:
         return self.index()
 
+    def structure(self) -> str:
+        return f"TensorResult({self.index()!r})"
+
     def latex(self) -> str:
         from ..index.printing import factor_text
         parts = []

@@ -31,7 +31,7 @@ from .derive import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
     """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`.
 
@@ -60,6 +60,8 @@ class Explanation:
     def __str__(self) -> str:
         return self.text
 
+    __repr__ = __str__  # the REPL and Jupyter's text/plain show the steps, as for results
+
     def latex(self) -> str:
         out = []
         for n, (title, body) in enumerate(self.latex_steps, 1):
@@ -69,7 +71,14 @@ class Explanation:
         return "\n".join(out)
 
     def _repr_latex_(self) -> str:
-        return self.latex()
+        """Jupyter's text/latex: one math-mode block (`.latex()` is for a document), each
+        step's title in bold over its lines."""
+        rows = []
+        for n, (title, body) in enumerate(self.latex_steps, 1):
+            rows.append(f"\\textbf{{{n}. {_latex_escape(title)}}}")
+            rows.append("\\begin{aligned}" + " \\\\ ".join(body.splitlines())
+                        + "\\end{aligned}")
+        return "$\\begin{array}{l}" + " \\\\\n".join(rows) + "\\end{array}$"
 
     def _repr_markdown_(self) -> str:
         """Jupyter: each step's title as text, its line as display math."""

@@ -62,7 +62,7 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
 `verify`, schema `"matrixcalc.verify/1"` (exit status 0 holds, 1 does not):
 
     {"schema": "matrixcalc.verify/1", "statement": "...", "where": null,
-     "holds": true, "how": "numeric",           # numeric | symbolic
+     "holds": true, "how": "numeric",    # numeric | symbolic | two derivations
      "trials": 5, "max_error": 0.0, "seed": 123, "sizes": [{"n": 3}, ...],
      "shapes": {"A": "A: matrix (n×m) (convention)", ...},
      "diagnosis": null,            # how a false claim is off, in a sentence, or null

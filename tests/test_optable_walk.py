@@ -8,6 +8,9 @@ added by one record in this test goes through the same walk."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import jax
 import numpy as np
 import pytest
@@ -24,7 +27,7 @@ from matrixcalc.index.scalars import derivative_parts, function
 from matrixcalc.ops import REGISTRY
 from matrixcalc.ops.elementwise import elementwise
 from matrixcalc.numbers.numeric import run, to_user
-from matrixcalc.ops.spec import BACKENDS, DOMAINS, unregister
+from matrixcalc.ops.spec import BACKENDS, DOMAINS, register, unavailable, unregister
 from matrixcalc.numbers.sampling import Problem
 
 jax.config.update("jax_enable_x64", True)  # compare in float64, as numpy and torch do
@@ -52,9 +55,12 @@ def test_record_is_complete(op):
     if spec.derivative is not None and not (spec.title and spec.rule):
         missing.append("title and rule of its derivative")
     # the rule of the derivation by differentials (mc.explain(method="differential")), with
-    # its name and statement (its own, or the record's)
+    # its name and statement (its own, or the record's), or the stated reason there is none
     if spec.differential is None:
         missing.append("differential")
+    elif spec.differential.apply is None:
+        if not spec.differential.reason.strip():
+            missing.append("the reason it has no differential rule")
     elif not ((spec.differential.title or spec.title) and (spec.differential.rule or spec.rule)):
         missing.append("title and rule of its differential")
     if not spec.example:
@@ -170,6 +176,11 @@ def test_example_derivative_by_differentials_agrees(op):
     # the example differentiated by each symbol through the records' differentials equals
     # the index engine's derivative and torch.autograd's
     spec = REGISTRY[op]
+    if spec.differential.apply is None:  # a stated reason: the derivation says it
+        with pytest.raises(mc.UnsupportedError, match=re.escape(spec.differential.reason)):
+            derive_by_differentials(example_of(op), example_of(op).symbols()[0].name,
+                                    spec.example_where)
+        return
     _differentials_agree(example_of(op), spec.example_where)
 
 
@@ -193,3 +204,18 @@ def test_a_function_added_by_one_record_goes_through_every_stage(bump):
     _differentials_agree(e, None)  # its differential's f' from the same SymPy derivation
     gradient = mc.derive("sum(bump(x))", "x")
     assert str(gradient) == "(1 - 2 x.^2) ⊙ exp(-x.^2)", str(gradient)
+
+
+def test_a_record_may_state_why_it_has_no_differential(bump):
+    # `differential=unavailable(reason)`: the record is complete, the derivation by
+    # differentials stops with the reason, the index form's derivative is unaffected
+    reason = "its differential has no closed matrix form (a test's record)"
+    register(replace(bump, differential=unavailable(reason)), replace=True)
+    test_record_is_complete("bump")
+    test_example_derivative_by_differentials_agrees("bump")
+    with pytest.raises(mc.UnsupportedError, match="no differential rule at the matrix level"):
+        mc.explain("sum(bump(x))", "x", method="differential")
+    assert str(mc.derive("sum(bump(x))", "x")) == "(1 - 2 x.^2) ⊙ exp(-x.^2)"
+    register(replace(bump, differential=unavailable(" ")), replace=True)
+    with pytest.raises(AssertionError, match="the reason it has no differential rule"):
+        test_record_is_complete("bump")

@@ -73,6 +73,10 @@ def rule_of(op: str) -> tuple[Differential, str, str, str]:
     if rule is None:
         raise UnsupportedError(f"no differential rule for `{op}` in the operator table",
                                hint="add `differential=` to its record (ops/)")
+    if rule.apply is None:
+        raise UnsupportedError(f"`{op}` has no differential rule at the matrix level: "
+                               f"{rule.reason}", hint="its derivative in index notation: "
+                               "mc.derive, mc.explain(method=\"index\")")
     return rule, rule.title or spec.title or op, rule.rule or spec.rule, \
         rule.source or spec.source
 

@@ -75,12 +75,20 @@ class Differential:
     rule's name (`title`) and the rule as a reader writes it (`rule`: "d(U V) = dU V +
     U dV"), and its source; an empty title, rule or source is the record's own (an opaque
     operator's `title` and `rule` already state its differential). A derivation by
-    differentials prints each step with its rule's name and statement."""
+    differentials prints each step with its rule's name and statement. A record with no
+    matrix-level rule says why (`unavailable`): `apply` None, `reason` the sentence."""
 
-    apply: DifferentialFn
+    apply: DifferentialFn | None
     title: str = ""
     rule: str = ""
     source: str = ""
+    reason: str = ""
+
+
+def unavailable(reason: str) -> Differential:
+    """No rule at the matrix level, and why (a derivation by differentials through the
+    operator stops with this reason; the index form's derivative is unaffected)."""
+    return Differential(None, reason=reason)
 
 
 def linear(rule: str, title: str = "linearity") -> Differential:

@@ -351,6 +351,12 @@ def layout_argument(parser: argparse.ArgumentParser) -> None:
                         default="numerator", help="Jacobian layout (default numerator)")
 
 
+def vec_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vec", action="store_true",
+                        help="an order-3/4 derivative as the matrix ∂vec(F)/∂vec(X) "
+                             "(Kronecker form)")
+
+
 @contextmanager
 def progress_bar(total: int, label: str):
     """A progress bar on stderr (tqdm) when it is a terminal; nothing in a pipe or a log.
@@ -395,11 +401,13 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
     warn_unused(expr, names, args.where)
     wrt = names if len(names) > 1 else names[0]
     if which == "derive":
-        out = mc.derive(expr, wrt, where=args.where, layout=args.layout)
+        out = mc.derive(expr, wrt, where=args.where, layout=args.layout, vec=args.vec)
         results = list(zip([[n] for n in names], out if len(names) > 1 else [out]))
     else:
+        options = {"vec": args.vec} if which == "hessian" else {}
         function = mc.jacobian if which == "jacobian" else mc.hessian
-        results = [(names, _in_layout(function(expr, wrt, where=args.where), args.layout))]
+        results = [(names, _in_layout(function(expr, wrt, where=args.where, **options),
+                                      args.layout))]
     report = None
     if args.check:
         order = 2 if which == "hessian" else 1
@@ -454,8 +462,9 @@ DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
                    'matrixcalc derive "1/(2n) ||y - X w||^2" --wrt w --index',
                    'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"',
                    'matrixcalc derive "x^T A x" --wrt x --explain',
+                   'matrixcalc derive "A X B" --wrt X --vec',
                    'matrixcalc derive "||W3 tanh(W2 tanh(W1 x)) - y||^2" --wrt W1 --shared'),
-         arguments=DERIVATIVE_ARGUMENTS + (layout_argument, lambda parser: parser.add_argument(
+         arguments=DERIVATIVE_ARGUMENTS + (layout_argument, vec_argument, lambda parser: parser.add_argument(
              "--explain", action="store_true",
              help="print the derivation step by step in index notation (with --latex: LaTeX)")))
 def run_derive(args: argparse.Namespace) -> int:
@@ -507,13 +516,15 @@ def run_explain(args: argparse.Namespace) -> int:
                    'matrixcalc jacobian "A x" --wrt x --layout denominator'),
          arguments=DERIVATIVE_ARGUMENTS + (layout_argument,))
 def run_jacobian(args: argparse.Namespace) -> int:
+    args.vec = False
     return _run_derivative(args, "jacobian")
 
 
 @command("hessian", "the Hessian: the Jacobian of the gradient",
          examples=('matrixcalc hessian "x^T A x" --wrt x',
-                   'matrixcalc hessian "x^2 + x y + 2 y^2" --wrt x,y --where "x, y: scalar"'),
-         arguments=DERIVATIVE_ARGUMENTS)
+                   'matrixcalc hessian "x^2 + x y + 2 y^2" --wrt x,y --where "x, y: scalar"',
+                   'matrixcalc hessian "tr(X^T A X)" --wrt X --vec'),
+         arguments=DERIVATIVE_ARGUMENTS + (vec_argument,))
 def run_hessian(args: argparse.Namespace) -> int:
     args.layout = "numerator"
     return _run_derivative(args, "hessian")

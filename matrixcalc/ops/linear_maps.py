@@ -20,10 +20,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..language.expr import Apply, Const
-from .spec import ATOM, OpSpec, call_latex, call_text, register
+from .spec import ATOM, OpSpec, call_latex, call_text, register, unavailable
 from .structure import square
 
 HIGHAM = "Higham, Functions of Matrices: Theory and Computation (SIAM, 2008)"
+
+# The derivation by differentials (calculus.differential) has no step yet that reads a
+# gradient back through a linear map's adjoint; these records and the matrix functions
+# say so, and the index form derives them (mc.derive).
+NO_DIFFERENTIAL = unavailable(
+    "its differential is a linear map of the argument's differential (a Fréchet "
+    "derivative, a Sylvester solve, Cholesky's Φ, an eigenvector's projector), which the "
+    "derivation by differentials does not read back as a gradient yet; mc.derive (the "
+    "index form) derives it")
 
 
 # -- shared pieces ------------------------------------------------------------------------------
@@ -226,6 +235,7 @@ def frechet(name: str, function: str, value, title: str, example: str, domain: s
             code: dict) -> OpSpec:
     return register(OpSpec(
         name, None, ATOM, text=call_text(name),
+        differential=NO_DIFFERENTIAL,
         latex=call_latex(rf"\operatorname{{{name}}}"), shape=_frechet_shape,
         evaluate=lambda B, node, x, *es: B.frechet(function, x, list(es)),
         call_names=(name,), derivative=_frechet_derivative,
@@ -240,11 +250,11 @@ def frechet(name: str, function: str, value, title: str, example: str, domain: s
 
 
 frechet("dexpm", "expm", lambda build, x: build.apply("expm", x),
-        "Fréchet derivative of expm", "tr(C dexpm(X, E))", "real",
+        "Fréchet derivative of expm", "tr(dexpm(X, E) C)", "real",
         {"numpy": _dexpm_numpy, "jax": _dexpm_jax,
          "torch": helper_template("_mc_frechet_expm", {"torch": TORCH_FRECHET_EXPM})})
 frechet("dlogm", "logm", lambda build, x: build.apply("inv", x),
-        "Fréchet derivative of logm", "tr(C dlogm(X, E))", "positive_spectrum",
+        "Fréchet derivative of logm", "tr(dlogm(X, E) C)", "positive_spectrum",
         {"numpy": _dlogm_numpy,
          "torch": _one_direction_only(helper_template(
              "_mc_dlogm", {"torch": DIVIDED_LOG.format(m="torch").replace(
@@ -308,6 +318,7 @@ TORCH_SYLVESTER = '''def _mc_sylvester(a, b, c):
 
 register(OpSpec(
     "sylvester", 3, ATOM, text=call_text("sylvester"),
+    differential=NO_DIFFERENTIAL,
     latex=call_latex(r"\operatorname{sylvester}"), shape=_sylvester_shape,
     evaluate=lambda B, node, a, b, c: B.sylvester(a, b, c), call_names=("sylvester",),
     derivative=_sylvester_derivative, title="Sylvester solve",
@@ -327,7 +338,7 @@ register(OpSpec(
     domains=("positive_spectrum", "positive_spectrum", "real"),
     source="Bartels & Stewart, Comm. ACM 15 (1972) (the solve); Magnus & Neudecker, Matrix "
            "Differential Calculus (3rd ed., Wiley 2019), chapter 8 (its differential)",
-    example="tr(D sylvester(A, B, C))", example_where="A, B: square"))
+    example="tr(sylvester(A, B, C) D)", example_where="A, B: square"))
 
 
 # -- Φ: the lower triangle with half the diagonal --------------------------------------------------
@@ -340,6 +351,7 @@ LOWER_HALF = {
 
 register(OpSpec(
     "lowerhalf", 1, ATOM, text=call_text("lowerhalf"), latex=call_latex(r"\Phi"),
+    differential=NO_DIFFERENTIAL,
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "lowerhalf"),
     evaluate=lambda B, node, x: B.lower_half(x), call_names=("lowerhalf",),
     derivative=lambda d, node, idx: d.through(
@@ -351,7 +363,7 @@ register(OpSpec(
     code=lambda g, node, a: g.render(LOWER_HALF[g.backend], node, [_Atomic(a[0])]),
     source="Murray, Differentiation of the Cholesky decomposition, arXiv:1602.07527 (2016), "
            "Φ; self-adjoint: <G, Φ(E)> = <Φ(G), E>",
-    example="tr(A lowerhalf(X))", example_where="X: square"))
+    example="tr(lowerhalf(X) A)", example_where="X: square"))
 
 
 class _Atomic:

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 from ..language.shapes import ONE, SCALAR, Shape, dim_size
 from .linalg import norm_text
-from .linear_maps import HIGHAM, SCIPY, helper_template, square_shape
+from .linear_maps import HIGHAM, NO_DIFFERENTIAL, SCIPY, helper_template, square_shape
 from .spec import ATOM, OpSpec, call_latex, call_text, needs, register
 from .structure import square
 
@@ -75,6 +75,7 @@ _sqrtm_derivative = _through_map(lambda build, node, slot: build.apply("sylveste
 
 register(OpSpec(
     "expm", 1, ATOM, text=call_text("expm"), latex=call_latex(r"\exp"),
+    differential=NO_DIFFERENTIAL,
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "expm"),
     evaluate=lambda B, node, x: B.expm(x), call_names=("expm",),
     derivative=_frechet("dexpm"), title="matrix exponential",
@@ -84,10 +85,11 @@ register(OpSpec(
           "jax": needs("import jax.scipy.linalg", "jax.scipy.linalg.expm({0})")},
     source=f"{HIGHAM}, chapter 10 and (10.15): the Fréchet derivative; "
            "tr: d tr(expm(X)) = tr(expm(X) dX)",
-    example="a^T expm(X) b", example_where="X: square"))
+    example="tr(expm(X) C)", example_where="X: square"))
 
 register(OpSpec(
     "logm", 1, ATOM, text=call_text("logm"), latex=call_latex(r"\log"),
+    differential=NO_DIFFERENTIAL,
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "logm"),
     evaluate=lambda B, node, x: B.logm(x), call_names=("logm",),
     derivative=_frechet("dlogm"), title="matrix logarithm",
@@ -95,10 +97,11 @@ register(OpSpec(
     code=_primary_code("logm"), domains=("positive_spectrum",),
     source=f"{HIGHAM}, chapter 11 and Theorem 3.11 (Daleckii-Krein); "
            "tr: d tr(logm(X)) = tr(X^-1 dX)",
-    example="a^T logm(X) b", example_where="X: square"))
+    example="tr(logm(X) C)", example_where="X: square"))
 
 register(OpSpec(
     "sqrtm", 1, ATOM, text=call_text("sqrtm"),
+    differential=NO_DIFFERENTIAL,
     latex=lambda p, node: f"{p.base(node.args[0])}^{{1/2}}",
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "sqrtm"),
     evaluate=lambda B, node, x: B.sqrtm(x), call_names=("sqrtm",),
@@ -106,7 +109,7 @@ register(OpSpec(
     rule="d sqrtm(M) = sylvester(S, S, dM), S = sqrtm(M)", transpose=_transposed_argument,
     code=_primary_code("sqrtm"), domains=("positive_spectrum",),
     source=f"{HIGHAM}, chapter 6, (6.5): S L + L S = E",
-    example="a^T sqrtm(X) b", example_where="X: square"))
+    example="tr(sqrtm(X) C)", example_where="X: square"))
 
 
 # -- the pseudo-inverse -----------------------------------------------------------------------------
@@ -146,6 +149,7 @@ def _pinv_derivative(d, node, idx):
 
 register(OpSpec(
     "pinv", 1, ATOM, text=call_text("pinv"),
+    differential=NO_DIFFERENTIAL,
     latex=lambda p, node: f"{p.base(node.args[0])}^{{+}}", shape=_pinv_shape,
     evaluate=lambda B, node, x: B.xp.linalg.pinv(x, rtol=PINV_RTOL), call_names=("pinv",),
     derivative=_pinv_derivative, title="pseudo-inverse",
@@ -153,7 +157,7 @@ register(OpSpec(
     transpose=_transposed_argument, code=f"{{xp}}.linalg.pinv({{0}}, rtol={PINV_RTOL})",
     domains=("definite_rank",),
     source="Golub & Pereyra, SIAM J. Numer. Anal. 10 (1973), Theorem 4.3 (constant rank)",
-    example="a^T pinv(A) b"))
+    example="tr(pinv(A) C)"))
 
 
 # -- the Cholesky factor ------------------------------------------------------------------------------
@@ -181,6 +185,7 @@ CHOLESKY = '''def _mc_chol(x):
 
 register(OpSpec(
     "chol", 1, ATOM, text=call_text("chol"), latex=call_latex(r"\operatorname{chol}"),
+    differential=NO_DIFFERENTIAL,
     shape=lambda ctx, node, types: square_shape(ctx, node, types, "chol"),
     evaluate=lambda B, node, x: B.cholesky(x), call_names=("chol",),
     derivative=_chol_derivative, title="Cholesky factor",
@@ -190,7 +195,7 @@ register(OpSpec(
     domains=("spd",),
     source="Murray, Differentiation of the Cholesky decomposition, arXiv:1602.07527 (2016), "
            "eq. 10; logdet(S) = 2 sum(log(diag(chol(S))))",
-    example="a^T chol(S) b", example_where="S: square"))
+    example="tr(chol(S) C)", example_where="S: square"))
 
 
 # -- extreme eigenvalues and their eigenvectors --------------------------------------------------------
@@ -249,6 +254,7 @@ def _extreme(value_op: str, vector_op: str, end: int, word: str) -> None:
     domain = "simple_max" if end == -1 else "simple_min"
     register(OpSpec(
         value_op, 1, ATOM, text=call_text(value_op),
+        differential=NO_DIFFERENTIAL,
         latex=lambda p, node: f"\\lambda_{{\\{word}}}\\left({p.arg(node.args[0], 0)}\\right)",
         shape=_eigenvalue_shape, evaluate=lambda B, node, x: B.eigh(x)[0][end].reshape(1, 1),
         call_names=(value_op,), derivative=_eigenvalue_derivative(vector_op),
@@ -260,6 +266,7 @@ def _extreme(value_op: str, vector_op: str, end: int, word: str) -> None:
         example=f"{value_op}(S)", example_where="S: square"))
     register(OpSpec(
         vector_op, 1, ATOM, text=call_text(vector_op),
+        differential=NO_DIFFERENTIAL,
         latex=lambda p, node: f"v_{{\\{word}}}\\left({p.arg(node.args[0], 0)}\\right)",
         shape=_eigenvector_shape,
         evaluate=lambda B, node, x: B.signed(B.eigh(x)[1][:, end]).reshape(-1, 1),
@@ -268,7 +275,7 @@ def _extreme(value_op: str, vector_op: str, end: int, word: str) -> None:
         rule=f"dv = pinv(λ I - S) dS v, λ = {value_op}(S)",
         code=helper_template("_mc_eigvec", EIGVEC, str(end)),
         domains=(domain,), source=EIGEN_SOURCE,
-        example=f"a^T {vector_op}(S)", example_where="S: square"))
+        example=f"{vector_op}(S)^T a", example_where="S: square"))
 
 
 def _eigenvalue_shape(ctx, node, types):
@@ -332,6 +339,7 @@ def _matrix_norm(name: str, order, suffix: str, derivative, title: str, rule: st
     quoted = repr(order) if isinstance(order, str) else str(order)
     register(OpSpec(
         name, 1, ATOM, text=norm_text(f"_{suffix}"),
+        differential=NO_DIFFERENTIAL,
         latex=lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_{{{suffix}}}",
         shape=_matrix_norm_shape,
         evaluate=lambda B, node, x: B.xp.linalg.matrix_norm(x, ord=order).reshape(1, 1),

@@ -1,0 +1,141 @@
+"""Row-wise forms: what batch losses and attention are written with, rows as samples.
+
+- a row-stochastic matrix (a row-wise softmax, or a matrix declared `stochastic`) has rows
+  that sum to one: S ones = ones;
+- the diagonal of a product is a row sum of a Hadamard product, diag(M F) = (M ⊙ F^T) ones,
+  as a fused attention kernel computes rowsum(dP ⊙ P): it never forms the square product;
+- terms that share a Hadamard factor share it once: P ⊙ A - diag(v) P = P ⊙ (A - v ones^T)
+  (diag(v) P is (v ones^T) ⊙ P, P diag(w) is (ones w^T) ⊙ P), the softmax backward pass
+  dS = P ⊙ (dP - rowsum(dP ⊙ P) ones^T) (Dao et al., FlashAttention, 2022, appendix B.2).
+Each rule removes a node or a term (diag(M F) trades its diag for a Hadamard product and
+no rule makes a diag of a product again), so simplification ends.
+"""
+
+from __future__ import annotations
+
+from ..language import build
+from ..language.expr import Expr, Symbol
+from .engine import rewrites
+from .patterns import assumes, is_const, is_op, simplified
+from .sums import Monomial, monomial, rebuild
+
+
+def is_stochastic(e: Expr) -> bool:
+    """Whether each row of the matrix e sums to one: softmax of a matrix (row by row), or
+    a symbol declared `stochastic`."""
+    if e.ty.kind != "matrix":
+        return False
+    return (is_op(e, "softmax") and e.args[0].ty.kind == "matrix") or assumes(e, "stochastic")
+
+
+def _is_ones_row(e: Expr) -> bool:
+    return is_op(e, "transpose") and is_const(e.args[0], "ones")
+
+
+@rewrites("matmul")
+def rows_sum_to_one(e: Expr) -> Expr | None:
+    """… S ones = … ones and ones^T S^T … = ones^T … for a row-stochastic S.
+    Terminates: S goes."""
+    if not is_op(e, "matmul"):
+        return None
+    factors = build.factors_of(e)
+    for n in range(len(factors) - 1):
+        left, right = factors[n], factors[n + 1]
+        if is_const(right, "ones") and is_stochastic(left):
+            kept = factors[:n] + [build.ones(left.ty.rows)] + factors[n + 2:]
+        elif _is_ones_row(left) and is_op(right, "transpose") and is_stochastic(right.args[0]):
+            kept = factors[:n] + [build.apply("transpose", build.ones(right.ty.cols))] \
+                + factors[n + 2:]
+        else:
+            continue
+        return build.chain(kept)
+    return None
+
+
+@rewrites("diag_vector")
+def diag_of_product(e: Expr) -> Expr | None:
+    """diag(M F) = (M ⊙ F^T) ones and diag(F M) = (F ⊙ M^T) ones: the diagonal of a
+    product of matrices as the row sums of a Hadamard product (Σ_k M_ik F_ki; no square
+    product is formed). The factor cut off is an end of the chain that is not a weight (a
+    symbol, maybe transposed): an activation's derivative or a softmax, what
+    backpropagation multiplies entry by entry (the last end where both or neither are).
+    Terminates: the diag goes."""
+    if not is_op(e, "diag_vector") or not is_op(e.args[0], "matmul"):
+        return None
+    factors = build.factors_of(e.args[0])
+    if len(factors) < 2 or any(f.ty.kind != "matrix" for f in factors):
+        return None
+    if _is_weight(factors[-1]) and not _is_weight(factors[0]):
+        cut, rest = factors[0], build.chain(factors[1:])
+        hadamard = build.apply("hadamard", cut, build.apply("transpose", rest))
+    else:
+        rest, cut = build.chain(factors[:-1]), factors[-1]
+        hadamard = build.apply("hadamard", rest, build.apply("transpose", cut))
+    return build.apply("matmul", hadamard, build.ones(hadamard.ty.cols))
+
+
+def _is_weight(e: Expr) -> bool:
+    return isinstance(e, Symbol) or (is_op(e, "transpose") and isinstance(e.args[0], Symbol))
+
+
+@rewrites("diag_matrix")
+def diag_of_ones(e: Expr) -> Expr | None:
+    """diag(ones) = I (the rows of a stochastic Y sum to one: diag(Y ones) = I).
+    Terminates: the diag goes."""
+    if is_op(e, "diag_matrix") and is_const(e.args[0], "ones"):
+        return build.identity(e.ty.rows)
+    return None
+
+
+def _hadamard_parts(e: Expr) -> list[Expr]:
+    if is_op(e, "hadamard"):
+        return _hadamard_parts(e.args[0]) + _hadamard_parts(e.args[1])
+    return [e]
+
+
+def _as_hadamard(chain: tuple[Expr, ...]) -> list[Expr] | None:
+    """A term's matrix part as Hadamard factors: A ⊙ B, diag(v) P as [v ones^T, P],
+    P diag(w) as [ones w^T, P]; None for anything else."""
+    if len(chain) == 1 and is_op(chain[0], "hadamard") and chain[0].ty.kind == "matrix":
+        return _hadamard_parts(chain[0])
+    if len(chain) == 2 and all(f.ty.kind == "matrix" for f in chain):
+        left, right = chain
+        if is_op(left, "diag_matrix"):
+            v = left.args[0]
+            return [build.apply("matmul", v, build.apply("transpose", build.ones(right.ty.cols))),
+                    right]
+        if is_op(right, "diag_matrix"):
+            w = right.args[0]
+            return [build.apply("matmul", build.ones(left.ty.rows), build.apply("transpose", w)),
+                    left]
+    return None
+
+
+@rewrites("add")
+def common_hadamard_factor(e: Expr) -> Expr | None:
+    """P ⊙ A + c diag(v) P + … = P ⊙ (A + c v ones^T + …) for a matrix P that is a
+    Hadamard factor of two or more terms, one of them a Hadamard product (diag(u) P +
+    diag(v) P is the matrix product's common factor). Terminates: the terms that share P
+    become one."""
+    if not is_op(e, "add") or e.ty.kind != "matrix":
+        return None
+    terms = [monomial(t) for t in e.args]
+    parts = [_as_hadamard(m.chain) for m in terms]
+    candidates = {f for n, p in enumerate(parts) if p and is_op(terms[n].chain[0], "hadamard")
+                  for f in p}
+    for shared in sorted(candidates, key=lambda f: (len(str(f)), str(f))):
+        members = [n for n, p in enumerate(parts) if p and shared in p]
+        if len(members) < 2:
+            continue
+        rests = []
+        for n in members:
+            others = list(parts[n])
+            others.remove(shared)
+            inner = others[0]
+            for f in others[1:]:
+                inner = build.apply("hadamard", inner, f)
+            rests.append(rebuild(Monomial(terms[n].coeff, terms[n].scalars, (inner,)), e.ty))
+        pulled = build.apply("hadamard", shared, simplified(build.total(rests, e.ty)))
+        others = [e.args[n] for n in range(len(terms)) if n not in members]
+        return build.total([pulled] + others, e.ty)
+    return None

@@ -17,7 +17,8 @@ from ..language import build
 from ..language.expr import Expr, Symbol
 from .engine import rewrites
 from .patterns import assumes, is_const, is_op, simplified
-from .sums import Monomial, monomial, rebuild
+from .totals import known_total
+from .sums import Monomial, collect_like_terms, monomial, rebuild
 
 
 def is_stochastic(e: Expr) -> bool:
@@ -54,23 +55,20 @@ def rows_sum_to_one(e: Expr) -> Expr | None:
 
 @rewrites("diag_vector")
 def diag_of_product(e: Expr) -> Expr | None:
-    """diag(M F) = (M ⊙ F^T) ones and diag(F M) = (F ⊙ M^T) ones: the diagonal of a
-    product of matrices as the row sums of a Hadamard product (Σ_k M_ik F_ki; no square
-    product is formed). The factor cut off is an end of the chain that is not a weight (a
-    symbol, maybe transposed): an activation's derivative or a softmax, what
-    backpropagation multiplies entry by entry (the last end where both or neither are).
-    Terminates: the diag goes."""
+    """diag(M F) = (M ⊙ F^T) ones: the diagonal of a product of matrices as the row sums
+    of a Hadamard product (Σ_k M_ik F_ki; no square product is formed), where F, the last
+    factor, is computed rather than a weight (a symbol): an activation's derivative or a
+    softmax, what backpropagation multiplies entry by entry (rowsum(dP ⊙ P)). A weight
+    at the end keeps diag(M W^T), which cutting would only transpose. Terminates: the
+    diag goes."""
     if not is_op(e, "diag_vector") or not is_op(e.args[0], "matmul"):
         return None
     factors = build.factors_of(e.args[0])
-    if len(factors) < 2 or any(f.ty.kind != "matrix" for f in factors):
+    if len(factors) < 2 or any(f.ty.kind != "matrix" for f in factors) \
+            or _is_weight(factors[-1]):
         return None
-    if _is_weight(factors[-1]) and not _is_weight(factors[0]):
-        cut, rest = factors[0], build.chain(factors[1:])
-        hadamard = build.apply("hadamard", cut, build.apply("transpose", rest))
-    else:
-        rest, cut = build.chain(factors[:-1]), factors[-1]
-        hadamard = build.apply("hadamard", rest, build.apply("transpose", cut))
+    rest, cut = build.chain(factors[:-1]), factors[-1]
+    hadamard = build.apply("hadamard", rest, build.apply("transpose", cut))
     return build.apply("matmul", hadamard, build.ones(hadamard.ty.cols))
 
 
@@ -138,4 +136,98 @@ def common_hadamard_factor(e: Expr) -> Expr | None:
         pulled = build.apply("hadamard", shared, simplified(build.total(rests, e.ty)))
         others = [e.args[n] for n in range(len(terms)) if n not in members]
         return build.total([pulled] + others, e.ty)
+    return None
+
+
+def _is_ones_kron_identity(e: Expr, row: bool) -> bool:
+    """ones ⊗ I (or ones^T ⊗ I for a row)."""
+    if not is_op(e, "kron") or not is_const(e.args[1], "I"):
+        return False
+    left = e.args[0]
+    return _is_ones_row(left) if row else is_const(left, "ones")
+
+
+@rewrites("hadamard")
+def gather_as_diag(e: Expr) -> Expr | None:
+    """(ones ⊗ I) ⊙ ((I ⊗ ones) B) = diag(vec(B^T)) (ones ⊗ I) and
+    (ones^T ⊗ I) ⊙ (A (I ⊗ ones^T)) = (ones^T ⊗ I) diag(vec(A)): the block of a row-wise
+    Jacobian in the vec layout (columns stacked) that scales entry (r, c) by a value of
+    row r. Terminates: the Hadamard product goes."""
+    if not is_op(e, "hadamard") or e.ty.kind != "matrix":
+        return None
+    for mask, other in (e.args, e.args[::-1]):
+        if _is_ones_kron_identity(mask, row=False) and is_op(other, "matmul") \
+                and _is_identity_kron_ones(other.args[0], row=False):
+            values = build.apply("transpose", other.args[1])
+            return build.apply("matmul", _diag_vec(values), mask)
+        if _is_ones_kron_identity(mask, row=True) and is_op(other, "matmul") \
+                and _is_identity_kron_ones(other.args[1], row=True):
+            return build.apply("matmul", mask, _diag_vec(other.args[0]))
+    return None
+
+
+def _is_identity_kron_ones(e: Expr, row: bool) -> bool:
+    """I ⊗ ones (or I ⊗ ones^T)."""
+    if not is_op(e, "kron") or not is_const(e.args[0], "I"):
+        return False
+    right = e.args[1]
+    return _is_ones_row(right) if row else is_const(right, "ones")
+
+
+def _diag_vec(m: Expr) -> Expr:
+    return build.apply("diag_matrix", build.apply("vec", m))
+
+
+@rewrites("matmul")
+def sums_of_centered_rows(e: Expr) -> Expr | None:
+    """(A + B) ones = A ones + B ones where that cancels: the rows of a centred matrix
+    sum to zero, (X - 1/d X ones ones^T) ones = 0 (and ones^T (X - 1/n ones ones^T X) = 0
+    for its columns). Taken only when the distributed sum has fewer terms. Terminates:
+    terms go."""
+    if not is_op(e, "matmul"):
+        return None
+    left, right = e.args
+    if is_op(left, "add") and is_const(right, "ones"):
+        total, parts = left, [_signed_chain(t, [right], after=True) for t in left.args]
+    elif is_op(right, "add") and _is_ones_row(left):
+        total, parts = right, [_signed_chain(t, [left], after=False) for t in right.args]
+    else:
+        return None
+    parts = [simplified(p) for p in parts]  # each smaller than e: the recursion ends
+    if all(build.is_zero(p) for p in parts):
+        return build.zero(e.ty)
+    collected = collect_like_terms(build.total(parts, e.ty))
+    if collected is None:
+        return None
+    collected = simplified(collected)
+    if build.is_zero(collected) or _count(collected) < _count(simplified(total)):
+        return collected
+    return None
+
+
+def _count(e: Expr) -> int:
+    return len(e.args) if is_op(e, "add") else 1
+
+
+def _signed_chain(term: Expr, others: list[Expr], after: bool) -> Expr:
+    """±(term others) or ±(others term), the sign of term kept in front."""
+    sign, inner = build.strip_sign(term)
+    chained = build.chain([inner] + others if after else others + [inner])
+    return build.negate(chained) if sign < 0 else chained
+
+
+@rewrites("matmul")
+def ones_inner_product_in_chain(e: Expr) -> Expr | None:
+    """… ones^T ones … = n …: inside a product chain (X ones ones^T ones = d X ones), where
+    the size may be written by name. Terminates: two factors go."""
+    if not is_op(e, "matmul"):
+        return None
+    factors = build.factors_of(e)
+    scalars = [f for f in factors if f.ty.is_scalar]
+    arrays = [f for f in factors if not f.ty.is_scalar]
+    for n in range(len(arrays) - 1):
+        if _is_ones_row(arrays[n]) and is_const(arrays[n + 1], "ones"):
+            size = known_total(arrays[n + 1])
+            if size is not None:
+                return build.chain([size] + scalars + arrays[:n] + arrays[n + 2:])
     return None

@@ -30,6 +30,7 @@ from .constants import (
 )
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
 from .kron import (
+    kron_mixed_product,
     kron_with_a_column,
     outer_product_as_kron,
     split_over_kron,
@@ -40,7 +41,15 @@ from .kron import (
     vec_outward,
 )
 from .patterns import assumes, is_const, is_op, is_square, simplification
-from .rows import common_hadamard_factor, diag_of_ones, diag_of_product, rows_sum_to_one
+from .rows import (
+    common_hadamard_factor,
+    diag_of_ones,
+    diag_of_product,
+    gather_as_diag,
+    ones_inner_product_in_chain,
+    rows_sum_to_one,
+    sums_of_centered_rows,
+)
 from .sums import SUM_RULES
 from .totals import mean_is_linear, ones_times_known_total, sum_is_linear, sum_of_distribution
 from .traces import inner_product_orientation, trace_is_linear, trace_of_product
@@ -338,7 +347,8 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
-    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
+    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_mixed_product,
+    kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, sum_is_linear, ones_times_known_total,
     trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
@@ -348,6 +358,7 @@ NODE_RULES = first(
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
     diag_of_transpose_or_outer, scalar_out_of_diag, rows_sum_to_one, diag_of_product,
+    diag_of_ones, gather_as_diag, sums_of_centered_rows, ones_inner_product_in_chain,
     diag_of_ones,
     inverse_of_inverse, inner_product_orientation)
 

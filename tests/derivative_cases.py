@@ -216,7 +216,7 @@ INDEX_FORM = [
          "-X^T (y - X w)/n", "X: matrix(n, d)"),
     # Kronecker products and vec, lowered
     Case("(39) Kronecker of two lines", "kron(A + t B, C + t D)", "t",
-         "2 t (B ⊗ D) + A ⊗ D + B ⊗ C", "B ⊗ (C + t D) + (A + t B) ⊗ D", "t: scalar"),
+         "(2 t B + A) ⊗ D + B ⊗ C", "B ⊗ (C + t D) + (A + t B) ⊗ D", "t: scalar"),
     Case("quadratic form in vec(X)", "vec(X)^T A vec(X)", "X",
          "unvec((A + A^T) vec(X), m, n)", "unvec(A vec(X) + A^T vec(X), m, n)",
          "X: matrix(m, n)"),

@@ -4,7 +4,7 @@ them apart, so that derivatives through them reduce to ordinary products."""
 from __future__ import annotations
 
 from ..language import build
-from ..language.expr import Apply, Const, Expr
+from ..language.expr import Apply, Const, Expr, memo_key
 from .engine import rewrites
 from .patterns import flags, is_op, is_square
 
@@ -177,3 +177,32 @@ def _times(a: Expr, b: Expr) -> Expr:
     if isinstance(b, Const) and b.name == "I":
         return a
     return build.product(a, b)
+
+
+@rewrites("add")
+def kron_common_factor(e: Expr) -> Expr | None:
+    """a (A ⊗ C) + b (B ⊗ C) = (a A + b B) ⊗ C, and the same for a common left factor
+    (Kronecker products are bilinear): (I - 1/n ones ones^T) ⊗ D, the centring of a
+    layer norm's Jacobian. Terminates: terms go."""
+    from .sums import Monomial, monomial, rebuild
+    if not is_op(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    krons = [n for n, m in enumerate(terms) if len(m.chain) == 1 and is_op(m.chain[0], "kron")]
+    for side in (1, 0):
+        groups: dict = {}
+        for n in krons:
+            groups.setdefault(memo_key(terms[n].chain[0].args[side]), []).append(n)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            shared = terms[members[0]].chain[0].args[side]
+            parts = [terms[n].chain[0].args[1 - side] for n in members]
+            inner_ty = parts[0].ty
+            inner = build.total([rebuild(Monomial(terms[n].coeff, terms[n].scalars, (p,)),
+                                         inner_ty) for n, p in zip(members, parts)], inner_ty)
+            pair = (inner, shared) if side == 1 else (shared, inner)
+            merged = build.apply("kron", *pair)
+            rest = [t for n, t in enumerate(e.args) if n not in members]
+            return build.total([merged] + rest, e.ty)
+    return None

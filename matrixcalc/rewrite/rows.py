@@ -139,31 +139,12 @@ def common_hadamard_factor(e: Expr) -> Expr | None:
     return None
 
 
-def _is_ones_kron_identity(e: Expr, row: bool) -> bool:
-    """ones ⊗ I (or ones^T ⊗ I for a row)."""
-    if not is_op(e, "kron") or not is_const(e.args[1], "I"):
-        return False
-    left = e.args[0]
-    return _is_ones_row(left) if row else is_const(left, "ones")
-
-
-@rewrites("hadamard")
-def gather_as_diag(e: Expr) -> Expr | None:
-    """(ones ⊗ I) ⊙ ((I ⊗ ones) B) = diag(vec(B^T)) (ones ⊗ I) and
-    (ones^T ⊗ I) ⊙ (A (I ⊗ ones^T)) = (ones^T ⊗ I) diag(vec(A)): the block of a row-wise
-    Jacobian in the vec layout (columns stacked) that scales entry (r, c) by a value of
-    row r. Terminates: the Hadamard product goes."""
-    if not is_op(e, "hadamard") or e.ty.kind != "matrix":
+def _ones_kron(e: Expr, row: bool) -> Expr | None:
+    """A for ones ⊗ A (or ones^T ⊗ A for a row); None otherwise."""
+    if not is_op(e, "kron"):
         return None
-    for mask, other in (e.args, e.args[::-1]):
-        if _is_ones_kron_identity(mask, row=False) and is_op(other, "matmul") \
-                and _is_identity_kron_ones(other.args[0], row=False):
-            values = build.apply("transpose", other.args[1])
-            return build.apply("matmul", _diag_vec(values), mask)
-        if _is_ones_kron_identity(mask, row=True) and is_op(other, "matmul") \
-                and _is_identity_kron_ones(other.args[1], row=True):
-            return build.apply("matmul", mask, _diag_vec(other.args[0]))
-    return None
+    left = e.args[0]
+    return e.args[1] if (_is_ones_row(left) if row else is_const(left, "ones")) else None
 
 
 def _is_identity_kron_ones(e: Expr, row: bool) -> bool:
@@ -172,6 +153,39 @@ def _is_identity_kron_ones(e: Expr, row: bool) -> bool:
         return False
     right = e.args[1]
     return _is_ones_row(right) if row else is_const(right, "ones")
+
+
+@rewrites("hadamard")
+def gather_as_diag(e: Expr) -> Expr | None:
+    """(ones ⊗ A) ⊙ ((I ⊗ ones) B) = (I ⊗ A) diag(vec(B^T)) (ones ⊗ I) and
+    (ones^T ⊗ A) ⊙ (S (I ⊗ ones^T)) = (ones^T ⊗ I) diag(vec(S)) (I ⊗ A) (I ⊗ A left out
+    for A = I): the block of a row-wise Jacobian in the vec layout (columns stacked) that
+    scales entry (r, c) by a value of row r. Terminates: the Hadamard product goes."""
+    if not is_op(e, "hadamard") or e.ty.kind != "matrix":
+        return None
+    for mask, other in (e.args, e.args[::-1]):
+        if not is_op(other, "matmul"):
+            continue
+        a = _ones_kron(mask, row=False)
+        if a is not None and _is_identity_kron_ones(other.args[0], row=False):
+            gather = build.apply("kron", build.ones(other.args[1].ty.rows),
+                                 build.identity(a.ty.cols))
+            values = _diag_vec(build.apply("transpose", other.args[1]))
+            return build.chain(_unless_identity(build.apply("kron", build.identity(
+                other.args[1].ty.rows), a)) + [values, gather])
+        a = _ones_kron(mask, row=True)
+        if a is not None and _is_identity_kron_ones(other.args[1], row=True):
+            s = other.args[0]
+            scatter = build.apply("kron", build.apply("transpose", build.ones(s.ty.cols)),
+                                  build.identity(a.ty.rows))
+            return build.chain([scatter, _diag_vec(s)] + _unless_identity(
+                build.apply("kron", build.identity(s.ty.cols), a)))
+    return None
+
+
+def _unless_identity(k: Expr) -> list[Expr]:
+    """[I ⊗ A], or [] where A is I too."""
+    return [] if is_const(k.args[1], "I") else [k]
 
 
 def _diag_vec(m: Expr) -> Expr:
@@ -192,6 +206,8 @@ def sums_of_centered_rows(e: Expr) -> Expr | None:
     elif is_op(right, "add") and _is_ones_row(left):
         total, parts = right, [_signed_chain(t, [left], after=False) for t in right.args]
     else:
+        return None
+    if any(t.ty.is_scalar for t in total.args):  # a broadcast number: not a product term
         return None
     parts = [simplified(p) for p in parts]  # each smaller than e: the recursion ends
     if all(build.is_zero(p) for p in parts):

@@ -30,6 +30,7 @@ from .constants import (
 )
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
 from .kron import (
+    kron_common_factor,
     kron_mixed_product,
     kron_with_a_column,
     outer_product_as_kron,
@@ -373,7 +374,8 @@ def _rebuild(e: Apply, args: tuple) -> Expr:
 
 _node_pass = bottom_up(fixpoint(shape_preserving(NODE_RULES)), _rebuild)
 _division_pass = bottom_up(fixpoint(shape_preserving(reciprocal_to_division)), _rebuild)
-_full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, SUM_RULES, common_hadamard_factor))), _rebuild)
+_SUMS = first(SUM_RULES, common_hadamard_factor, kron_common_factor)
+_full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, _SUMS))), _rebuild)
 
 
 def _to_fixpoint(one_pass, e: Expr) -> Expr:

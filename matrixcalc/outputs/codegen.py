@@ -354,10 +354,11 @@ class Generator:
         return operand.raw
 
     def numeric(self, operand: Operand) -> str:
-        """A Python number as a numpy/torch scalar (so 1/0 is inf, not an exception)."""
+        """A Python number as a numpy/torch/JAX scalar (so 1/0 is inf, not an exception;
+        the JAX module has no `np`)."""
         if self.backend == "torch":
             return f"torch.tensor({operand.raw}, {F64})"
-        return f"np.float64({operand.raw})"
+        return f"{self.xp}.float64({operand.raw})"
 
     def helper(self, name: str, source: str, operand: Operand) -> str:
         self.helpers[name] = source

@@ -29,6 +29,7 @@ EXPECTED = {
     "lesson": (30, 28, set()),
     "ml-gradients": (24, 19, {"batch-normalization-input", "layer-normalization-input",
                               "layer-normalization-gain"}),
+    "transformer": (25, 22, set()),
 }
 
 

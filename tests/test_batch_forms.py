@@ -10,6 +10,7 @@ derivatives make up `identities/transformer.yaml`, with their sources."""
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -298,3 +299,15 @@ def test_centred_rows_sum_to_zero():
     # the rows of X - 1/d X ones ones^T and the columns of X - 1/n ones ones^T X sum to 0
     assert str(mc.simplify(f"{XC} ones", where=BATCH)) == "0"
     assert str(mc.simplify(f"ones^T {BC}", where=BATCH)) == "0"
+
+
+def test_attention_code_computes_ds_once():
+    # dK = dS^T Q / sqrt(d) reuses dQ's dS as a transpose (the simplifier writes the two
+    # apart: P ⊙ (G V^T - …) and P^T ⊙ (V G^T - …)), and rowsum(dP ⊙ P) ones^T is a
+    # broadcast view, never an n×n array filled with an outer product
+    grads = mc.derive(f"tr(G^T {ATTENTION})", ["Q", "K", "V"], where=HEADS)
+    for backend in ("numpy", "torch", "jax"):
+        source = mc.lambdify(list(grads), backend=backend).source
+        assert source.count("@ V.T") == 1 and "G.T" not in source, source
+        assert re.search(r"\bt\d+\.T\b", source), source  # dS^T, a temporary transposed
+        assert "outer" not in source and "broadcast_to" in source

@@ -37,6 +37,7 @@ from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
 from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
 from ..ops.spec import BACKENDS, lookup
+from .transposes import transposed_partners
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 F64 = "dtype=torch.float64"
@@ -51,6 +52,7 @@ class Operand:
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
     tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
+    ones: bool = False  # the all-ones vector: an outer product with it is a broadcast
 
     @property
     def code(self) -> str:
@@ -134,6 +136,10 @@ class Generator:
         seen: set = set()
         for out in self.outputs:
             self._count(out, seen)
+        # a matrix whose transpose is also needed is computed once (transposes.py)
+        self.partners = transposed_partners(self.outputs, self.key)
+        for partner in self.partners.values():
+            self.refs[self.key(partner)] = self.refs.get(self.key(partner), 0) + 1
 
     # -- names ---------------------------------------------------------------------------
     def _param_name(self, name: str) -> str:
@@ -186,6 +192,9 @@ class Generator:
         key = self.key(node)
         if key in self.names:
             return self.names[key]
+        partner = self.partners.get(key)
+        if partner is not None and self.key(partner) in self.names:
+            return Operand(f"{self.names[self.key(partner)].code}.T", node.ty, False)
         if node.ty is None and not node.is_tensor:
             raise UsageError("this expression has no inferred shape: build it with mc.parse")
         if isinstance(node, Symbol):
@@ -198,7 +207,7 @@ class Generator:
                 return Operand(text, node.ty, True)
             operand = Operand(self.full(node.ty, text), node.ty, False)
         elif isinstance(node, Const):
-            operand = Operand(self.constant(node), node.ty, False)
+            operand = Operand(self.constant(node), node.ty, False, ones=node.name == "ones")
         elif isinstance(node, Dimension):
             return Operand(self.dim((node.name,)), node.ty, True)
         elif isinstance(node, TensorResult):
@@ -214,7 +223,8 @@ class Generator:
                 args = [self.emit(arg) for arg in node.args]
                 pyfloat = all(a.pyfloat for a in args) and node.ty.is_scalar \
                     and "number_code" in lookup(node.op).flags
-                operand = Operand(self.render(template, node, args), node.ty, pyfloat)
+                operand = Operand(self.render(template, node, args), node.ty, pyfloat,
+                                  ones=node.op == "transpose" and args[0].ones)
         else:
             raise TypeError(f"not an expression node: {node!r}")
         if _NAME.match(operand.raw):  # a name already: no temporary needed
@@ -301,8 +311,16 @@ class Generator:
         if left.shape.is_scalar or right.shape.is_scalar:
             return Operand(f"{left.code} * {right.code}", shape, pyfloat)
         if left.kind == "vector" and right.kind == "row vector":
+            if left.ones or right.ones:  # v ones^T, ones w^T: a view, never filled
+                return Operand(self.broadcast(left, right, shape), shape, False)
             return Operand(self.call("outer", left, right), shape, False)
         return Operand(f"{left.code} @ {right.code}", shape, False)
+
+    def broadcast(self, left: Operand, right: Operand, shape: Shape) -> str:
+        """v ones^T or ones w^T as a broadcast view of v or w (no n×m array filled)."""
+        size = f"({self.dim(shape.rows)}, {self.dim(shape.cols)})"
+        spread = f"{left.code}[:, None]" if right.ones else f"{right.code}[None, :]"
+        return f"{self.xp}.broadcast_to({spread}, {size})"
 
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:

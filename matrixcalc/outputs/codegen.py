@@ -131,14 +131,14 @@ class Generator:
         self.known = {name: info for out in self.outputs
                       for name, info in _known_infos(out).items()}
         self.needs_sizes = False
-        self._plain: dict[int, bool] = {}
+        self._plain: dict[int, tuple[Expr, bool]] = {}
         self._counter = itertools.count(1)
         seen: set = set()
         for out in self.outputs:
             self._count(out, seen)
         # a matrix whose transpose is also needed is computed once (transposes.py)
         self.partners = transposed_partners(self.outputs, self.key)
-        for partner in self.partners.values():
+        for partner in self.partners.values():  # each of a pair counts its partner's use
             self.refs[self.key(partner)] = self.refs.get(self.key(partner), 0) + 1
 
     # -- names ---------------------------------------------------------------------------
@@ -163,14 +163,16 @@ class Generator:
         return node if self._context_free(node) else (node, node.ty)
 
     def _context_free(self, node: Expr) -> bool:
-        known = self._plain.get(id(node))
-        if known is None:
-            if isinstance(node, Const) or (isinstance(node, Number) and node.ty is not None
-                                           and not node.ty.is_scalar):
-                known = False
-            else:
-                known = all(self._context_free(a) for a in node.children())
-            self._plain[id(node)] = known
+        cached = self._plain.get(id(node))
+        if cached is not None:
+            return cached[1]
+        if isinstance(node, Const) or (isinstance(node, Number) and node.ty is not None
+                                       and not node.ty.is_scalar):
+            known = False
+        else:
+            known = all(self._context_free(a) for a in node.children())
+        # the node is kept with its answer: a temporary's id is never reused meanwhile
+        self._plain[id(node)] = (node, known)
         return known
 
     def _count(self, root: Expr, seen: set) -> None:

@@ -23,8 +23,10 @@ MAX_CANDIDATES = 400
 
 
 def transposed_partners(outputs: Iterable[Expr], key) -> dict:
-    """{key(M): N} for every matrix M of the outputs whose transpose N = M^T (canonical)
-    occurs in them too (N's key differs from M's: ones ones^T is its own transpose)."""
+    """{key(M): N} (and {key(N): M}) for the largest matrices M of the outputs whose
+    transpose N = M^T (canonical) occurs in them too (N's key differs from M's: ones
+    ones^T is its own transpose); parts of a pair are left alone, as computing M computes
+    them and N is taken as M's transpose."""
     from ..rewrite.simplify import simplify_tree
     nodes: dict = {}
     for out in outputs:
@@ -34,13 +36,20 @@ def transposed_partners(outputs: Iterable[Expr], key) -> dict:
                 nodes.setdefault(key(node), node)
     if len(nodes) > MAX_CANDIDATES:
         return {}
-    partners = {}
-    for k, node in nodes.items():
+    partners: dict = {}
+    covered: set = set()  # inside a pair already: computed with it, or taken with its .T
+    sizes = {k: sum(1 for _ in walk(node)) for k, node in nodes.items()}
+    for k in sorted(nodes, key=lambda k: -sizes[k]):
+        if k in covered or k in partners:
+            continue
         try:
-            transposed = simplify_tree(build.apply("transpose", node))
+            transposed = simplify_tree(build.apply("transpose", nodes[k]))
         except MatrixCalcError:  # pragma: no cover - a transpose always has a form
             continue
         other = key(transposed)
-        if other != k and other in nodes:
-            partners[k] = nodes[other]
+        if other == k or other not in nodes or other in covered:
+            continue
+        partners[k], partners[other] = nodes[other], nodes[k]
+        for root in (nodes[k], nodes[other]):
+            covered.update(key(n) for n in walk(root) if n is not root)
     return partners

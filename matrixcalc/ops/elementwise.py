@@ -152,9 +152,9 @@ def _vector_function_shape(result_is_scalar: bool):
     return shape
 
 
-def _batched(d, z, idx, entry: str, parts: int):
-    """(the copy tensor joining a matrix's row to `parts` fresh row indices, the row
-    indices, the entry index as placed): for a vector no copy and no row."""
+def _batched(d, z, idx, parts: int):
+    """([the copy tensor joining a matrix's row idx[0] to `parts` fresh row indices], the
+    fresh row indices); for a vector no copy, and None for each row."""
     if z.ty.kind != "matrix":
         return [], [None] * parts
     rows = [d.fresh() for _ in range(parts)]
@@ -162,6 +162,7 @@ def _batched(d, z, idx, entry: str, parts: int):
 
 
 def _at(row, entry):
+    """A factor's (row, column) indices: (row, entry) in a matrix, (entry,) in a vector."""
     return (row, entry) if row is not None else (entry, None)
 
 
@@ -171,7 +172,7 @@ def _softmax_derivative(d, node, idx):
     (z,) = node.args
     entry = idx[1] if z.ty.kind == "matrix" else idx[0]
     k = d.fresh()
-    copies, (r1, r2, r3) = _batched(d, z, idx, entry, 3)
+    copies, (r1, r2, r3) = _batched(d, z, idx, 3)
     own = d.entrywise_times([node], z, idx)
     cross = d.times(d.term(*copies, d.factor(node, _at(r1, entry)),
                            d.factor(node, _at(r2, k)), coeff=-1),
@@ -218,7 +219,7 @@ def _logsumexp_derivative(d, node, idx):
     d logsumexp(Z)_r = S_rk dZ_rk."""
     (z,) = node.args
     k = d.fresh()
-    copies, (r1, r2) = _batched(d, z, idx, k, 2)
+    copies, (r1, r2) = _batched(d, z, idx, 2)
     return d.times(d.term(*copies, d.factor(d.build.apply("softmax", z), _at(r1, k))),
                    d.expr(z, _at(r2, k)))
 

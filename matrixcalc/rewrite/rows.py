@@ -1,14 +1,17 @@
 """Row-wise forms: what batch losses and attention are written with, rows as samples.
 
 - a row-stochastic matrix (a row-wise softmax, or a matrix declared `stochastic`) has rows
-  that sum to one: S ones = ones;
+  that sum to one: S ones = ones, so diag(Y ones) = I; a centred matrix has rows that sum
+  to zero, (X - 1/d X ones ones^T) ones = 0; ones^T ones in a product chain is the size;
 - the diagonal of a product is a row sum of a Hadamard product, diag(M F) = (M ⊙ F^T) ones,
   as a fused attention kernel computes rowsum(dP ⊙ P): it never forms the square product;
 - terms that share a Hadamard factor share it once: P ⊙ A - diag(v) P = P ⊙ (A - v ones^T)
   (diag(v) P is (v ones^T) ⊙ P, P diag(w) is (ones w^T) ⊙ P), the softmax backward pass
-  dS = P ⊙ (dP - rowsum(dP ⊙ P) ones^T) (Dao et al., FlashAttention, 2022, appendix B.2).
-Each rule removes a node or a term (diag(M F) trades its diag for a Hadamard product and
-no rule makes a diag of a product again), so simplification ends.
+  dS = P ⊙ (dP - rowsum(dP ⊙ P) ones^T) (Dao et al., FlashAttention, 2022, appendix B.2);
+- in the vec layout, the block of a row-wise Jacobian that scales entry (r, c) by a value
+  of row r is diag(vec(S)) between Kronecker products with ones.
+Each rule removes a node, a factor or a term (diag(M F) trades its diag for a Hadamard
+product and no rule makes a diag of a product again), so simplification ends.
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from ..language import build
 from ..language.expr import Expr, Symbol
 from .engine import rewrites
 from .patterns import assumes, is_const, is_op, simplified
-from .totals import known_total
 from .sums import Monomial, collect_like_terms, monomial, rebuild
+from .totals import known_total
 
 
 def is_stochastic(e: Expr) -> bool:

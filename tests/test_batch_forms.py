@@ -116,8 +116,8 @@ CASES = [
          'ones^T)) ones + eps ones).^-1) - 1/n (X - 1/n ones ones^T X) diag(g ⊙ ((G^T ⊙ '
          '(X^T - 1/n X^T ones ones^T)) ones) ⊙ sqrt(1/n ((X^T - 1/n X^T ones ones^T) ⊙ '
          '(X^T - 1/n X^T ones ones^T)) ones + eps ones).^-3) - 1/n ones (g^T ⊙ (ones^T '
-         'G) ⊙ sqrt(1/n ((X^T - 1/n X^T ones ones^T) ⊙ (X^T - 1/n X^T ones ones^T)) ones '
-         '+ eps ones).^-1^T)'),
+         'G) ⊙ (sqrt(1/n ((X^T - 1/n X^T ones ones^T) ⊙ (X^T - 1/n X^T ones ones^T)) ones '
+         '+ eps ones).^-1)^T)'),
     Case('batch norm by g', f'tr(G^T ({BATCH_NORM}))', 'g', NORM,
          'diag(sqrt(1/n ((X^T - 1/n X^T ones ones^T) ⊙ (X^T - 1/n X^T ones ones^T)) ones '
          '+ eps ones).^-1) (G^T ⊙ (X^T - 1/n X^T ones ones^T)) ones'),

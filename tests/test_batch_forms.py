@@ -177,17 +177,14 @@ INDEX_FORMS = {
         'X_{ak} (softmax(X W))_{bc} δ_{jcl} δ_{iba} - X_{ak} (softmax(X W))_{bj} '
         '(softmax(X W))_{cl} δ_{ibca}',
     'row-wise logsumexp Jacobian': '(softmax(X))_{al} δ_{iak}',
-    # the 1/d^2 term is zero (the rows of a centred matrix sum to zero: (…)_{ab} 1_{b}),
-    # which the closed form's simplifier knows but the index form does not yet use
+    # a term summed against ones alone is dropped where the simplifier finds that sum zero
+    # (the rows of a centred matrix: (X - 1/d X ones ones^T) ones = 0)
     'layer norm Jacobian':
         '-1/d (X - 1/d X ones ones^T)_{aj} (X - 1/d X ones ones^T)_{bl} (sqrt(1/d ((X - '
         '1/d X ones ones^T) ⊙ (X - 1/d X ones ones^T)) ones + eps ones).^-3)_{c} '
-        'δ_{kbiac} + 1/d^2 (X - 1/d X ones ones^T)_{ab} (X - 1/d X ones ones^T)_{cj} '
-        '1_{b} 1_{l} (sqrt(1/d ((X - 1/d X ones ones^T) ⊙ (X - 1/d X ones ones^T)) ones '
-        '+ eps ones).^-3)_{d} δ_{kaicd} + δ_{jl} (sqrt(1/d ((X - 1/d X ones ones^T) ⊙ (X '
-        '- 1/d X ones ones^T)) ones + eps ones).^-1)_{a} δ_{iak} - 1/d 1_{j} 1_{l} '
-        '(sqrt(1/d ((X - 1/d X ones ones^T) ⊙ (X - 1/d X ones ones^T)) ones + eps '
-        'ones).^-1)_{a} δ_{iak}',
+        'δ_{kbiac} + δ_{jl} (sqrt(1/d ((X - 1/d X ones ones^T) ⊙ (X - 1/d X ones '
+        'ones^T)) ones + eps ones).^-1)_{a} δ_{iak} - 1/d 1_{j} 1_{l} (sqrt(1/d ((X - 1/d '
+        'X ones ones^T) ⊙ (X - 1/d X ones ones^T)) ones + eps ones).^-1)_{a} δ_{iak}',
     'RMS norm Jacobian':
         '-1/d X_{aj} X_{bl} (sqrt(1/d (X ⊙ X) ones + eps ones).^-3)_{c} δ_{kbiac} + δ_{jl} '
         '(sqrt(1/d (X ⊙ X) ones + eps ones).^-1)_{a} δ_{iak}',

@@ -343,3 +343,13 @@ def test_attention_code_computes_ds_once():
         assert source.count("@ V.T") == 1 and "G.T" not in source, source
         assert re.search(r"\bt\d+\.T\b", source), source  # dS^T, a temporary transposed
         assert "outer" not in source and "broadcast_to" in source
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_derivation_by_differentials_agrees(case):
+    # the row-wise differentials (d softmax(Z) = S ⊙ (dZ - (S ⊙ dZ) ones ones^T),
+    # d logsumexp(Z) = (softmax(Z) ⊙ dZ) ones) give the same gradient as the index form
+    by_differentials = mc.explain(case.expr, case.wrt, where=case.where,
+                                  method="differential").result
+    assert mc.check(case.expr, case.wrt, where=case.where, trials=2, result=by_differentials,
+                    seed=zlib.crc32(case.id.encode())).ok

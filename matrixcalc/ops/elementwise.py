@@ -16,8 +16,25 @@ from collections.abc import Callable
 
 from ..language.expr import Apply
 from ..language.shapes import ONE, SCALAR, Shape
-from .linalg import exponent_latex, exponent_text, power_code, power_derivative
-from .spec import ATOM, POSTFIX, Code, OpSpec, call_latex, call_text, helper, needs, register
+from .linalg import (
+    exponent_latex,
+    exponent_text,
+    power_code,
+    power_derivative,
+    power_differential,
+)
+from .spec import (
+    ATOM,
+    POSTFIX,
+    Code,
+    Differential,
+    OpSpec,
+    call_latex,
+    call_text,
+    helper,
+    needs,
+    register,
+)
 
 
 def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
@@ -40,6 +57,7 @@ def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
         call_names=(name,),
         derivative=lambda d, node, idx: d.elementwise(node, idx),
         title=name, rule=f"d {name}(M) = {name}'(M) ⊙ dM",
+        differential=Differential(lambda D, node, dargs: D.elementwise(node, dargs[0])),
         scalar=lambda S, node, x: S.function(name)(x),
         sympy_matrix=lambda S, node, a: S.elementwise(node, a),
         sympy=sympy, fprime=fprime, definition=definition, code=code,
@@ -128,6 +146,7 @@ register(OpSpec(
                            f"{exponent_latex(p, node.args[1])[1:-1]}}}"),
     shape=_epow_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="elementwise power", rule="d(M.^p) = p M.^(p-1) ⊙ dM",
+    differential=Differential(power_differential),
     scalar=lambda S, node, x, k: x ** k, sympy_matrix=lambda S, node, a: S.epow(node, a),
     code=power_code,
     domains=("positive", "real"), flags=frozenset({"elementwise", "scalar_context"}),
@@ -195,6 +214,28 @@ def _evaluate_logsumexp(B, node, x):
     return B.grid([B.logsumexp(x[r:r + 1, :]) for r in range(rows)], rows, 1)
 
 
+def _softmax_differential(D, node, dargs):
+    """d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z); of a matrix, row by row:
+    d softmax(Z) = S ⊙ (dZ - (S ⊙ dZ) ones ones^T), S = softmax(Z)."""
+    if node.args[0].ty.kind == "matrix":
+        ones = D.build.ones(node.ty.cols)
+        weighted = D.build.apply("hadamard", node, dargs[0])
+        spread = D.chain(weighted, ones, D.build.apply("transpose", ones))
+        return D.build.apply("hadamard", node, D.total([dargs[0], D.build.negate(spread)]))
+    jacobian = D.total([D.build.apply("diag_matrix", node),
+                        D.build.negate(D.chain(node, D.build.apply("transpose", node)))])
+    return D.chain(jacobian, dargs[0])
+
+
+def _logsumexp_differential(D, node, dargs):
+    """d logsumexp(z) = softmax(z)^T dz; of a matrix, (softmax(Z) ⊙ dZ) ones."""
+    (z,) = node.args
+    if z.ty.kind == "matrix":
+        weighted = D.build.apply("hadamard", D.build.apply("softmax", z), dargs[0])
+        return D.chain(weighted, D.build.ones(z.ty.cols))
+    return D.inner(D.build.apply("softmax", z), dargs[0])
+
+
 # Generated code: a vector is 1-D and a matrix 2-D there, so the last axis is the vector
 # or each row.
 SOFTMAX = ("def _mc_softmax(z):\n    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n"
@@ -207,6 +248,7 @@ register(OpSpec(
     shape=_vector_function_shape(False),
     evaluate=_evaluate_softmax,
     call_names=("softmax",), derivative=_softmax_derivative, title="softmax",
+    differential=Differential(_softmax_differential),
     rule="d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z); of a matrix, row by row",
     code={"numpy": helper("_mc_softmax", SOFTMAX), "torch": "torch.softmax({0}, dim=-1)",
           "jax": "jax.nn.softmax({0}, axis=-1)"},
@@ -230,6 +272,7 @@ register(OpSpec(
     shape=_vector_function_shape(True),
     evaluate=_evaluate_logsumexp,
     call_names=("logsumexp",), derivative=_logsumexp_derivative, title="log-sum-exp",
+    differential=Differential(_logsumexp_differential),
     rule="d logsumexp(z) = softmax(z)^T dz; of a matrix, row by row",
     code={"numpy": helper("_mc_logsumexp", LOGSUMEXP), "torch": "torch.logsumexp({0}, dim=-1)",
           "jax": needs("import jax.scipy.special",

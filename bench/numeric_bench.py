@@ -10,6 +10,9 @@ and W2 together): `mc.lambdify` of the derivatives (numpy), against torch.autogr
 installed: `jax.hessian` / `jax.grad` of the same forward pass under `jax.jit` (CPU,
 float64, the compiled function timed after its first call), and the generated JAX code
 (`backend="jax"`) under `jax.jit` as well.
+Attention: the backward pass of `tr(G^T softmax(Q K^T / sqrt(d)) V)` by Q, K and V, as
+generated torch code (`mc.lambdify(..., backend="torch")`, which recomputes P), against
+torch.autograd's forward and backward of the same forward pass, (n, d) = (1024, 64).
 Times are the best of `repeats` calls after one warm-up call (medians were
 unstable here: sub-ms calls rounded up to scheduler slices); the derivation and code
 generation are done once, before timing (and reported separately).
@@ -216,15 +219,45 @@ def gradient_network(h: int, d: int, o: int, repeats: int) -> dict:
     return row
 
 
+ATTENTION = "tr(G^T softmax(Q K^T / sqrt(d)) V)"
+
+
+def gradient_attention(n: int, d: int, repeats: int) -> dict:
+    """dQ, dK, dV of attention as generated torch code vs torch.autograd (forward and
+    backward of softmax(Q K^T/sqrt(d)) V with the output's gradient G), float64."""
+    torch = _torch()
+    g = torch.Generator().manual_seed(0)
+    Q, K, V, G = (torch.randn(n, d, generator=g, dtype=torch.float64) for _ in range(4))
+    start = time.perf_counter()
+    grads = mc.derive(ATTENTION, ["Q", "K", "V"], where="Q: matrix(n, d)")
+    f = mc.lambdify(list(grads), backend="torch")
+    build = time.perf_counter() - start
+
+    def ours():
+        return tuple(t.numpy() for t in f(Q=Q, K=K, V=V, G=G))
+
+    def autograd():
+        q, k, v = (t.clone().requires_grad_() for t in (Q, K, V))
+        (torch.softmax(q @ k.T / d ** 0.5, dim=-1) @ v).backward(G)
+        return q.grad.numpy(), k.grad.numpy(), v.grad.numpy()
+
+    row = _compare("attention backward (torch code)", f"n={n}, d={d}", ours,
+                   {"torch.autograd": autograd}, repeats, build=build)
+    row["gradient"] = "; ".join(map(str, grads))
+    return row
+
+
 def run(quick: bool = False, repeats: int = 5) -> dict:
     if quick:
         rows = [hessian_quadratic(64, 1), hessian_logistic(64, 8, 1),
-                gradient_logistic(64, 8, 1), gradient_network(16, 8, 4, 1)]
+                gradient_logistic(64, 8, 1), gradient_network(16, 8, 4, 1),
+                gradient_attention(32, 8, 1)]
     else:
         # gradients first: after the 2048×2048 Hessians the allocator's state slows
         # every small call (seen: the network gradient 16 ms instead of 2.3 ms)
         rows = [gradient_logistic(2048, 256, repeats * 4),
                 gradient_network(1024, 512, 64, repeats * 4),
+                gradient_attention(1024, 64, repeats * 4),
                 hessian_quadratic(2048, repeats),
                 hessian_logistic(2048, 256, repeats), hessian_logistic(2048, 32, repeats)]
     jax = _jax()
@@ -234,4 +267,8 @@ def run(quick: bool = False, repeats: int = 5) -> dict:
 
 if __name__ == "__main__":
     import json
-    print(json.dumps(run(quick=False), indent=1))
+    import sys
+    if sys.argv[1:] == ["attention"]:  # the attention row alone
+        print(json.dumps(gradient_attention(1024, 64, 20), indent=1))
+    else:
+        print(json.dumps(run(quick=False), indent=1))

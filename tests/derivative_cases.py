@@ -183,7 +183,7 @@ INDEX_FORM = [
          "((tanh(X W1 + ones b^T) W2 - Y) W2^T))"),
     # the bias gradient sums the rows: diag(P^T Q) = ((P ⊙ Q)^T ones)
     Case("tanh layer with bias by b", TANH, "b",
-         "2 diag((1 - tanh(X W1 + ones b^T).^2^T) (tanh(X W1 + ones b^T) W2 - Y) W2^T)",
+         "2 diag((1 - (tanh(X W1 + ones b^T).^2)^T) (tanh(X W1 + ones b^T) W2 - Y) W2^T)",
          "2 ((1 - tanh(X W1 + ones b^T).^2) ⊙ ((tanh(X W1 + ones b^T) W2 - Y) W2^T))^T ones"),
     Case("squared relu by W", "sum(relu(X W + ones b^T).^2)", "W",
          "2 X^T (relu(X W + ones b^T) ⊙ step(X W + ones b^T))",
@@ -216,7 +216,7 @@ INDEX_FORM = [
          "-X^T (y - X w)/n", "X: matrix(n, d)"),
     # Kronecker products and vec, lowered
     Case("(39) Kronecker of two lines", "kron(A + t B, C + t D)", "t",
-         "2 t (B ⊗ D) + A ⊗ D + B ⊗ C", "B ⊗ (C + t D) + (A + t B) ⊗ D", "t: scalar"),
+         "(2 t B + A) ⊗ D + B ⊗ C", "B ⊗ (C + t D) + (A + t B) ⊗ D", "t: scalar"),
     Case("quadratic form in vec(X)", "vec(X)^T A vec(X)", "X",
          "unvec((A + A^T) vec(X), m, n)", "unvec(A vec(X) + A^T vec(X), m, n)",
          "X: matrix(m, n)"),

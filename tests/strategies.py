@@ -250,6 +250,12 @@ class _Generator:
                 for name in ("eigvecmax", "eigvecmin"):
                     add("eigenvector", lambda n=name: (f"{n}({g((rows, rows))[0]})", ATOM),
                         name)
+            other = "m" if rows == "n" else "n"  # the rows' values of a matrix
+            if self.can((rows, other)):
+                add("logsumexp-rows", lambda: (f"logsumexp({g((rows, other))[0]})", ATOM),
+                    "logsumexp")
+        if rows != 1 and cols != 1:  # of a matrix: row by row (SPEC section 1)
+            add("softmax-rows", lambda: (f"softmax({g()[0]})", ATOM), "softmax")
         if scalar:
             out += self.scalar_compounds(depth)
         return out
@@ -407,7 +413,7 @@ class _Generator:
 
 # -- expressions featuring one operator family ------------------------------------------------
 
-FAMILIES = ("hadamard", "diag", "kron", "vec", "mean")
+FAMILIES = ("hadamard", "diag", "kron", "vec", "mean", "rowwise")
 # The dimensions the generator means, declared: products of dimensions (kron, vec) then
 # unify as meant (n·m = n·m), which inference alone cannot tell from p·q.
 WHERE = "; ".join(
@@ -534,5 +540,15 @@ def _mean_family(g: _Generator, draw, kind: str, depth: int) -> str:
     return f"{mean} ({g.gen(('n', 'm'), depth)[0]})"
 
 
+def _rowwise_family(g: _Generator, draw, kind: str, depth: int) -> str:
+    """softmax of a matrix (each row, as in attention: softmax(A M B)) or logsumexp of a
+    matrix (the column of its rows' values), brought to `kind`."""
+    shape = draw(st.sampled_from([("n", "m"), ("n", "n"), ("m", "n")]))
+    inner = g.gen(shape, depth)[0]
+    if draw(st.booleans()):
+        return _consume_matrix(g, draw, f"softmax({inner})", shape, kind, depth)
+    return _consume_vector(g, draw, f"logsumexp({inner})", shape[0], kind, depth)
+
+
 _FAMILY_BUILDERS = {"hadamard": _hadamard_family, "diag": _diag_family, "kron": _kron_family,
-                    "vec": _vec_family, "mean": _mean_family}
+                    "vec": _vec_family, "mean": _mean_family, "rowwise": _rowwise_family}

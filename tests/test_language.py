@@ -434,3 +434,17 @@ def test_diag_both_ways():
 def test_latex(text, latex):
     # LaTeX output of typical expressions (no double superscripts)
     assert mc.parse(text).latex() == latex
+
+
+@pytest.mark.parametrize("text, printed", [
+    ("(X.^2)^T", "(X.^2)^T"),            # not X.^2^T, which reads as the power 2^T
+    ("X^-1^T", "(X^-1)^T"),
+    ("(sqrt(x).^-1)^T y", "(sqrt(x).^-1)^T y"),
+    ("(A^T)^2", "A^T^2"),                # a transpose needs no parentheses
+    ("(X.^{p})^-1", "(X.^{p})^-1"),
+])
+def test_text_parenthesizes_a_power_under_a_postfix(text, printed):
+    # a postfix after a power is written with the power in parentheses, and reads back
+    expr = mc.parse(text, where="p: scalar")
+    assert str(expr) == printed
+    assert mc.parse(printed, where="p: scalar") == expr

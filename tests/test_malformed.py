@@ -79,7 +79,7 @@ CASES = [
     ("A^0.5", "A: matrix", S, (1, 2), 1, 2),
     ("inv(x)", None, S, (0, 3), 1, 1),
     ("diag(x^T)", None, S, (0, 4), 1, 1),
-    ("softmax(A)", None, S, (0, 7), 1, 1),
+    ("softmax(x^T)", None, S, (0, 7), 1, 1),  # softmax(A) acts on each row (SPEC 1)
     ("logsumexp(1)", None, S, (0, 9), 1, 1),
     ("x ./ A", None, S, (2, 4), 1, 3),
     ("x ⊙ A", None, S, (2, 3), 1, 3),

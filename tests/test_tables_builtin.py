@@ -30,6 +30,7 @@ EXPECTED = {
     "matrix-functions": (23, 21, set()),
     "ml-gradients": (24, 19, {"batch-normalization-input", "layer-normalization-input",
                               "layer-normalization-gain"}),
+    "transformer": (25, 22, set()),
 }
 
 

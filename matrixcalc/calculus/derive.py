@@ -7,6 +7,7 @@ Invariant: a result's shape is the layout of SPEC section 3 (checked, never assu
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 import sympy
@@ -112,11 +113,28 @@ def _smallest_terms(terms, free, supply: IndexSupply) -> tuple:
     simplified = [Term(t.coeff, tuple(f if f.is_structural else
                                       Factor(simplify_tree(f.expr), f.idx)
                                       for f in t.factors)) for t in contracted]
+    simplified = [t for t in simplified if not _summed_to_zero(t)]
     variants = [contract(simplified, free)]
     expanded = expand(variants[0], supply, limit=expansion_limit(variants[0]))
     if expanded is not None:
         variants.append(contract(expanded, free))
     return tuple(min(variants, key=_index_size))
+
+
+def _summed_to_zero(term: Term) -> bool:
+    """Whether a factor summed along an index against ones alone (M_ab 1_b: M ones) is
+    zero, as the rows of a centred matrix are: the term is then zero."""
+    count = Counter(i for f in term.factors for i in f.idx)
+    ones = {f.idx[0] for f in term.factors if f.is_copy and len(f.idx) == 1}
+    for f in term.factors:
+        if f.is_structural or len(f.idx) != 2:
+            continue
+        for at, i in enumerate(f.idx):
+            if i in ones and count[i] == 2 and f.idx[1 - at] != i:
+                m = f.expr if at == 1 else build.transposed(f.expr)
+                if build.is_zero(simplify_tree(build.chain([m, build.ones(m.ty.cols)]))):
+                    return True
+    return False
 
 
 def _index_size(terms) -> int:

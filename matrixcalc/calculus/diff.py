@@ -111,6 +111,11 @@ class Differentiator:
         """e as a factor at (row, col); a row vector as the column it transposes."""
         return factor(e, idx)
 
+    @staticmethod
+    def copy(dim, *idx: str) -> Factor:
+        """δ_{idx}, the copy tensor of `dim` (a row index shared by several factors)."""
+        return copy(dim, tuple(idx))
+
     times = staticmethod(product)
 
     def through(self, linear: Expr, idx: Idx, direction: Callable[[Idx], list[Term]]

@@ -52,17 +52,26 @@ def _coefficient(coeff: sympy.Expr) -> str:
         return ""
     if coeff == -1:
         return "-"
-    text = str(coeff)
+    text = scalar_text(coeff)
     if isinstance(coeff, sympy.Add):
         return f"({text}) "
     return text + " "
+
+
+def scalar_text(coeff: sympy.Expr) -> str:
+    """A coefficient in the input language (`1/d^2`, `2 λ`), not SymPy's `d**(-2)`."""
+    from .scalars import from_sympy
+    try:
+        return str(from_sympy(coeff))
+    except ValueError:  # a SymPy form with no tree
+        return str(coeff)
 
 
 def term_text(term: Term) -> str:
     factors = " ".join(factor_text(f) for f in term.factors)
     coeff = _coefficient(term.coeff)
     if not factors:
-        return str(term.coeff)
+        return scalar_text(term.coeff)
     return f"{coeff}{factors}"
 
 

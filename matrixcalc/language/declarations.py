@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..errors import UsageError
 
 ASSUMPTIONS = ("symmetric", "spd", "diagonal", "orthogonal", "invertible", "constant",
-               "distribution", "square")
+               "distribution", "stochastic", "square")
 KIND_WORDS = ("scalar", "vector", "matrix")
 # What an assumption implies: further assumptions and, where one follows, a kind.
 IMPLIES = {
@@ -29,6 +29,7 @@ IMPLIES = {
     "invertible": ({"invertible"}, "matrix"),
     "constant": ({"constant"}, None),
     "distribution": ({"distribution"}, "vector"),
+    "stochastic": ({"stochastic"}, "matrix"),  # each row a distribution (row-stochastic)
     "square": ({"square"}, "matrix"),
 }
 SQUARE = frozenset({"symmetric", "spd", "diagonal", "orthogonal", "invertible", "square"})

@@ -61,10 +61,14 @@ class Printer:
 
     def base(self, node: Expr) -> str:
         """The operand of a postfix. In LaTeX a base that carries its own superscript is
-        braced (`{X^{\\top}}^{-1}`): a double superscript does not compile."""
+        braced (`{X^{\\top}}^{-1}`): a double superscript does not compile. In text a
+        power is parenthesized (`(X.^2)^T`, `(X^-1)^T`): `X.^2^T` reads as a power 2^T."""
         text = self.arg(node, POSTFIX)
-        if self.style == "latex" and isinstance(node, Apply) and self.prec(node) == POSTFIX:
-            return "{" + text + "}"
+        if isinstance(node, Apply) and self.prec(node) == POSTFIX:
+            if self.style == "latex":
+                return "{" + text + "}"
+            if node.op != "transpose":
+                return f"({text})"
         return text
 
     def right(self, node: Expr) -> str:

@@ -8,7 +8,8 @@ dimension names, and unifies them: symbols of the same name share a kind and siz
 - kinds and dimensions: DISTINCT sizes >= 2 for distinct dimension variables (distinct
   primes, so that no product of sizes equals another size and a missing transpose or a
   wrong reshape cannot hide); concrete sizes from bracket literals stay as written;
-- declared assumptions: symmetric, spd, diagonal, orthogonal, invertible, distribution;
+- declared assumptions: symmetric, spd, diagonal, orthogonal, invertible, distribution,
+  stochastic (each row of a matrix a distribution);
 - the operators' domains (`OpSpec.domains`): an argument that is a symbol is drawn from
   its domain (positive, nonzero, invertible or spd, well conditioned; symmetric for
   eigmax and eigmin; spd for sqrtm and logm, whose domain, a positive spectrum, also
@@ -375,10 +376,12 @@ def draw_value(rng: np.random.Generator, spec: SymbolSpec, rows: int,
     """A 2-D float64 value for one symbol, or None when it must be redrawn."""
     facts = spec.assumptions | spec.domains
     shape = (rows, cols)
-    if spec.kind == "vector" and "distribution" in facts:
-        z = rng.standard_normal(shape)
-        e = np.exp(z - z.max())
-        return e / e.sum()
+    if (spec.kind == "vector" and "distribution" in facts) or (
+            spec.kind == "matrix" and "stochastic" in facts):
+        z = rng.standard_normal(shape)  # a vector's column, or each row of a matrix
+        axis = 0 if spec.kind == "vector" else 1
+        e = np.exp(z - z.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
     if spec.kind != "matrix":
         return _entries(rng, shape, spec.domains)
     n = rows

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..language.expr import Apply
-from ..language.shapes import SCALAR
+from ..language.shapes import ONE, SCALAR, Shape
 from .linalg import (
     exponent_latex,
     exponent_text,
@@ -153,63 +153,129 @@ register(OpSpec(
     source="elementwise power: d(x^k) = k x^(k-1)", example="x.^3"))
 
 
-# -- vector functions ----------------------------------------------------------------------
+# -- vector functions, row by row on a matrix ----------------------------------------------
+# softmax and logsumexp act on a vector, and on each row of a matrix (SPEC section 1, as in
+# attention): softmax(Z) is shaped like Z, logsumexp(Z) is the column of the rows' values.
+# In index form a matrix's row index is a batch index: every factor of a rule takes it
+# through one copy tensor, so the rules below are the vector rules with the row copied.
 
 def _vector_function_shape(result_is_scalar: bool):
     def shape(ctx, node, types):
-        if types[0].kind != "vector":
-            ctx.fail(f"{node.op} takes a vector, not {ctx.describe(types[0])}", node)
-        return SCALAR if result_is_scalar else types[0]
+        arg = types[0]
+        if arg.kind not in ("vector", "matrix"):
+            ctx.fail(f"{node.op} takes a vector, or a matrix row by row, not "
+                     f"{ctx.describe(arg)}", node)
+        if not result_is_scalar:
+            return arg
+        return SCALAR if arg.kind == "vector" else Shape(arg.rows, ONE)
     return shape
 
 
+def _batched(d, z, idx, parts: int):
+    """([the copy tensor joining a matrix's row idx[0] to `parts` fresh row indices], the
+    fresh row indices); for a vector no copy, and None for each row."""
+    if z.ty.kind != "matrix":
+        return [], [None] * parts
+    rows = [d.fresh() for _ in range(parts)]
+    return [d.copy(z.ty.rows, idx[0], *rows)], rows
+
+
+def _at(row, entry):
+    """A factor's (row, column) indices: (row, entry) in a matrix, (entry,) in a vector."""
+    return (row, entry) if row is not None else (entry, None)
+
+
 def _softmax_derivative(d, node, idx):
-    """d softmax(z)_i = s_i dz_i - s_i s_k dz_k (the Jacobian diag(s) - s s^T)."""
+    """d softmax(z)_i = s_i dz_i - s_i s_k dz_k (the Jacobian diag(s) - s s^T); of a
+    matrix, the same along each row r: dS_rj = S_rj dZ_rj - S_rj S_rk dZ_rk."""
     (z,) = node.args
-    i, k = idx[0], d.fresh()
+    entry = idx[1] if z.ty.kind == "matrix" else idx[0]
+    k = d.fresh()
+    copies, (r1, r2, r3) = _batched(d, z, idx, 3)
     own = d.entrywise_times([node], z, idx)
-    cross = d.times(d.term(d.factor(node, (i, None)), d.factor(node, (k, None)), coeff=-1),
-                    d.expr(z, (k, None)))
+    cross = d.times(d.term(*copies, d.factor(node, _at(r1, entry)),
+                           d.factor(node, _at(r2, k)), coeff=-1),
+                    d.expr(z, _at(r3, k)))
     return own + cross
 
 
+def _evaluate_softmax(B, node, x):
+    """softmax of a column; of a matrix, of each row (the columns of its transpose)."""
+    if node.args[0].ty.kind != "matrix":
+        return B.softmax(x)
+    return B.transpose(B.softmax(B.transpose(x)))
+
+
+def _evaluate_logsumexp(B, node, x):
+    """logsumexp of a column (1×1); of a matrix, the column of its rows' values."""
+    if node.args[0].ty.kind != "matrix":
+        return B.logsumexp(x)
+    rows = x.shape[0]
+    return B.grid([B.logsumexp(x[r:r + 1, :]) for r in range(rows)], rows, 1)
+
+
 def _softmax_differential(D, node, dargs):
-    """d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z)."""
+    """d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z); of a matrix, row by row:
+    d softmax(Z) = S ⊙ (dZ - (S ⊙ dZ) ones ones^T), S = softmax(Z)."""
+    if node.args[0].ty.kind == "matrix":
+        ones = D.build.ones(node.ty.cols)
+        weighted = D.build.apply("hadamard", node, dargs[0])
+        spread = D.chain(weighted, ones, D.build.apply("transpose", ones))
+        return D.build.apply("hadamard", node, D.total([dargs[0], D.build.negate(spread)]))
     jacobian = D.total([D.build.apply("diag_matrix", node),
                         D.build.negate(D.chain(node, D.build.apply("transpose", node)))])
     return D.chain(jacobian, dargs[0])
 
 
-SOFTMAX = ("def _mc_softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n")
-LOGSUMEXP = ("def _mc_logsumexp(z):\n    top = np.max(z)\n"
-             "    return top + np.log(np.sum(np.exp(z - top)))\n")
+def _logsumexp_differential(D, node, dargs):
+    """d logsumexp(z) = softmax(z)^T dz; of a matrix, (softmax(Z) ⊙ dZ) ones."""
+    (z,) = node.args
+    if z.ty.kind == "matrix":
+        weighted = D.build.apply("hadamard", D.build.apply("softmax", z), dargs[0])
+        return D.chain(weighted, D.build.ones(z.ty.cols))
+    return D.inner(D.build.apply("softmax", z), dargs[0])
+
+
+# Generated code: a vector is 1-D and a matrix 2-D there, so the last axis is the vector
+# or each row.
+SOFTMAX = ("def _mc_softmax(z):\n    e = np.exp(z - np.max(z, axis=-1, keepdims=True))\n"
+           "    return e / np.sum(e, axis=-1, keepdims=True)\n")
+LOGSUMEXP = ("def _mc_logsumexp(z):\n    top = np.max(z, axis=-1, keepdims=True)\n"
+             "    return top[..., 0] + np.log(np.sum(np.exp(z - top), axis=-1))\n")
 
 register(OpSpec(
     "softmax", 1, ATOM, text=call_text("softmax"), latex=call_latex(r"\operatorname{softmax}"),
-    shape=_vector_function_shape(False), evaluate=lambda B, node, x: B.softmax(x),
+    shape=_vector_function_shape(False),
+    evaluate=_evaluate_softmax,
     call_names=("softmax",), derivative=_softmax_derivative, title="softmax",
     differential=Differential(_softmax_differential),
-    rule="d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z)",
-    code={"numpy": helper("_mc_softmax", SOFTMAX), "torch": "torch.softmax({0}, dim=0)",
-          "jax": "jax.nn.softmax({0}, axis=0)"},
-    source="softmax(z)_i = exp(z_i) / sum_j exp(z_j)", example="softmax(A x)"))
+    rule="d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z); of a matrix, row by row",
+    code={"numpy": helper("_mc_softmax", SOFTMAX), "torch": "torch.softmax({0}, dim=-1)",
+          "jax": "jax.nn.softmax({0}, axis=-1)"},
+    source="softmax(z)_i = exp(z_i) / sum_j exp(z_j); of a matrix, each row (Vaswani et al., "
+           "Attention Is All You Need, 2017)", example="softmax(A x)"))
 
 
 def _logsumexp_derivative(d, node, idx):
-    """d logsumexp(z) = softmax(z)^T dz."""
+    """d logsumexp(z) = softmax(z)^T dz; of a matrix, row by row:
+    d logsumexp(Z)_r = S_rk dZ_rk."""
     (z,) = node.args
     k = d.fresh()
-    return d.times(d.term(d.factor(d.build.apply("softmax", z), (k, None))), d.expr(z, (k, None)))
+    copies, (r1, r2) = _batched(d, z, idx, 2)
+    return d.times(d.term(*copies, d.factor(d.build.apply("softmax", z), _at(r1, k))),
+                   d.expr(z, _at(r2, k)))
 
 
 register(OpSpec(
     "logsumexp", 1, ATOM, text=call_text("logsumexp"),
     latex=call_latex(r"\operatorname{logsumexp}"),
-    shape=_vector_function_shape(True), evaluate=lambda B, node, x: B.logsumexp(x),
+    shape=_vector_function_shape(True),
+    evaluate=_evaluate_logsumexp,
     call_names=("logsumexp",), derivative=_logsumexp_derivative, title="log-sum-exp",
-    differential=Differential(lambda D, node, dargs: D.inner(
-        D.build.apply("softmax", node.args[0]), dargs[0])),
-    rule="d logsumexp(z) = softmax(z)^T dz",
-    code={"numpy": helper("_mc_logsumexp", LOGSUMEXP), "torch": "torch.logsumexp({0}, dim=0)",
-          "jax": needs("import jax.scipy.special", "jax.scipy.special.logsumexp({0})")},
-    source="logsumexp(z) = log sum_j exp(z_j)", example="logsumexp(A x)"))
+    differential=Differential(_logsumexp_differential),
+    rule="d logsumexp(z) = softmax(z)^T dz; of a matrix, row by row",
+    code={"numpy": helper("_mc_logsumexp", LOGSUMEXP), "torch": "torch.logsumexp({0}, dim=-1)",
+          "jax": needs("import jax.scipy.special",
+                       "jax.scipy.special.logsumexp({0}, axis=-1)")},
+    source="logsumexp(z) = log sum_j exp(z_j); of a matrix, each row",
+    example="logsumexp(A x)"))

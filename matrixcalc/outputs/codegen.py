@@ -39,6 +39,7 @@ from ..language.parse import as_expr
 from ..optional import require
 from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size, dim_text
 from ..ops.spec import BACKENDS, lookup
+from .transposes import transposed_partners
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 F64 = "dtype=torch.float64"
@@ -54,6 +55,7 @@ class Operand:
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
     inverse_of: str | None = None  # for M^-1 in a product: M's code (solved, not inverted)
     tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
+    ones: bool = False  # the all-ones vector: an outer product with it is a broadcast
 
     @property
     def code(self) -> str:
@@ -132,11 +134,15 @@ class Generator:
         self.known = {name: info for out in self.outputs
                       for name, info in _known_infos(out).items()}
         self.needs_sizes = False
-        self._plain: dict[int, bool] = {}
+        self._plain: dict[int, tuple[Expr, bool]] = {}
         self._counter = itertools.count(1)
         seen: set = set()
         for out in self.outputs:
             self._count(out, seen)
+        # a matrix whose transpose is also needed is computed once (transposes.py)
+        self.partners = transposed_partners(self.outputs, self.key)
+        for partner in self.partners.values():  # each of a pair counts its partner's use
+            self.refs[self.key(partner)] = self.refs.get(self.key(partner), 0) + 1
 
     # -- names ---------------------------------------------------------------------------
     def _param_name(self, name: str) -> str:
@@ -160,14 +166,16 @@ class Generator:
         return node if self._context_free(node) else (node, node.ty)
 
     def _context_free(self, node: Expr) -> bool:
-        known = self._plain.get(id(node))
-        if known is None:
-            if isinstance(node, Const) or (isinstance(node, Number) and node.ty is not None
-                                           and not node.ty.is_scalar):
-                known = False
-            else:
-                known = all(self._context_free(a) for a in node.children())
-            self._plain[id(node)] = known
+        cached = self._plain.get(id(node))
+        if cached is not None:
+            return cached[1]
+        if isinstance(node, Const) or (isinstance(node, Number) and node.ty is not None
+                                       and not node.ty.is_scalar):
+            known = False
+        else:
+            known = all(self._context_free(a) for a in node.children())
+        # the node is kept with its answer: a temporary's id is never reused meanwhile
+        self._plain[id(node)] = (node, known)
         return known
 
     def _count(self, root: Expr, seen: set) -> None:
@@ -189,6 +197,9 @@ class Generator:
         key = self.key(node)
         if key in self.names:
             return self.names[key]
+        partner = self.partners.get(key)
+        if partner is not None and self.key(partner) in self.names:
+            return Operand(f"{self.names[self.key(partner)].code}.T", node.ty, False)
         if node.ty is None and not node.is_tensor:
             raise UsageError("this expression has no inferred shape: build it with mc.parse")
         if isinstance(node, Symbol):
@@ -201,7 +212,7 @@ class Generator:
                 return Operand(text, node.ty, True)
             operand = Operand(self.full(node.ty, text), node.ty, False)
         elif isinstance(node, Const):
-            operand = Operand(self.constant(node), node.ty, False)
+            operand = Operand(self.constant(node), node.ty, False, ones=node.name == "ones")
         elif isinstance(node, Dimension):
             return Operand(self.dim((node.name,)), node.ty, True)
         elif isinstance(node, TensorResult):
@@ -217,7 +228,8 @@ class Generator:
                 args = [self.emit(arg) for arg in node.args]
                 pyfloat = all(a.pyfloat for a in args) and node.ty.is_scalar \
                     and "number_code" in lookup(node.op).flags
-                operand = Operand(self.render(template, node, args), node.ty, pyfloat)
+                operand = Operand(self.render(template, node, args), node.ty, pyfloat,
+                                  ones=node.op == "transpose" and args[0].ones)
         else:
             raise TypeError(f"not an expression node: {node!r}")
         if _NAME.match(operand.raw):  # a name already: no temporary needed
@@ -308,8 +320,16 @@ class Generator:
         if left.shape.is_scalar or right.shape.is_scalar:
             return Operand(f"{left.code} * {right.code}", shape, pyfloat)
         if left.kind == "vector" and right.kind == "row vector":
+            if left.ones or right.ones:  # v ones^T, ones w^T: a view, never filled
+                return Operand(self.broadcast(left, right, shape), shape, False)
             return Operand(self.call("outer", left, right), shape, False)
         return Operand(f"{left.code} @ {right.code}", shape, False)
+
+    def broadcast(self, left: Operand, right: Operand, shape: Shape) -> str:
+        """v ones^T or ones w^T as a broadcast view of v or w (no n×m array filled)."""
+        size = f"({self.dim(shape.rows)}, {self.dim(shape.cols)})"
+        spread = f"{left.code}[:, None]" if right.ones else f"{right.code}[None, :]"
+        return f"{self.xp}.broadcast_to({spread}, {size})"
 
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:
@@ -396,7 +416,8 @@ class Generator:
         return operand.raw
 
     def numeric(self, operand: Operand) -> str:
-        """A Python number as a numpy/torch scalar (so 1/0 is inf, not an exception)."""
+        """A Python number as a numpy/torch/JAX scalar (so 1/0 is inf, not an exception;
+        the JAX module has no `np`)."""
         if self.backend == "torch":
             return f"torch.tensor({operand.raw}, {F64})"
         return f"{self.xp}.float64({operand.raw})"  # np, or jnp (JAX code has no np)

@@ -4,7 +4,7 @@ them apart, so that derivatives through them reduce to ordinary products."""
 from __future__ import annotations
 
 from ..language import build
-from ..language.expr import Apply, Expr
+from ..language.expr import Apply, Const, Expr, memo_key
 from .engine import rewrites
 from .patterns import flags, is_op, is_square
 
@@ -131,4 +131,78 @@ def kron_with_a_column(e: Expr) -> Expr | None:
             and left.ty.kind != "scalar":
         u, b = right.args
         return build.apply("kron", u, build.product(left, b))
+    return None
+
+
+@rewrites("matmul")
+def kron_mixed_product(e: Expr) -> Expr | None:
+    """In a product chain: (A ⊗ B)(C ⊗ D) = A C ⊗ B D where the factors fit (Matrix
+    Cookbook (511)); failing that, a Kronecker product with a column absorbs its
+    neighbour, (u ⊗ B) M = u ⊗ (B M) and M (u^T ⊗ B) = u^T ⊗ (M B), so that two of them
+    can meet: (ones ⊗ I) diag(v) (ones^T ⊗ I) = ones ones^T ⊗ diag(v).
+    Terminates: a factor of the chain goes."""
+    if not is_op(e, "matmul"):
+        return None
+    factors = build.factors_of(e)
+    pairs = list(zip(factors, factors[1:]))
+    for n, (left, right) in enumerate(pairs):
+        if is_op(left, "kron") and is_op(right, "kron"):
+            (a, b), (c, d) = left.args, right.args
+            if a.ty.cols == c.ty.rows and b.ty.cols == d.ty.rows:
+                merged = build.apply("kron", _times(a, c), _times(b, d))
+                return build.chain(factors[:n] + [merged] + factors[n + 2:])
+    for n, (left, right) in enumerate(pairs):
+        merged = _absorbed(left, right)
+        if merged is not None and any(is_op(f, "kron") for f in factors[:n] + factors[n + 2:]):
+            return build.chain(factors[:n] + [merged] + factors[n + 2:])
+    return None
+
+
+def _absorbed(left: Expr, right: Expr) -> Expr | None:
+    """(u ⊗ B) M = u ⊗ (B M), M (u^T ⊗ B) = u^T ⊗ (M B), M a matrix and no Kronecker
+    product."""
+    if is_op(left, "kron") and left.args[0].ty.kind == "vector" \
+            and right.ty.kind == "matrix" and not is_op(right, "kron"):
+        return build.apply("kron", left.args[0], _times(left.args[1], right))
+    if is_op(right, "kron") and right.args[0].ty.kind == "row vector" \
+            and left.ty.kind == "matrix" and not is_op(left, "kron"):
+        return build.apply("kron", right.args[0], _times(left, right.args[1]))
+    return None
+
+
+def _times(a: Expr, b: Expr) -> Expr:
+    """a b, an identity on either side left out."""
+    if isinstance(a, Const) and a.name == "I":
+        return b
+    if isinstance(b, Const) and b.name == "I":
+        return a
+    return build.product(a, b)
+
+
+@rewrites("add")
+def kron_common_factor(e: Expr) -> Expr | None:
+    """a (A ⊗ C) + b (B ⊗ C) = (a A + b B) ⊗ C, and the same for a common left factor
+    (Kronecker products are bilinear): (I - 1/n ones ones^T) ⊗ D, the centring of a
+    layer norm's Jacobian. Terminates: terms go."""
+    from .sums import Monomial, monomial, rebuild
+    if not is_op(e, "add"):
+        return None
+    terms = [monomial(t) for t in e.args]
+    krons = [n for n, m in enumerate(terms) if len(m.chain) == 1 and is_op(m.chain[0], "kron")]
+    for side in (1, 0):
+        groups: dict = {}
+        for n in krons:
+            groups.setdefault(memo_key(terms[n].chain[0].args[side]), []).append(n)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            shared = terms[members[0]].chain[0].args[side]
+            parts = [terms[n].chain[0].args[1 - side] for n in members]
+            inner_ty = parts[0].ty
+            inner = build.total([rebuild(Monomial(terms[n].coeff, terms[n].scalars, (p,)),
+                                         inner_ty) for n, p in zip(members, parts)], inner_ty)
+            pair = (inner, shared) if side == 1 else (shared, inner)
+            merged = build.apply("kron", *pair)
+            rest = [t for n, t in enumerate(e.args) if n not in members]
+            return build.total([merged] + rest, e.ty)
     return None

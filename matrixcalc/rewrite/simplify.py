@@ -3,8 +3,9 @@
 Node rules push transposes onto symbols, apply assumptions and drop identities (here),
 take Kronecker products and vec apart (`kron.py`), fold constants (`constants.py`) and
 bracket literals (`brackets.py`), write traces and scalar chains in one canonical reading
-(`traces.py`) and take sums and means of entries apart (`totals.py`); the sum rules
-collect like terms and pull out common factors (`sums.py`). Every rule
+(`traces.py`), take sums and means of entries apart (`totals.py`) and write row-wise
+forms (`rows.py`: rows of a softmax sum to one, row sums of Hadamard products, common
+Hadamard factors); the sum rules collect like terms and pull out common factors (`sums.py`). Every rule
 returns None when it does not apply, and none may change a node's shape; `@rewrites`
 names the operators a rule matches. Termination: transposes only move towards the
 leaves, identities only disappear, and the sum rules only fire when they reduce the
@@ -30,6 +31,8 @@ from .constants import (
 )
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
 from .kron import (
+    kron_common_factor,
+    kron_mixed_product,
     kron_with_a_column,
     outer_product_as_kron,
     split_over_kron,
@@ -40,6 +43,15 @@ from .kron import (
     vec_outward,
 )
 from .patterns import assumes, is_const, is_op, is_square, simplification
+from .rows import (
+    common_hadamard_factor,
+    diag_of_ones,
+    diag_of_product,
+    gather_as_diag,
+    ones_inner_product_in_chain,
+    rows_sum_to_one,
+    sums_of_centered_rows,
+)
 from .sums import SUM_RULES
 from .totals import mean_is_linear, ones_times_known_total, sum_is_linear, sum_of_distribution
 from .traces import inner_product_orientation, trace_is_linear, trace_of_product
@@ -370,7 +382,8 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
-    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
+    outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_mixed_product,
+    kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, sum_is_linear, ones_times_known_total,
     trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
@@ -381,7 +394,9 @@ NODE_RULES = first(
     product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
-    diag_of_transpose_or_outer, scalar_out_of_diag,
+    diag_of_transpose_or_outer, scalar_out_of_diag, rows_sum_to_one, diag_of_product,
+    diag_of_ones, gather_as_diag, sums_of_centered_rows, ones_inner_product_in_chain,
+    diag_of_ones,
     inverse_of_inverse, inner_product_orientation)
 
 
@@ -395,7 +410,8 @@ def _rebuild(e: Apply, args: tuple) -> Expr:
 
 _node_pass = bottom_up(fixpoint(shape_preserving(NODE_RULES)), _rebuild)
 _division_pass = bottom_up(fixpoint(shape_preserving(reciprocal_to_division)), _rebuild)
-_full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, SUM_RULES))), _rebuild)
+_SUMS = first(SUM_RULES, common_hadamard_factor, kron_common_factor)
+_full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, _SUMS))), _rebuild)
 
 
 def _to_fixpoint(one_pass, e: Expr) -> Expr:

@@ -18,7 +18,7 @@ from .patterns import assumes, is_const, is_op, size_is_named
 def total_dims(e: Expr) -> tuple | None:
     """The dimensions whose sizes multiply to the sum of the entries of e, where that sum
     does not depend on e's values: () (the sum is 1) for a softmax of a vector or a
-    distribution, the rows for a row-wise softmax of a matrix, the entries of ones,
+    distribution, the rows for a row-wise softmax of a matrix or a stochastic matrix, the entries of ones,
     ones^T and ones ones^T, the rows of I; None where the sum is not known."""
     if is_op(e, "transpose") and not is_const(e.args[0], "ones"):
         return total_dims(e.args[0]) if e.args[0].ty.kind == "vector" else None
@@ -26,6 +26,8 @@ def total_dims(e: Expr) -> tuple | None:
         return e.args[0].ty.rows if e.args[0].ty.kind == "matrix" else ()
     if assumes(e, "distribution") and e.ty.kind == "vector":
         return ()
+    if assumes(e, "stochastic") and e.ty.kind == "matrix":
+        return e.ty.rows
     if is_const(e, "I"):
         return e.ty.rows
     if is_const(e, "ones") or (is_op(e, "transpose") and is_const(e.args[0], "ones")) \

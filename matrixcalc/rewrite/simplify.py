@@ -114,6 +114,16 @@ def transpose_of_inverse(e: Expr) -> Expr | None:
     return None
 
 
+@rewrites("transpose")
+def transpose_of_power(e: Expr) -> Expr | None:
+    """(X^k)^T = (X^T)^k: the transpose goes onto the symbol."""
+    if is_op(e, "transpose") and is_op(e.args[0], "matpow"):
+        power = e.args[0]
+        return build.apply("matpow", build.apply("transpose", power.args[0]),
+                           attrs=power.attrs)
+    return None
+
+
 # -- identities, ones, zeros ----------------------------------------------------------------
 
 @rewrites("matmul", "mul")
@@ -342,7 +352,8 @@ NODE_RULES = first(
     trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
     left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
-    transpose_of_product, transpose_of_sum, transpose_of_inverse, product_with_identity,
+    transpose_of_product, transpose_of_sum, transpose_of_inverse, transpose_of_power,
+    product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,
     diag_of_transpose_or_outer, scalar_out_of_diag,

@@ -134,11 +134,13 @@ def test_caret_sits_under_the_spot():
     ("[" * 300 + "a" + "]" * 300, 200),         # 300 nested bracket literals
     ("x^{" * 300 + "2" + "}" * 300, 601),        # 300 nested exponents
 ])
-def test_deep_nesting_is_a_parse_error_not_a_recursion_error(text, offset):
-    # nesting past MAX_DEPTH is refused at the node where it passes the limit
-    with pytest.raises(mc.ParseError) as info:
+def test_deep_nesting_is_a_limit_error_not_a_recursion_error(text, offset):
+    # nesting past the depth limit is a LimitError (SPEC section 8) at the node where it
+    # passes the limit, naming the limit
+    with pytest.raises(mc.LimitError) as info:
         mc.parse(text)
     assert info.value.span[0] == offset and _caret_lines(str(info.value))
+    assert "nested more than 200 levels" in str(info.value) and "depth=" in str(info.value)
 
 
 def test_deep_parentheses_alone_are_fine():

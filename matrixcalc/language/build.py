@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+from ..budget import check_number
 from ..errors import ShapeError
 from ..ops.spec import lookup
 from .expr import Apply, Const, Dimension, Expr, Number
@@ -37,7 +38,10 @@ def reciprocal(e: Expr) -> Expr:
 
 
 def num(value: int | Fraction, shape: Shape = SCALAR) -> Expr:
+    """The number `value`; one with more digits than the `digits` limit is refused (a
+    LimitError), as in the input."""
     value = Fraction(value)
+    check_number(value, "a number the computation made")
     if value < 0:
         return apply("neg", Number(-value, ty=shape))
     return Number(value, ty=shape)

@@ -32,7 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import budget
 from ..errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from ..guard import public
 from ..language.declarations import parse_where
 from ..language.expr import Apply, Expr, Number, Symbol, walk
 from ..language.parse import Statement, as_expr, parse_quietly, parse_statement, wrt_symbol
@@ -425,12 +427,12 @@ class _Outcome:
 def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any]]],
                 trials: int, seed: int | None, tolerance: float,
                 labels: tuple[str, str]) -> _Outcome:
-    if not isinstance(trials, int) or trials < 1:
-        raise UsageError(f"`trials` must be a positive integer, not {trials!r}")
+    _check_options(trials, seed, tolerance)
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     worst, sizes = 0.0, []
     for trial in range(trials):
+        budget.tick()
         trial_seed = seed + trial
         rng, draw = problem.draw(trial_seed)
         for _ in range(MAX_REDRAWS):
@@ -461,6 +463,20 @@ def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any
     return _Outcome(True, worst, sizes, seed, None)
 
 
+def _check_options(trials, seed, tolerance) -> None:
+    """The sampling options: a positive number of trials within the limit, a seed that
+    numpy takes (None or a non-negative integer), a positive tolerance."""
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise UsageError(f"`trials` must be a positive integer, not {trials!r}")
+    budget.check("trials", trials, "the number of trials")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**63):
+        raise UsageError(f"`seed` is None or an integer from 0 to 2^63 - 1, not {seed!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+            or not tolerance > 0:
+        raise UsageError(f"`tolerance` is a positive number, not {tolerance!r}")
+
+
 def _plain(value: Any) -> Any:
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array
@@ -468,6 +484,7 @@ def _plain(value: Any) -> Any:
 
 # -- check ------------------------------------------------------------------------------------
 
+@public
 def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_TRIALS, *,
           order: int = 1, seed: int | None = None,
           tolerance: float = TOLERANCE) -> CheckReport:
@@ -525,6 +542,7 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
 
 # -- verify -------------------------------------------------------------------------------------
 
+@public
 def verify(statement: str | Statement, where=None, trials: int = DEFAULT_TRIALS, *,
            seed: int | None = None, tolerance: float = TOLERANCE) -> Verdict:
     """Judge "LHS = RHS" or "d/dX EXPR = RHS" under the declared assumptions; a false

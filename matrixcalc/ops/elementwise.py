@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from ..language.expr import Apply
 from ..language.shapes import SCALAR
-from .linalg import exponent_latex, exponent_text, power_code, power_derivative
+from .linalg import exponent_latex, exponent_text, power_code, power_derivative, power_value
 from .spec import ATOM, POSTFIX, Code, OpSpec, call_latex, call_text, helper, needs, register
 
 
@@ -128,7 +128,7 @@ register(OpSpec(
                            f"{exponent_latex(p, node.args[1])[1:-1]}}}"),
     shape=_epow_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="elementwise power", rule="d(M.^p) = p M.^(p-1) ⊙ dM",
-    scalar=lambda S, node, x, k: x ** k, sympy_matrix=lambda S, node, a: S.epow(node, a),
+    scalar=lambda S, node, x, k: power_value(x, k), sympy_matrix=lambda S, node, a: S.epow(node, a),
     code=power_code,
     domains=("positive", "real"), flags=frozenset({"elementwise", "scalar_context"}),
     source="elementwise power: d(x^k) = k x^(k-1)", example="x.^3"))

@@ -149,11 +149,6 @@ def budget() -> Iterator[None]:
         _thread.call = None
 
 
-def in_call() -> bool:
-    """Whether a public call is under way in this thread."""
-    return getattr(_thread, "call", None) is not None
-
-
 def tick() -> None:
     """Raise LimitError once the call under way has run past its `seconds`."""
     call = getattr(_thread, "call", None)

@@ -94,6 +94,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -202,15 +203,27 @@ def kind_warnings(args: argparse.Namespace) -> list[str]:
             if issubclass(w.category, KindWarning)]
 
 
+# Characters JSON may carry raw that a terminal or a reader should not get raw: controls,
+# format characters (bidirectional marks, zero widths), lone surrogates, unassigned ones.
+UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e"
+                    r"\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
+
+
+def json_dumps(value) -> str:
+    """Compact JSON, Unicode kept readable but every unsafe character escaped (`\\u202e`):
+    the same value for a JSON reader, nothing hidden or reordered for a person."""
+    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+
+
 def json_text(value, depth: int = 0) -> str:
     """Indented JSON for people too: the top object and its lists and objects one entry
     a line, anything deeper (a symbol, a shape) compact on its line."""
     flat = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
     if depth >= 2 or flat or not isinstance(value, (dict, list)) or not value:
-        return json.dumps(value, ensure_ascii=False)
+        return json_dumps(value)
     pad, end = "  " * (depth + 1), "  " * depth
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {json_text(v, depth + 1)}"
+        items = [f"{pad}{json_dumps(k)}: {json_text(v, depth + 1)}"
                  for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + end + "}"
     items = [pad + json_text(v, depth + 1) for v in value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -18,6 +19,7 @@ from . import budget
 from .errors import LimitError, UsageError
 
 F = TypeVar("F", bound=Callable)
+_calls = threading.local()  # .depth: public calls under way in this thread
 
 
 def public(function: F) -> F:
@@ -31,18 +33,21 @@ def public(function: F) -> F:
             signature.bind(*args, **kwargs)
         except TypeError as error:
             raise _usage(name, signature, error) from None
-        outermost = budget.in_call() is False
+        depth = getattr(_calls, "depth", 0)
+        _calls.depth = depth + 1
         try:
             with budget.budget():
                 return function(*args, **kwargs)
         except RecursionError:
-            if not outermost:
+            if depth:
                 raise
             raise _too_deep() from None
         except MemoryError:
-            if not outermost:
+            if depth:
                 raise
-            raise budget.exceeded("nodes", "the memory this computation needs") from None
+            raise _out_of_memory() from None
+        finally:
+            _calls.depth = depth
     return call  # type: ignore[return-value]
 
 
@@ -58,4 +63,12 @@ def _too_deep() -> LimitError:
                        hint="lower the nesting, or the limit that lets it in: "
                             "mc.limits(depth=...)")
     error.limit = "depth"
+    return error
+
+
+def _out_of_memory() -> LimitError:
+    error = LimitError("the computation ran out of memory",
+                       hint="a smaller input, or a lower mc.limits(nodes=...), makes it stop "
+                            "sooner and cleanly")
+    error.limit = "nodes"
     return error

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .. import budget
 from ..errors import LimitError, MatrixCalcError, UsageError
 from ..outputs.json_objects import (
     ERROR_SCHEMA,
@@ -47,7 +48,8 @@ def run(job: tuple[str, Request]) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            body = JOBS[name](request)
+            with budget.budget():  # one clock for every engine call of the request
+                body = JOBS[name](request)
         except MatrixCalcError as error:
             return error_json(error)
     if request.render and caught:

@@ -217,6 +217,9 @@ class Apply(Expr):
     _hash: int | None = field(default=None, init=False, compare=False, repr=False)
     # the shapes of the I, ones and broadcast numbers inside, in order (see memo_key)
     _sized: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    # (operator table version, SymPy form) once asked for (index.scalars.to_sympy): deep
+    # scalar trees are converted again and again by the simplifier's rules
+    _scalar: tuple | None = field(default=None, init=False, compare=False, repr=False)
 
     def __hash__(self) -> int:
         if self._hash is None:

@@ -104,7 +104,7 @@ class Differentiator:
 
     @staticmethod
     def term(*factors: Factor, coeff=ONE) -> list[Term]:
-        return [Term(sympy.sympify(coeff), tuple(factors))]
+        return [Term(sympy.sympify(coeff, strict=True), tuple(factors))]
 
     @staticmethod
     def factor(e: Expr, idx: Idx) -> Factor:

@@ -55,9 +55,16 @@ def _add_lower(L, node, idx):
     return out
 
 
+# Terms per line of generated code: Python's compiler recurses once per `+`, so a long sum
+# is added up in partial sums, each a line of its own.
+CODE_TERMS = 100
+
+
 def _add_code(g, node, a):
     parts = [a[0].raw]
     for arg, operand in zip(node.args[1:], a[1:]):
+        if len(parts) == CODE_TERMS:
+            parts = [g.temporary("".join(parts))]
         neg = isinstance(arg, Apply) and arg.op == "neg" and operand.raw.startswith("-")
         parts.append(f" - {operand.raw[1:]}" if neg else f" + {operand.raw}")
     return "".join(parts)

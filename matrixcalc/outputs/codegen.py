@@ -39,6 +39,7 @@ from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
 from ..ops.spec import BACKENDS, lookup
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
+CHAIN_ORDERED = 32  # factors of a product ordered at once (the ordering is cubic)
 F64 = "dtype=torch.float64"
 
 
@@ -243,7 +244,8 @@ class Generator:
         scale_leaf = scale and sizes[smallest] < _size(node.ty.rows) * _size(node.ty.cols)
         if scale_leaf:
             leaf = ops[smallest]
-            ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False)
+            diagonal = leaf.diagonal and f"({scale} * {leaf.diagonal})"
+            ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False, diagonal)
         result = self._order(ops)
         if scale and not scale_leaf:
             return Operand(f"{scale} * {result.code}", node.ty, pyfloat)
@@ -263,7 +265,15 @@ class Generator:
                 self._flatten(arg, factors, scalars)
 
     def _order(self, ops: list[Operand]) -> Operand:
-        """The matrix-chain dynamic program (cost of (p×q)(q×r) is p·q·r)."""
+        """The matrix-chain dynamic program (cost of (p×q)(q×r) is p·q·r); a chain longer
+        than CHAIN_ORDERED (cubic to order) is ordered in pieces of that length, each
+        piece's product a line of its own."""
+        if len(ops) > CHAIN_ORDERED:
+            pieces = [self._order(ops[k:k + CHAIN_ORDERED])
+                      for k in range(0, len(ops), CHAIN_ORDERED)]
+            pieces = [replace(p, raw=self.temporary(p.raw), diagonal=None)
+                      if not p.diagonal else p for p in pieces]
+            return self._order(pieces)
         n = len(ops)
         dims = [_size(ops[0].shape.rows)] + [_size(op.shape.cols) for op in ops]
         cost = [[0] * n for _ in range(n)]
@@ -285,14 +295,14 @@ class Generator:
     def _diagonal(self, node: Apply) -> Operand:
         """diag(v) as a factor of a product: kept as v, applied by broadcasting."""
         vector = self.emit(node.args[0])
-        return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
+        return Operand(self.call("diag", vector), node.ty, False, diagonal=vector.code)
 
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
         pyfloat = left.pyfloat and right.pyfloat
         if left.diagonal and right.diagonal:
-            return Operand(f"diag({left.diagonal} * {right.diagonal})", shape, False,
-                           diagonal=f"({left.diagonal} * {right.diagonal})")
+            both = f"({left.diagonal} * {right.diagonal})"
+            return Operand(self.call("diag", both), shape, False, diagonal=both)
         if left.diagonal:  # diag(v) M scales M's rows
             rows = left.diagonal if right.kind == "vector" else f"{left.diagonal}[:, None]"
             return Operand(f"{rows} * {self._unwrapped(right)}", shape, False)
@@ -303,6 +313,12 @@ class Generator:
         if left.kind == "vector" and right.kind == "row vector":
             return Operand(self.call("outer", left, right), shape, False)
         return Operand(f"{left.code} @ {right.code}", shape, False)
+
+    def temporary(self, code: str) -> str:
+        """`code` computed on a line of its own; its temporary's name."""
+        name = self.fresh()
+        self.lines.append(f"{name} = {code}")
+        return name
 
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:

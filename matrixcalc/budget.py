@@ -43,7 +43,7 @@ class Limits:
     depth: int = 200  # nesting depth of an expression
     terms: int = 10_000  # terms of one sum (as written, or of a derivative in index form)
     trials: int = 10_000  # random trials of one check or verify
-    chars: int = 1_000_000  # characters of an input text
+    chars: int = 200_000  # characters of an input text
     _restore: object = field(default=None, compare=False, repr=False)
 
     def __enter__(self) -> Limits:

@@ -163,6 +163,8 @@ class TreeBuilder(Transformer):
         for sign, term in zip(children[1::2], children[2::2]):
             terms.append(term if sign.type == "PLUS" else
                          Apply("neg", (term,), span=_span(sign)))
+        budget.check("terms", len(terms), "the number of terms of a sum",
+                     span=(children[0].span or (0, 0))[:1] + _span(children[-2])[1:])
         return _flat_sum(terms, _span(children[-2]))
 
     def neg(self, children):
@@ -237,6 +239,8 @@ class TreeBuilder(Transformer):
                 raise ParseError(f"every row of a bracket literal needs {width} entries; "
                                  f"this one has {len(row)}", span=row[0].span)
         entries = tuple(entry for row in rows for entry in row)
+        budget.check("terms", len(entries), "the number of entries of a bracket literal",
+                     span=_span(children[0]))
         return Apply("bracket", entries, (len(rows), width), span=_span(children[0]))
 
     def row(self, children):

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from .. import budget
-from ..errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from ..errors import LimitError, MatrixCalcError, ShapeError, UnsupportedError, UsageError
 from ..guard import public
 from ..language.declarations import parse_where
 from ..language.expr import Apply, Expr, Number, Symbol, walk
@@ -435,18 +435,20 @@ def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any
         budget.tick()
         trial_seed = seed + trial
         rng, draw = problem.draw(trial_seed)
+        why = ""
         for _ in range(MAX_REDRAWS):
+            budget.tick()
             try:
                 with np.errstate(all="ignore"):  # non-finite values are redrawn below
                     pairs = evaluate(draw)
                 break
-            except OutOfDomain:
-                draw = problem.redraw(rng, trial_seed)
-            except (np.linalg.LinAlgError, FloatingPointError):
+            except (OutOfDomain, np.linalg.LinAlgError, FloatingPointError) as reason:
+                why = str(reason)
                 draw = problem.redraw(rng, trial_seed)
         else:
             raise UnsupportedError(f"could not draw a point inside every operator's domain "
-                                   f"in {MAX_REDRAWS} attempts (seed {trial_seed})")
+                                   f"in {MAX_REDRAWS} attempts (seed {trial_seed})"
+                                   + (f"; the last gave {why}" if why else ""))
         sizes.append(draw.named_sizes)
         for index, (left, right) in enumerate(pairs):
             error = relative_error(left, right)
@@ -788,7 +790,8 @@ def _peel(node: Expr, coefficients: list) -> Expr:
 def _symbolic_verdict(stmt: Statement, where) -> bool:
     """Hook for symbolic truth: True when both sides have identical canonical forms.
 
-    Whenever the engine fails, the numeric judgment alone decides. Even a symbolic match
+    Whenever the engine fails, the numeric judgment alone decides; but a claim past a
+    limit is refused (LimitError), as every other call refuses it. Even a symbolic match
     is confirmed numerically, so a simplifier bug cannot make a false claim true.
     """
     from ..calculus.derive import derive, simplify  # the engine loads SymPy: on first use
@@ -797,6 +800,8 @@ def _symbolic_verdict(stmt: Statement, where) -> bool:
         if stmt.kind == "derivative":
             left = derive(stmt.lhs, stmt.wrt.name, where=where)
         return simplify(left, where=where) == simplify(stmt.rhs, where=where)
+    except LimitError:
+        raise
     except MatrixCalcError:
         return False
 

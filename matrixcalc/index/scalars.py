@@ -84,12 +84,14 @@ def _fprime(op: str) -> sympy.Expr:
     return sympy.diff(to_sympy(parse(spec.definition, {"x": "scalar"})), symbol("x"))
 
 
-_names: list = [None, {}]  # (the table's version, SymPy function -> operator name)
+_names: tuple = (None, {})  # (the table's version, SymPy function -> operator name)
 
 
 def function_names() -> dict:
     """SymPy function -> operator name, for every elementwise record (its own SymPy
-    function, and SymPy's of the same name: abs' is SymPy's sign(x))."""
+    function, and SymPy's of the same name: abs' is SymPy's sign(x)). Rebuilt when the
+    operator table changes; swapped in whole, so a reader never sees half of it."""
+    global _names
     known_version, names = _names
     now = version()
     if known_version == now:
@@ -100,11 +102,11 @@ def function_names() -> dict:
             names[function(op)] = op
             if spec.sympy:
                 names.setdefault(_native(spec.sympy), op)
-    _names[:] = [now, names]
+    _names = (now, names)
     return names
 
 
-_parts: dict = {}
+_parts: dict = {}  # op -> (its record, f' as parts): a redefined record derives anew
 
 
 def derivative_parts(op: str) -> tuple[sympy.Expr, list[Expr]] | None:

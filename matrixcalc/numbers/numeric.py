@@ -26,6 +26,7 @@ from ..errors import UnsupportedError, UsageError
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, untyped
 from ..language.shapes import SCALAR, Dim, Shape, dim_size, normalize
 from ..ops import lookup
+from ..ops.spec import version
 from .backends import backend
 
 SizeOf = Callable[[Dim], int]
@@ -87,11 +88,12 @@ def run_definition(op: str, x: Any, B) -> Any:
     """An elementwise function by its record's `definition` (an expression in the scalar
     x), entry by entry: the value of the definition's tree with x bound to `x` (a record
     with a definition and no `evaluate` is evaluated so)."""
-    return run(_definition_tree(lookup(op).definition), {"x": x}, B, _no_sizes)
+    return run(_definition_tree(lookup(op).definition, version()), {"x": x}, B, _no_sizes)
 
 
 @lru_cache(maxsize=256)
-def _definition_tree(text: str) -> Expr:
+def _definition_tree(text: str, table_version: int) -> Expr:
+    """The definition's tree, as the operator table of `table_version` reads it."""
     from ..language.parse import parse
     return untyped(parse(text, {"x": "scalar"}))  # x stands for an array: no shape checks
 

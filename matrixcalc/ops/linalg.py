@@ -264,6 +264,9 @@ def power_derivative(d, node, idx):
     """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
     base, exponent = node.args
     p = d.constant_exponent(exponent)
+    if p < 0 and d.vanishes(base):  # 1/0: no value, so no derivative (never a quiet 0)
+        raise UnsupportedError(f"`{base}` is identically 0, so `{node}` divides by zero: "
+                               "it has no value and no derivative")
     trees = [] if p == 1 else [base if p == 2 else
                                d.build.apply(node.op, base, d.tree(p - 1, exponent))]
     return [t.scaled(p) for t in d.entrywise_times(trees, base, idx)]

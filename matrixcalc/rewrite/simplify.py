@@ -38,7 +38,7 @@ from .kron import (
     vec_of_vector,
     vec_outward,
 )
-from .patterns import assumes, is_const, is_op, is_square, simplification
+from .patterns import assumes, is_const, is_op, is_square, simplification, simplified
 from .sums import SUM_RULES
 from .totals import mean_is_linear, ones_times_known_total, sum_is_linear, sum_of_distribution
 from .traces import inner_product_orientation, trace_is_linear, trace_of_product
@@ -125,6 +125,26 @@ def transpose_of_power(e: Expr) -> Expr | None:
 
 
 # -- identities, ones, zeros ----------------------------------------------------------------
+
+@rewrites("div", "ediv", "power", "epow")
+def division_by_zero(e: Expr) -> Expr | None:
+    """s/0, M ./ 0 and 0^p for p < 0 have no value: an error, never rewritten (0/0 must
+    not become 0 because its numerator is 0). Applies no rewrite otherwise."""
+    if not isinstance(e, Apply):
+        return None
+    divisor = e.args[1] if e.op in ("div", "ediv") else e.args[0]
+    if e.op in ("power", "epow"):
+        exponent = to_sympy(e.args[1])
+        if exponent is None or not exponent.is_negative:
+            return None
+    elif build.is_zero(e.args[0]):  # 0/s is about to vanish: first make sure s is not 0
+        divisor = simplified(divisor)
+    if build.is_zero(divisor):
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"this divides by zero (`{e}`, the divisor identically 0): "
+                               "it has no value")
+    return None
+
 
 @rewrites("matmul", "mul")
 def product_with_identity(e: Expr) -> Expr | None:
@@ -346,6 +366,7 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
+    division_by_zero,
     outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
     mean_is_linear, sum_of_distribution, sum_is_linear, ones_times_known_total,

@@ -25,6 +25,7 @@ from ..language.expr import Apply, Expr, Symbol
 from ..language.parse import as_expr, wrt_symbol
 from ..ops.spec import lookup
 from ..rewrite.simplify import canonical_input, simplify_tree
+from ..guard import public
 from .derive import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
 
@@ -128,6 +129,7 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 
 # -- the derivation ------------------------------------------------------------------------
 
+@public
 def explain(expr, wrt, where=None) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step in index notation."""
     e = as_expr(expr, where)

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Span
+from ..guard import public as _public
 from .shapes import Dim, Shape
 
 if TYPE_CHECKING:
@@ -121,10 +122,12 @@ class Expr:
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 
+    @_public
     def subs(self, mapping: dict[str, Any], where: Any = None) -> Expr:
         from .substitute import subs
         return subs(self, mapping, where)
 
+    @_public
     def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
         from ..numbers.numeric import evaluate
         return evaluate(self, values, sizes=sizes)

@@ -210,11 +210,16 @@ def matrix_power(build, base: Expr, k: int) -> Expr:
 
 def _matpow_derivative(d, node, idx):
     """d(X^k) = Σ_{m<k} X^m dX X^(k-1-m); d(X^-k) = -Σ_{m<k} X^-(m+1) dX X^-(k-m)
-    (the product rule over k factors, d(X^-1) = -X^-1 dX X^-1): k terms, which under a
-    trace contraction merges into k tr(X^(k-1) dX) (Matrix Cookbook (121))."""
+    (the product rule over k factors, d(X^-1) = -X^-1 dX X^-1): k terms, so bounded by
+    the power limit; under a trace, where they are one, d tr(X^k) = k tr(X^(k-1) dX) for
+    any integer k (Matrix Cookbook (121)). Contraction merges the powers of each term."""
     (base,), (k,) = node.args, node.attrs
-    check("power", abs(k), f"the number of terms of the derivative of X^{k}")
     i, j = idx
+    if i == j:  # under a trace the k terms are one: tr(X^m dX X^(k-1-m)) = tr(X^(k-1) dX)
+        a, b = d.fresh(), d.fresh()
+        return d.times(d.term(d.factor(matrix_power(d.build, base, k - 1), (b, a)), coeff=k),
+                       d.expr(base, (a, b)))
+    check("power", abs(k), f"the number of terms of the derivative of X^{k}")
     sign, n = (1, k) if k > 0 else (-1, -k)
     out = []
     for m in range(n):

@@ -22,6 +22,7 @@ from ..language import build
 from ..language.expr import Expr, Symbol, SymbolInfo
 from ..language.parse import as_expr
 from ..language.shapes import ONE
+from ..guard import public
 from .codegen import Output, compile_source, engine_derive, generate
 
 
@@ -52,6 +53,7 @@ def vjp_scalar(f: Expr, g: Symbol) -> Expr:
     return build.apply("tr", build.apply("matmul", build.apply("transpose", g), f))
 
 
+@public
 def autograd_function(expr, inputs: Sequence[str], where=None):
     """A `torch.autograd.Function` subclass: `F.apply(*values)` takes the inputs in the
     order of `inputs` (tensors in SPEC section 5's forms: scalars 0-d, vectors 1-D,

@@ -37,6 +37,7 @@ from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
 from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
 from ..ops.spec import BACKENDS, lookup
+from ..guard import public
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 CHAIN_ORDERED = 32  # factors of a product ordered at once (the ordering is cubic)
@@ -549,6 +550,7 @@ def _finish(function: Callable, source: str, inputs: list[str], backend: str,
     return function
 
 
+@public
 def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     """A Python function computing `expr` from keyword (or positional) arguments.
 
@@ -573,6 +575,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     return _finish(compile_source(source, renamed), source, inputs, backend, exprs)
 
 
+@public
 def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable:
     """A function returning (value, gradient) of a scalar `expr`, the way
     matrixcalculus.org's fAndG does: the value and the derivative(s) with respect to

@@ -30,7 +30,8 @@ from ..numbers.numeric import run
 from ..ops import FUNCTIONS, REGISTRY, OpSpec, register
 from ..ops.elementwise import elementwise
 from ..ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
-from .yaml_nodes import NAME_PATTERN, _Mapping, _parse_field, _Source
+from ..language.declarations import NAME_PATTERN
+from .yaml_nodes import _Mapping, _parse_field, _Source
 
 FUNCTION_KEYS = ("name", "elementwise", "argument", "definition", "derivative", "domain",
                  "source", "note")

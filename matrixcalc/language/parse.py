@@ -469,6 +469,8 @@ def wrt_symbol(e: Expr, wrt, where=None, taken: set[str] = frozenset()) -> Symbo
     if declared is not None and declared.dims is not None:
         return parsed
     used = {a for s in e.shapes.values() for a in s.rows + s.cols} | set(e.shapes) | {name}
+    used |= {a for node in walk(e) if node.ty is not None  # sizes of I and ones too
+             for a in node.ty.rows + node.ty.cols if isinstance(a, str)}
     atoms = [a for a in dict.fromkeys(parsed.info.rows + parsed.info.cols)
              if isinstance(a, str)]
     names = name_dims(atoms, used | set(taken))

@@ -134,7 +134,12 @@ def to_user(value: Any, shape: Shape, B, size_of: SizeOf) -> Any:
 
 
 def to_internal(name: str, kind: str, value: Any, B) -> Any:
-    """A user's value for a symbol of `kind` as a 2-D float64 array; UsageError if unfit."""
+    """A user's value for a symbol of `kind` as a 2-D float64 array; UsageError if unfit
+    (complex values too: the engine is real, and a cast would drop the imaginary part)."""
+    if is_complex(value):
+        raise UsageError(f"the value of `{name}` is complex; matrixcalc computes with real "
+                         "numbers", hint="pass the real part (or split real and imaginary "
+                                         "parts into two inputs)")
     try:
         array = B.asarray(value)
     except (TypeError, ValueError) as error:
@@ -151,6 +156,17 @@ def to_internal(name: str, kind: str, value: Any, B) -> Any:
     if len(shape) != 2:
         raise UsageError(f"`{name}` is a matrix: pass a 2-D array, not shape {shape}")
     return array
+
+
+def is_complex(value: Any) -> bool:
+    """Whether a user's value (a number, list, numpy array or torch tensor) is complex."""
+    tensor_test = getattr(value, "is_complex", None)  # a torch tensor
+    if callable(tensor_test) and not isinstance(value, (complex, np.generic)):
+        return bool(tensor_test())
+    try:
+        return bool(np.iscomplexobj(value))
+    except (TypeError, ValueError):
+        return False  # not an array at all: to_internal says so
 
 
 def bind_sizes(infos: Mapping[str, SymbolInfo], env: Mapping[str, Any],
@@ -300,7 +316,11 @@ def evaluate(expr: Expr, values: Mapping[str, Any], *, sizes: Mapping[str, int] 
         if name in values:
             env[name] = to_internal(name, info.kind, values[name], B)
     size_of = size_function(bind_sizes(infos, env, sizes))
-    value = run(expr, env, B, size_of)
+    try:
+        value = run(expr, env, B, size_of)
+    except np.linalg.LinAlgError as error:  # the checker redraws on it; a user is told
+        raise UsageError(f"`{expr}` has no value at these inputs: {error} (a matrix it "
+                         "inverts or factors is singular or not positive definite)") from None
     layout = layout or getattr(expr, "layout", None)
     if layout is not None:
         result = to_jacrev_layout(value, layout.user_dims(size_of), B)
@@ -308,5 +328,6 @@ def evaluate(expr: Expr, values: Mapping[str, Any], *, sizes: Mapping[str, int] 
     return to_user(value, expr.ty or SCALAR, B, size_of)
 
 
-__all__ = ["Layout", "bind_sizes", "evaluate", "from_jacrev_layout", "matrix_form", "run",
-           "size_function", "to_internal", "to_jacrev_layout", "to_user", "user_dims"]
+__all__ = ["Layout", "bind_sizes", "evaluate", "from_jacrev_layout", "is_complex",
+           "matrix_form", "run", "size_function", "to_internal", "to_jacrev_layout", "to_user",
+           "user_dims"]

@@ -63,6 +63,9 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
 
     derive = engine_derive()
     e = as_expr(expr, where)
+    if isinstance(inputs, (str, Symbol)) or not isinstance(inputs, (list, tuple)):
+        raise UsageError(f"`inputs` is a list of the input symbols' names, not "
+                         f"{type(inputs).__name__}", hint='inputs=["W", "x", "b"]')
     names = [i.name if isinstance(i, Symbol) else i for i in inputs]
     if not names or not all(isinstance(n, str) and n for n in names):
         raise UsageError("`inputs` lists the input symbols' names, e.g. [\"W\", \"x\", \"b\"]")

@@ -541,8 +541,21 @@ def compile_source(source: str, renamed: dict[str, str]) -> Callable:
     return function
 
 
-def _finish(function: Callable, source: str, inputs: list[str], backend: str,
+def _finish(raw: Callable, source: str, inputs: list[str], backend: str,
             outputs: list[Expr]) -> Callable:
+    from ..numbers.numeric import is_complex
+
+    def function(*args, **kwargs):
+        """The generated function, its inputs first refused where they are complex (the
+        code computes with reals; numpy would drop the imaginary part or fail later)."""
+        given = list(zip(inputs, args)) + list(kwargs.items())
+        for name, value in given:
+            if is_complex(value):
+                raise UsageError(f"the value of `{name}` is complex; the generated code "
+                                 "computes with real numbers")
+        return raw(*args, **kwargs)
+
+    function.__doc__ = raw.__doc__
     function.source = source
     function.inputs = tuple(inputs)
     function.backend = backend

@@ -58,6 +58,7 @@ class Limits:
                          if not f.name.startswith("_"))
 
 
+MAX_DIGITS = 4000  # below Python's own limit on converting integers to and from text
 NAMES = tuple(f.name for f in fields(Limits) if not f.name.startswith("_"))
 SCOPES = ("thread", "process")
 
@@ -92,6 +93,9 @@ def _validate(name: str, value) -> None:
                              f"{value!r}")
     elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(f"`{name}` is a positive integer, not {value!r}")
+    elif name == "digits" and value > MAX_DIGITS:
+        raise UsageError(f"`digits` is at most {MAX_DIGITS:,}: Python converts no longer "
+                         "integer to or from text (sys.get_int_max_str_digits)")
 
 
 def _set_thread(changes: dict):

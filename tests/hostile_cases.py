@@ -284,3 +284,28 @@ OUTPUTS = [
 ]
 for name, code, expect in OUTPUTS:
     add(name, code, expect)
+
+# -- the command line: exit status 2 for bad input (SPEC section 7), the message clean -------
+BAD_INPUT = "ok:result[0] == 2 and 'Traceback' not in result[2] and clean(result[2])"
+CLI = [
+    ["derive", "1e999999999", "--wrt", "x"],
+    ["derive", "2^{2^{2^{2^{2^2}}}} x^T x", "--wrt", "x"],
+    ["derive", "exp(" * 300 + "x" + ")" * 300, "--wrt", "x"],
+    ["derive", "x\u202e^T x", "--wrt", "x", "--json"],
+    ["derive", "x\x00 + y", "--wrt", "x"],
+    ["derive", "x^T x", "--wrt", "x\ud800"],
+    ["derive", "(a^T x - a^T x)/(a^T x - a^T x)", "--wrt", "x"],
+    ["verify", "2^{2^{2^{2^{2^2}}}} x = 2 x"],
+    ["hessian", "a^T X^999999999 b", "--wrt", "X"],
+    ["derive", "+".join(["x"] * 20_000), "--wrt", "x"],
+    ["codegen", "x^T x", "--wrt", "x", "--backend", "fortran"],
+    ["derive", "x^T x", "--wrt", "x", "--check", "--trials", "1000000"],
+]
+for n, argv in enumerate(CLI):
+    add(f"cli-{n}", f"result = cli({argv!r})", BAD_INPUT)
+add("cli-trace-power", "result = cli(['derive', 'tr(X^999999999)', '--wrt', 'X'])",
+    "ok:result[0] == 0 and '999999999 (X^T)^999999998' in result[1]")
+add("cli-table-not-utf8", "import tempfile, os\n"
+    "folder = tempfile.mkdtemp()\npath = os.path.join(folder, 't.yaml')\n"
+    "open(path, 'wb').write(b'table: t\\nsource: \\xff\\nidentities: []\\n')\n"
+    "result = cli(['table', 'verify', path])", BAD_INPUT)

@@ -87,6 +87,21 @@ def table(data: str | bytes):
         return mc.load_table(path)
 
 
+def cli(argv: list[str]) -> tuple[int, str, str]:
+    """`matrixcalc ARGV` in this process: (exit status, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from matrixcalc.cli import main as cli_main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = cli_main(argv)
+        except SystemExit as exit:  # argparse's own usage errors
+            status = exit.code
+    return status, out.getvalue(), err.getvalue()
+
+
 def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
     signal.signal(signal.SIGALRM, _alarm)
@@ -94,7 +109,7 @@ def main() -> None:
     import numpy as np
 
     import matrixcalc as mc
-    namespace = {"mc": mc, "np": np, "table": table}
+    namespace = {"mc": mc, "np": np, "table": table, "cli": cli, "clean": clean}
     for case in cases:
         print(json.dumps({"start": case["name"]}), flush=True)
         outcome = run_case(case, namespace)

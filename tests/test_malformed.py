@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matrixcalc as mc
+from matrixcalc.errors import visible
 
 P, S, U, X = mc.ParseError, mc.ShapeError, mc.UsageError, mc.UnsupportedError
 
@@ -110,7 +111,10 @@ def test_malformed_input_is_reported_precisely(text, where, cls, span, line, col
     assert (error.span, error.line, error.column) == (span, line, column), str(error)
     carets = _caret_lines(str(error))
     assert carets, str(error)
-    assert len(carets[0].strip()) == max(1, min(span[1] - span[0], 40))
+    # as wide as the span as shown: a hidden character (\u200b) is shown escaped
+    width = min(span[1] - span[0], 40)
+    marked = text[span[0]:span[0] + width]
+    assert len(carets[0].strip()) == max(1, len(visible(marked)) + width - len(marked))
 
 
 def test_there_are_at_least_forty_malformed_cases():

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
-from ..budget import check_number
+from .. import budget
 from ..errors import ShapeError
 from ..ops.spec import lookup
 from .expr import Apply, Const, Dimension, Expr, Number
@@ -22,8 +22,12 @@ PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})
 
 
 def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
-    """`op(args)` with its shape; a shape failure here is a bug in the caller."""
+    """`op(args)` with its shape; a shape failure here is a bug in the caller. Every node
+    the engine builds passes here: the call's clock and its `nodes` limit are checked."""
     node = Apply(op, tuple(args), attrs)
+    budget.tick()
+    budget.check("nodes", node.size(), "the number of nodes of an expression the "
+                                       "computation built")
     ctx = InferContext(None)
     try:
         ty = lookup(op).shape(ctx, node, [a.ty for a in args])
@@ -41,7 +45,7 @@ def num(value: int | Fraction, shape: Shape = SCALAR) -> Expr:
     """The number `value`; one with more digits than the `digits` limit is refused (a
     LimitError), as in the input."""
     value = Fraction(value)
-    check_number(value, "a number the computation made")
+    budget.check_number(value, "a number the computation made")
     if value < 0:
         return apply("neg", Number(-value, ty=shape))
     return Number(value, ty=shape)

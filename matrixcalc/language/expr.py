@@ -220,9 +220,18 @@ class Apply(Expr):
     _hash: int | None = field(default=None, init=False, compare=False, repr=False)
     # the shapes of the I, ones and broadcast numbers inside, in order (see memo_key)
     _sized: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    _size: int | None = field(default=None, init=False, compare=False, repr=False)
     # (operator table version, SymPy form) once asked for (index.scalars.to_sympy): deep
     # scalar trees are converted again and again by the simplifier's rules
     _scalar: tuple | None = field(default=None, init=False, compare=False, repr=False)
+
+    def size(self) -> int:
+        """The number of nodes of the tree as printed (shared subtrees counted each time
+        they occur), computed once: what the `nodes` limit bounds."""
+        if self._size is None:
+            object.__setattr__(self, "_size", 1 + sum(
+                a.size() if isinstance(a, Apply) else 1 for a in self.args))
+        return self._size
 
     def __hash__(self) -> int:
         if self._hash is None:

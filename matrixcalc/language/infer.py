@@ -172,7 +172,7 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
 def _local_scalars(roots: list[Expr], kinds: dict[str, str],
                    declared: dict[str, Declaration], text: str | None) -> set[str]:
     """The names rule 3 makes scalars in the parts of n-ary nodes (a bracket literal's
-    entries, a sum's terms), each part typed on its own. A name whose conventional kind
+    entries, a sum's terms), each part typed on its own in its operator. A name whose conventional kind
     fails inside one part fails in the whole, so these are all made scalars at once:
     typing a literal of n entries that each need one is linear in n, not quadratic (one
     retyping of the whole per name)."""
@@ -188,8 +188,8 @@ def _local_scalars(roots: list[Expr], kinds: dict[str, str],
         for part in node.args:
             if not _candidates(part, kinds, declared):
                 continue
-            try:
-                (typed,) = _infer([part], declared, text)
+            try:  # the part in its parent alone: a bracket's entry must be a scalar
+                (typed,) = _infer([replace(node, args=(part,))], declared, text)
             except MatrixCalcError:
                 continue  # the whole's typing reports it
             found.update(n.name for n in walk(typed) if isinstance(n, Symbol)

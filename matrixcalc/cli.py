@@ -94,7 +94,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -203,16 +202,14 @@ def kind_warnings(args: argparse.Namespace) -> list[str]:
             if issubclass(w.category, KindWarning)]
 
 
-# Characters JSON may carry raw that a terminal or a reader should not get raw: controls,
-# format characters (bidirectional marks, zero widths), lone surrogates, unassigned ones.
-UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e"
-                    r"\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]")
-
-
 def json_dumps(value) -> str:
-    """Compact JSON, Unicode kept readable but every unsafe character escaped (`\\u202e`):
-    the same value for a JSON reader, nothing hidden or reordered for a person."""
-    return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(value, ensure_ascii=False))
+    """Compact JSON, Unicode kept readable but every character a reader would not see as
+    itself (as errors.visible decides) escaped: the same value for a JSON reader, nothing
+    hidden or reordered for a person."""
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
 
 
 def json_text(value, depth: int = 0) -> str:

@@ -17,7 +17,6 @@ from collections.abc import Callable
 import sympy
 
 from ..errors import UnsupportedError
-from ..index.contract import contract
 from ..index.ir import Factor, IndexSupply, Term, copy, product
 from ..index.lower import Idx, Lowerer, factor, lower
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
@@ -119,8 +118,7 @@ class Differentiator:
 
     def vanishes(self, v: Expr) -> bool:
         """Whether v is identically zero (its index form contracts to nothing)."""
-        idx = self.inner(v)
-        return not contract(lower(v, idx, self.supply), tuple(i for i in idx if i))
+        return Lowerer(self.supply).vanishes(v)
 
     def scalar_derivative(self, entry: Expr) -> Expr:
         """The closed form of d entry / d wrt, for a scalar entry (of a bracket literal)."""

@@ -3,6 +3,7 @@ SymPy, evaluation and generated code."""
 
 from __future__ import annotations
 
+from ..errors import UnsupportedError
 from ..language.expr import Apply, Symbol, walk
 from ..language.shapes import SCALAR, Shape
 from .spec import POSTFIX, PREFIX, PRODUCT, SUM, OpSpec, infix_text, postfix_text, register
@@ -161,7 +162,11 @@ def _div_shape(ctx, node, types):
 
 
 def _div_lower(L, node, idx):
+    """M/s = M s^-1; an s identically 0 has no reciprocal (0/0 is not 0, whatever M)."""
     numerator, denominator = node.args
+    if L.vanishes(denominator):
+        raise UnsupportedError(f"`{denominator}` is identically 0, so `{node}` divides by "
+                               "zero: it has no value and no derivative")
     reciprocal = L.build.apply("power", denominator, L.build.num(-1))
     return L.times(L.lower(numerator, idx), L.lower(reciprocal, (None, None)))
 

@@ -157,7 +157,8 @@ def tick() -> None:
     """Raise LimitError once the call under way has run past its `seconds`."""
     call = getattr(_thread, "call", None)
     if call is not None and call.deadline is not None and time.monotonic() > call.deadline:
-        call.deadline = None  # raised once: handling the error may call back in
+        # raised at every tick from now on: code that catches it and tries another way
+        # cannot run on past the limit
         raise error("seconds", f"the computation ran longer than the limit "
                                 f"seconds={call.limits.seconds:g}")
 

@@ -600,6 +600,8 @@ def _transposed_shape(stmt: Statement, rigid: frozenset[str], error: ShapeError,
     try:
         problem, evaluator, labels = _judge(flipped, rigid)
         outcome = _run_trials(problem, evaluator(), trials, seed, tolerance, labels)
+    except LimitError:
+        raise
     except MatrixCalcError:
         outcome = None
     if outcome is None or not outcome.ok:

@@ -41,7 +41,7 @@ class Limits:
     power: int = 1000  # terms a matrix power X^k gives when differentiated (|k|)
     digits: int = 1000  # decimal digits of a number (numerator or denominator)
     depth: int = 200  # nesting depth of an expression
-    terms: int = 10_000  # terms of one sum (as written, or of a derivative in index form)
+    terms: int = 10_000  # terms of one sum, entries of one bracket literal, as written
     trials: int = 10_000  # random trials of one check or verify
     chars: int = 200_000  # characters of an input text
     _restore: object = field(default=None, compare=False, repr=False)

@@ -38,6 +38,14 @@ for n, text in enumerate(["1e999999999", "1e-999999999", "1" + "0" * 5000, "0." 
                           "1e99999999999999999999", "2.5e-400000 x", "x + 1e100000",
                           "[1e5000, 1; 2, 3]", "exp(1e9999)", "x^{1e9999}"]):
     add(f"number-{n}", parse(text), "LimitError")
+add("number-float-overflow-evaluate",
+    "result = mc.parse('1e900 sum(x)').evaluate({'x': np.ones(2)})", "ok:result == float('inf')")
+add("number-float-overflow-lambdify",
+    "result = mc.lambdify('sum(x.^{1e900})')(x=2 * np.ones(2))", "ok:result == float('inf')")
+add("number-float-underflow", "result = mc.parse('1e-900 sum(x)').evaluate({'x': np.ones(2)})",
+    "ok:result == 0.0")
+add("number-float-overflow-check", "result = mc.check('1e900 sum(x)', 'x', seed=1)",
+    "MatrixCalcError")
 add("number-zero-huge-exponent", parse("0e999999999999999999999"), "ok:str(result) == '0'")
 add("number-ordinary", parse("1e-3 x + 2.5e2 y"), "ok:str(result) == '0.001 x + 250 y'")
 for n, text in enumerate(["2^{2^{2^{2^{2^2}}}} x^T x", "9^{9^9} a^T x", "(10^{900})^{2} a^T x",

@@ -233,8 +233,13 @@ def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
 
 def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Differentiator:
     """The index-form differentiator by x, with the engine's closed form for the scalar
-    entries of bracket literals."""
-    return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar)
+    entries of bracket literals and for the inner derivatives it folds."""
+    def matrix_form(terms, out, shape: Shape) -> Expr:
+        form = closed_form(terms, out, shape, supply)
+        known = {n.name: n.info for n in walk(form) if isinstance(n, Symbol) and n.info}
+        return retype(form, {**known, x.name: x.info} if x.info else known, shape)
+    return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar,
+                          matrix_form=matrix_form)
 
 
 STRUCTURED = {True: "cookbook", "cookbook": "cookbook", "sym": "sym"}

@@ -52,7 +52,7 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
                 raise UsageError(f"missing input `{node.name}`: pass a value for it")
             out = env[node.name]
         elif isinstance(node, Number):
-            out = B.scalar(float(node.value))
+            out = B.scalar(node.as_float())
             if node.ty is not None and not node.ty.is_scalar:  # a zero of a derivative's shape
                 out = out * B.ones(size_of(node.ty.rows)) @ B.ones(size_of(node.ty.cols)).T
         elif isinstance(node, Const):

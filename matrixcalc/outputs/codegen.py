@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import keyword
 import linecache
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -195,7 +196,8 @@ class Generator:
                 return Operand(self.bound[node.name], node.ty, False)
             return Operand(self.params[node.name], node.ty, False)
         if isinstance(node, Number):
-            text = repr(float(node.value))
+            value = node.as_float()  # past the float range, 1e999: inf with no name
+            text = repr(value) if math.isfinite(value) else "1e999"
             if node.ty.is_scalar:
                 return Operand(text, node.ty, True)
             operand = Operand(self.full(node.ty, text), node.ty, False)

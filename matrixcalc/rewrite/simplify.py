@@ -19,7 +19,7 @@ import sympy
 
 from ..index.scalars import from_sympy, to_sympy
 from ..language import build
-from ..language.expr import Apply, Const, Expr, Number, memo_key
+from ..language.expr import Apply, Const, Expr, Number, memo_key, names_in
 from .brackets import BRACKET_RULES
 from .constants import (
     elementwise_of_number,
@@ -234,7 +234,7 @@ def numbers_multiplied(e: Expr) -> Expr | None:
     if not (is_op(e, "mul") or is_op(e, "matmul")):
         return None
     factors = build.factors_of(e)
-    values = [to_sympy(f) for f in factors]
+    values = [to_sympy(f) if _constant(f) else None for f in factors]
     numbers = [n for n, v in enumerate(values) if v is not None and v.is_number]
     if len(numbers) < 2:
         return None
@@ -247,6 +247,12 @@ def numbers_multiplied(e: Expr) -> Expr | None:
         return chain
     return build.chain([from_sympy(coeff), chain]) if coeff.is_positive else \
         build.negate(build.chain([from_sympy(-coeff), chain]) if coeff != -1 else chain)
+
+
+def _constant(e: Expr) -> bool:
+    """Whether e holds no symbol and no size (a number, π, exp(1), …): only such factors
+    are worth asking SymPy about (a deep factor of a symbol would be converted whole)."""
+    return not names_in(e)
 
 
 @rewrites("mul", "matmul")

@@ -9,10 +9,15 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test fuzz bench browser web-bench clean
 
 $(STAMP): pyproject.toml
+	@echo "== creating the virtual environment $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "== upgrading pip"
 	$(PY) -m pip install --quiet --upgrade pip
+	@echo "== installing torch 2.13.0 (the CPU build; about a minute)"
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,web]'
+	@echo "== installing matrixcalc with its extras: torch, jax, web, dev (a few minutes)"
+	$(PY) -m pip install --quiet -e '.[torch,jax,web,dev]'
+	@echo "== set-up done"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE))
 import parse_bench
 from common import machine, md_table, table
 
-ALL = ("derive", "swell", "numeric", "startup", "parse")
+ALL = ("derive", "swell", "numeric", "startup", "parse", "scaling", "machine")
 
 
 def cell(result: dict, key: str, spec: str) -> str:
@@ -124,6 +124,36 @@ def numeric_table(report: dict):
             ("what", "size", "mc ms", "peer", "peer ms", "speed-up", "max |diff|"), rows)
 
 
+def scaling_tables(report: dict):
+    rows = []
+    for s in report["series"]:
+        for r in s["rows"]:
+            rows.append((s["name"], r["k"], ms(r.get("seconds")), r.get("size", "—"),
+                         r.get("shared_size", "—"),
+                         f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "—",
+                         r.get("error", "")[:50]))
+    fits = [(s["name"], "—" if s["exponent"] is None else f"{s['exponent']:.2f}",
+             s["rows"][-1]["k"] if s["rows"] else "—") for s in report["series"]]
+    return [("Scaling: time, printed size and peak memory against k",
+             ("series", "k", "ms", "size", "shared size", "peak RSS MB", "note"), rows),
+            ("Scaling: fitted exponent (time ~ k^p, last three points)",
+             ("series", "p", "largest k"), fits)]
+
+
+def machine_table(report: dict):
+    rows = [("memory bandwidth (triad)", f"{report['bandwidth_gb_s']:.1f} GB/s", "", ""),
+            ("multiply rate (float64)", f"{report['multiply_gflops']:.0f} GFLOP/s", "", "")]
+    for k in report["kernels"]:
+        if "fraction" in k:
+            rows.append((f"{k['name']} ({k['size']})", ms(k["seconds"]),
+                         f"{k['fraction']:.2f} of the bound", k["source"][:60]))
+        else:
+            rows.append((f"{k['name']} ({k['size']})", ms(k["seconds"]),
+                         f"{k['ratio']:.2f}× hand-written", ""))
+    return ("The machine's limits and generated kernels",
+            ("what", "measured (ms)", "fraction / ratio", "code"), rows)
+
+
 def startup_table(report: dict):
     rows = [(r["name"], ms(r.get("median_seconds")), ms(r.get("min_seconds")), r["runs"],
              r.get("error", "")[:60]) for r in report["rows"]]
@@ -157,6 +187,38 @@ def targets(reports: dict) -> list[tuple[str, str, str, str]]:
         else:
             out.append(("derive: ≥5× faster than tensorgrad", "≥5×",
                         d["tensorgrad"].get("reason", "not measured"), "n/a"))
+    sc = reports.get("scaling")
+    if sc and "series" in sc:
+        limits = {"sin nest: gradient": 1.3, "softmax nest: Jacobian": 1.3,
+                  "tanh network: gradient by W1": 1.3, "sin nest: Hessian": 2.3,
+                  "bracket column of k entries": 1.3, "sum of k terms": 1.3}
+        for s in sc["series"]:
+            rows, p = s["rows"], s["exponent"]
+            if s["name"] in limits:
+                complete = rows and "error" not in rows[-1]
+                add(f"scaling: {s['name']} exponent", f"≤ {limits[s['name']]}",
+                    f"{'—' if p is None else f'{p:.2f}'} up to k = {rows[-1]['k']}"
+                    + ("" if complete else f" ({rows[-1].get('error')})"),
+                    complete and p is not None and p <= limits[s["name"]])
+            if s["name"] == "tr(X^k) by X" and rows:
+                last = rows[-1]
+                add("scaling: tr(X^k) by X is k (X^T)^(k-1)", f"k = {last['k']}",
+                    last.get("result", last.get("error", ""))[:40],
+                    last.get("result") == f"{last['k']} (X^T)^{last['k'] - 1}")
+            if s["name"] in ("sum of k terms", "tanh network: gradient by W1") and rows:
+                last = rows[-1]
+                add(f"large: {s['name']} at k = {last['k']} under 2 s", "< 2 s",
+                    f"{ms(last.get('seconds'))} ms, peak {last.get('peak_rss_mb', 0):.0f} MB",
+                    last.get("seconds", 1e9) < 2)
+    mc_ = reports.get("machine")
+    if mc_ and "kernels" in mc_:
+        for k in mc_["kernels"]:
+            if "fraction" in k:
+                add(f"machine: {k['name']}", f"≥ {k['target']:.2f} of the bound",
+                    f"{k['fraction']:.2f}", k["fraction"] >= k["target"])
+            else:
+                add(f"machine: {k['name']}", f"≤ {k['target']}×", f"{k['ratio']:.2f}×",
+                    k["ratio"] <= k["target"])
     w = reports.get("swell")
     if w:
         net = [r for r in w["rows"] if r["series"] == "network" and "seconds" in r]
@@ -408,6 +470,15 @@ def main(argv: list[str] | None = None) -> int:
                 import numeric_bench
                 report = numeric_bench.run(quick=quick)
                 show(*numeric_table(report))
+            elif name == "scaling":
+                import scaling_bench
+                report = scaling_bench.run(quick=quick)
+                for section in scaling_tables(report):
+                    show(*section)
+            elif name == "machine":
+                import machine_bench
+                report = machine_bench.run(quick=quick, repeats=1 if quick else 5)
+                show(*machine_table(report))
             elif name == "startup":
                 import startup_bench
                 report = startup_bench.run(runs=1 if quick else 7)

@@ -97,6 +97,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .outputs.json_objects import (
@@ -286,7 +287,7 @@ def table_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @command("table", "verify identity tables: every entry, symbolically or numerically",
-         examples=("matrixcalc table verify identities/traces.yaml",
+         examples=("matrixcalc table verify identities/cookbook-2.5-traces.yaml",
                    "matrixcalc table verify lesson cookbook-2.5-traces --trials 10"),
          arguments=(table_arguments,))
 def run_table(args: argparse.Namespace) -> int:
@@ -307,15 +308,12 @@ def run_table(args: argparse.Namespace) -> int:
             malformed = True
             continue
 
-        def progress(done: int, total: int, entry, table=table) -> None:
-            end = "\n" if done == total else ""
-            print(f"\r{table.name}: {done}/{total} {'' if done == total else entry.id}"
-                  .ljust(72), end=end, file=sys.stderr, flush=True)
-
         for function in table.unchecked:
             print(f"{table.name}: function `{function}` has no `definition`: its rule is "
                   "unchecked", file=sys.stderr)
-        results = table.results(trials=args.trials, seed=args.seed, progress=progress)
+        with progress_bar(len(table), table.name) as bar:
+            results = table.results(trials=args.trials, seed=args.seed,
+                                    progress=lambda done, total, entry: bar(done, entry.id))
         mine = {key: 0 for key in counts}
         for result in results:
             mine[result.status] += 1
@@ -363,6 +361,39 @@ def layout_argument(parser: argparse.ArgumentParser) -> None:
                         default="numerator", help="Jacobian layout (default numerator)")
 
 
+def vec_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vec", action="store_true",
+                        help="an order-3/4 derivative as the matrix ∂vec(F)/∂vec(X) "
+                             "(Kronecker form)")
+
+
+@contextmanager
+def progress_bar(total: int, label: str):
+    """A progress bar on stderr (tqdm) when it is a terminal; nothing in a pipe or a log.
+    Yields `update(done, what)`."""
+    if not sys.stderr.isatty():
+        yield lambda done, what: None
+        return
+    from tqdm import tqdm
+    with tqdm(total=total, desc=label, unit="identity", file=sys.stderr, leave=False) as bar:
+        yield lambda done, what: (bar.set_postfix_str(what), bar.update(done - bar.n))
+
+
+def warn_unused(expr, names: list[str], where) -> None:
+    """Say on stderr when --wrt names a symbol the expression lacks (its derivative is 0)
+    or --where declares one it does not use: mostly a typo."""
+    from .language.declarations import parse_where
+    used = set(expr.shapes)
+    for name in names:
+        if name not in used:
+            print(f"warning: `{name}` does not occur in the expression: the derivative by "
+                  "it is 0", file=sys.stderr)
+    declared = parse_where(where) if where else {}
+    for name in sorted(set(declared) - used - set(names)):
+        print(f"warning: --where declares `{name}`, which the expression does not use",
+              file=sys.stderr)
+
+
 def wrt_names(args: argparse.Namespace) -> list[str]:
     names = [n.strip() for item in (args.wrt or []) for n in item.split(",")]
     if any(not n for n in names):
@@ -377,13 +408,16 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
 
     expr = mc.parse(args.expression, where=args.where)
     names = wrt_names(args)
+    warn_unused(expr, names, args.where)
     wrt = names if len(names) > 1 else names[0]
     if which == "derive":
-        out = mc.derive(expr, wrt, where=args.where, layout=args.layout)
+        out = mc.derive(expr, wrt, where=args.where, layout=args.layout, vec=args.vec)
         results = list(zip([[n] for n in names], out if len(names) > 1 else [out]))
     else:
+        options = {"vec": args.vec} if which == "hessian" else {}
         function = mc.jacobian if which == "jacobian" else mc.hessian
-        results = [(names, function(expr, wrt, where=args.where))]
+        results = [(names, _in_layout(function(expr, wrt, where=args.where, **options),
+                                      args.layout))]
     report = None
     if args.check:
         order = 2 if which == "hessian" else 1
@@ -411,6 +445,16 @@ def _run_derivative(args: argparse.Namespace, which: str) -> int:
     return EXIT_OK if report is None or report.ok else EXIT_FALSE
 
 
+def _in_layout(jacobian, layout: str):
+    """A Jacobian in the layout asked for: denominator layout is its transpose."""
+    if layout == "numerator" or jacobian.is_tensor:
+        return jacobian
+    import matrixcalc as mc
+
+    from .language import build
+    return mc.simplify(build.apply("transpose", jacobian))
+
+
 def shared_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shared", action="store_true",
                         help="name repeated parts once: `… where t1 = tanh(W1 x)`")
@@ -428,8 +472,9 @@ DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
                    'matrixcalc derive "1/(2n) ||y - X w||^2" --wrt w --index',
                    'matrixcalc derive --wrt z --json -- "-y^T log(softmax(z))"',
                    'matrixcalc derive "x^T A x" --wrt x --explain',
+                   'matrixcalc derive "A X B" --wrt X --vec',
                    'matrixcalc derive "||W3 tanh(W2 tanh(W1 x)) - y||^2" --wrt W1 --shared'),
-         arguments=DERIVATIVE_ARGUMENTS + (layout_argument, lambda parser: parser.add_argument(
+         arguments=DERIVATIVE_ARGUMENTS + (layout_argument, vec_argument, lambda parser: parser.add_argument(
              "--explain", action="store_true",
              help="print the derivation step by step in index notation (with --latex: LaTeX)")))
 def run_derive(args: argparse.Namespace) -> int:
@@ -451,17 +496,19 @@ def run_derive(args: argparse.Namespace) -> int:
 
 @command("jacobian", "the Jacobian (numerator layout); scalars listed in --wrt are stacked",
          examples=('matrixcalc jacobian "softmax(z)" --wrt z',
-                   'matrixcalc jacobian "[x^2 y; sin(x)]" --wrt x,y --where "x, y: scalar"'),
-         arguments=DERIVATIVE_ARGUMENTS)
+                   'matrixcalc jacobian "[x^2 y; sin(x)]" --wrt x,y --where "x, y: scalar"',
+                   'matrixcalc jacobian "A x" --wrt x --layout denominator'),
+         arguments=DERIVATIVE_ARGUMENTS + (layout_argument,))
 def run_jacobian(args: argparse.Namespace) -> int:
-    args.layout = "numerator"
+    args.vec = False
     return _run_derivative(args, "jacobian")
 
 
 @command("hessian", "the Hessian: the Jacobian of the gradient",
          examples=('matrixcalc hessian "x^T A x" --wrt x',
-                   'matrixcalc hessian "x^2 + x y + 2 y^2" --wrt x,y --where "x, y: scalar"'),
-         arguments=DERIVATIVE_ARGUMENTS)
+                   'matrixcalc hessian "x^2 + x y + 2 y^2" --wrt x,y --where "x, y: scalar"',
+                   'matrixcalc hessian "tr(X^T A X)" --wrt X --vec'),
+         arguments=DERIVATIVE_ARGUMENTS + (vec_argument,))
 def run_hessian(args: argparse.Namespace) -> int:
     args.layout = "numerator"
     return _run_derivative(args, "hessian")
@@ -493,12 +540,13 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def backend_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=["numpy", "torch"], default="numpy",
+    parser.add_argument("--backend", choices=["numpy", "torch", "jax"], default="numpy",
                         help="the array library of the generated code (default numpy)")
 
 
-@command("codegen", "generate numpy or torch code: the value, or value and gradient",
+@command("codegen", "generate numpy, torch or JAX code: the value, or value and gradient",
          examples=('matrixcalc codegen "x^T A x" --backend numpy',
+                   'matrixcalc codegen "sum(gelu(W x))" --wrt W --backend jax',
                    'matrixcalc codegen "1/(2n) ||y - X w||^2" --wrt w --backend torch',
                    'matrixcalc codegen "a^T X1 X2 X3 b" --wrt X1 --json'),
          arguments=(expression_argument, wrt_argument(required=False), where_argument,

@@ -137,7 +137,7 @@ FOUND_BY_FUZZING = [
          "2 (x + ones) x^T + (x^T x) I"),
     # ones + ones is 2 ones, not the number 2
     Case("fuzz: ones + ones under ⊙", "||(ones^T + ones^T) ⊙ (x^T + ones^T)||", "x",
-         "4 (1 + x)/||2 ones^T ⊙ (x^T + ones^T)||", "2 (x + ones)/||x + ones||"),
+         "4 (1 + x)/||2 ones^T ⊙ (1 + x)^T||", "2 (x + ones)/||x + ones||"),
     Case("fuzz: a broadcast number left alone", "a^T (x + 2 ones - x) x^T b", "x",
          "2 sum(a) b", "2 (ones^T a) b"),
 ]
@@ -202,7 +202,7 @@ INDEX_FORM = [
     Case("centering Jacobian", "x - mean(x) ones", "x", "I - 1/n ones ones^T",
          "I - ones ones^T/n", "x: vector(n)"),
     Case("layer norm Jacobian", f"{LN_C} / {LN_S}", "x",
-         f"1/n {LN_S}^-3 (mean(x) ones - x) (x^T - mean(x) ones^T) + I/{LN_S} - "
+         f"1/n {LN_S}^-3 (mean(x) ones - x) (x - mean(x) ones)^T + I/{LN_S} - "
          f"1/n ones/{LN_S} ones^T",
          f"(I - 1/n ones ones^T - 1/n {LN_C} {LN_C}^T / (mean({LN_C}.^2) + eps)) / {LN_S}",
          "x: vector(n)"),

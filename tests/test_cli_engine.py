@@ -121,7 +121,7 @@ def test_codegen_prints_source_and_json():
     assert data["schema"] == "matrixcalc.codegen/1" and data["backend"] == "torch"
     assert data["inputs"] == ["x", "A"] and data["returns"] == "value" and data["wrt"] is None
     assert "import torch" in data["source"]
-    bad = run("codegen", "x", "--backend", "jax")
+    bad = run("codegen", "x", "--backend", "tensorflow")  # jax is a backend (SPEC 7)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
 
 

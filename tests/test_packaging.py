@@ -64,6 +64,63 @@ def installed(wheel, tmp_path_factory) -> Path:
     return bindir
 
 
+@pytest.fixture(scope="module")
+def without_torch(installed) -> Path:
+    """The same venv, where torch and jax cannot be imported (as after a plain
+    `pip install matrixcalc-engine`, which does not pull them)."""
+    purelib = subprocess.run(
+        [str(installed / "python"), "-c",
+         "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+    (Path(purelib) / "zz_no_torch.pth").write_text(
+        "import sys; sys.modules.update(torch=None, jax=None)\n", encoding="utf-8")
+    yield installed
+    (Path(purelib) / "zz_no_torch.pth").unlink()
+
+
+def test_without_torch_the_engine_derives_and_the_checker_says_what_to_install(
+        without_torch, tmp_path):
+    # pip install matrixcalc-engine (no extras): derive, simplify, evaluate and numpy code
+    # work; the checker, torch and JAX code say which extra to install
+    code = "\n".join([
+        "import numpy as np, matrixcalc as mc",
+        "g = mc.derive('x^T A x', 'x')",
+        "print(g)",
+        "x, A = np.arange(3.0), np.eye(3)",
+        "print(mc.lambdify(g)(x=x, A=A).tolist(), g.evaluate({'x': x, 'A': A}).tolist())",
+        "for call in (lambda: mc.check('x^T A x', 'x'),",
+        "             lambda: mc.lambdify(g, backend='torch'),",
+        "             lambda: mc.lambdify(g, backend='jax')):",
+        "    try:",
+        "        call()",
+        "    except mc.MatrixCalcError as error:",
+        "        print(error.hint)",
+    ])
+    result = subprocess.run([str(without_torch / "python"), "-c", code], capture_output=True,
+                            text=True, cwd=tmp_path, timeout=300, env=clean_env())
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == ["(A + A^T) x", "[0.0, 2.0, 4.0] [0.0, 2.0, 4.0]"]
+    assert lines[2:] == ["pip install 'matrixcalc-engine[torch]'"] * 2 + [
+        "pip install 'matrixcalc-engine[jax]'"]
+    cli = subprocess.run([str(without_torch / "matrixcalc"), "derive", "x^T A x", "--wrt", "x",
+                          "--check"], capture_output=True, text=True, cwd=tmp_path,
+                         timeout=300, env=clean_env())
+    assert cli.returncode == 2 and "matrixcalc-engine[torch]" in cli.stderr, cli.stderr
+
+
+def test_torch_and_jax_are_extras(wheel):
+    # the wheel's metadata: torch and jax are not required, only offered as extras
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith("METADATA"))
+        text = archive.read(metadata).decode("utf-8")
+    requires = [line for line in text.splitlines() if line.startswith("Requires-Dist:")]
+    plain = [line for line in requires if "extra ==" not in line]
+    assert not any(name in line for line in plain for name in ("torch", "jax")), plain
+    assert any("torch" in line and "extra == 'torch'" in line for line in requires)
+    assert any("jax" in line and "extra == 'jax'" in line for line in requires)
+
+
 def test_wheel_carries_grammar_and_identities(wheel):
     # the grammar and the identities folder are inside the wheel, under matrixcalc/_data
     names = zipfile.ZipFile(wheel).namelist()

@@ -13,7 +13,7 @@ import sympy
 
 from ..errors import UnsupportedError, UsageError
 from ..index.contract import contract
-from ..index.ir import IndexSupply, Term, multiply, pair
+from ..index.ir import Factor, IndexSupply, Term, multiply, pair
 from ..index.lower import expand, expansion_limit, lower
 from ..index.recover import NoMatrixForm, recover
 from ..language import build
@@ -102,8 +102,27 @@ def _higher_order(f: Expr, x: Symbol, vec: bool):
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
     terms = differentiator(x, tuple(i for i in x_idx if i), supply).terms(
         lower(canonical_input(f), f_idx, supply))
-    terms = contract(terms, free)
-    return TensorResult(tuple(terms), free, tuple(dims[i] for i in free), _knowing(f, x), x)
+    return TensorResult(_smallest_terms(terms, free, supply), free,
+                        tuple(dims[i] for i in free), _knowing(f, x), x)
+
+
+def _smallest_terms(terms, free, supply: IndexSupply) -> tuple:
+    """The index form of a derivative with no matrix form: its factors simplified, and,
+    where distributing composite factors ((I + I)_ik) makes it smaller, distributed."""
+    contracted = contract(terms, free)
+    simplified = [Term(t.coeff, tuple(f if f.is_structural else
+                                      Factor(simplify_tree(f.expr), f.idx)
+                                      for f in t.factors)) for t in contracted]
+    variants = [contract(simplified, free)]
+    expanded = expand(variants[0], supply, limit=expansion_limit(variants[0]))
+    if expanded is not None:
+        variants.append(contract(expanded, free))
+    return tuple(min(variants, key=_index_size))
+
+
+def _index_size(terms) -> int:
+    return sum(1 + sum(1 if f.is_structural else _size(f.expr) for f in t.factors)
+               for t in terms)
 
 
 def _knowing(f: Expr, x: Symbol) -> Expr:
@@ -274,7 +293,7 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
                          "(or True) or \"sym\"")
     e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return tuple(derive(e, w, where, layout, vec, structured) for w in variables(wrt))
+        return Partials(derive(e, w, where, layout, vec, structured) for w in variables(wrt))
     x = wrt_symbol(e, wrt, where)
     if structured is not False:
         result = _structured(e, x, layout, STRUCTURED[structured])
@@ -282,6 +301,22 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
         plain, px = unstructured(e, x)
         result = restructured(_derivative(plain, px, layout, vec), e, x)
     return remembered(result, e, x, layout, vec, structured is not False)
+
+
+class Partials(tuple):
+    """The derivatives by several variables, in order: a tuple that prints as text and
+    renders in Jupyter as the list of ∂f/∂x = … ."""
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(map(repr, self)) + ("," if len(self) == 1 else "") + ")"
+
+    def _repr_latex_(self) -> str:
+        lines = []
+        for r in self:
+            (x,) = r.derived_from.wrt if r.derived_from is not None else (None,)
+            name = x.latex() if x is not None else "x"
+            lines.append(rf"\frac{{\partial f}}{{\partial {name}}} &= {r.latex()}")
+        return "$\\begin{aligned}" + r" \\ ".join(lines) + "\\end{aligned}$"
 
 
 def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:
@@ -375,8 +410,6 @@ def remembered(result, e: Expr, x: Symbol, layout: str = "numerator", vec: bool 
                structured: bool = False, hessian: bool = False):
     """The result with what it was derived from (SPEC section 4). A structured derivative
     is a function of its own, not re-derived by a further derivative (`form` None)."""
-    if isinstance(result, TensorResult):
-        return result
     layout = "hessian" if hessian else layout
     made = Derivation(e, (x,), layout, tuple(_known(e, x).values()), vec,
                       None if structured else result)

@@ -127,6 +127,9 @@ class TensorResult(Expr):
     def __repr__(self) -> str:
         return self.index()
 
+    def structure(self) -> str:
+        return f"TensorResult({self.index()!r})"
+
     def latex(self) -> str:
         from ..index.printing import factor_text
         parts = []
@@ -146,15 +149,22 @@ class TensorResult(Expr):
 
     def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
         """The tensor in jacrev layout: T[i, j, k, l] = ∂F_ij / ∂X_kl (numpy)."""
+        from ..numbers.numeric import size_function
         known = _sizes(self, values)
         known.update(sizes or {})
-        out = np.zeros(tuple(dim_size(d, known) for d in self.dims))
+        size_of = size_function(known)  # a size no value fixes: a UsageError that says so
+        out = np.zeros(tuple(size_of(d) for d in self.dims))
         for product in einsum_plan(self):
             arrays = [_operand_value(op, values, known) for op in product.operands]
             scale = float(product.coeff.subs(_bound(product.coeff, values, known)))
             spec = ",".join(op.subscripts for op in product.operands) + "->" + product.output
             out = out + scale * (np.einsum(spec, *arrays) if arrays else 1.0)
-        return out
+        return out[None] if self.row_vector_of else out
+
+    @property
+    def row_vector_of(self) -> bool:
+        """Whether F is a row vector, whose user form (1×n) keeps its unit axis first."""
+        return self.of.ty is not None and self.of.ty.kind == "row vector"
 
 
 def einsum_plan(t: TensorResult) -> list[Product]:

@@ -267,9 +267,27 @@ def _factor_tree(f: sympy.Expr) -> Expr:
     return from_sympy(f, names)
 
 
+LONG_RATIONAL = 12  # digits of p/q past which an exact decimal reads better (0.1070322…)
+
+
 def _rational(value: Fraction) -> Expr:
+    """p/q as written (`1/n`, `2/3`); one number where p/q would be long and the number
+    has an exact decimal (0.107032224408516, not 26758056102129/250000000000000)."""
     if value.denominator == 1 or value < 0:
         if value < 0:
             return build.negate(_rational(-value))
         return build.num(value)
+    long = len(str(value.numerator)) + len(str(value.denominator)) > LONG_RATIONAL
+    if long and _exact_decimal(value):
+        return build.num(value)
     return build.apply("div", build.num(value.numerator), build.num(value.denominator))
+
+
+def _exact_decimal(value: Fraction) -> bool:
+    """Whether the denominator has no prime factor but 2 and 5."""
+    q = value.denominator
+    for p in (2, 5):
+        while q % p == 0:
+            q //= p
+    return q == 1
+

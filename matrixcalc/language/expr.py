@@ -103,6 +103,10 @@ class Expr:
     def children(self) -> tuple[Expr, ...]:
         return ()
 
+    def structure(self) -> str:
+        """The tree as constructor calls (what `repr` showed before it showed the text)."""
+        raise NotImplementedError
+
     # -- delegation to the modules that compute ----------------------------------------
     def __str__(self) -> str:
         from .printing import to_text
@@ -156,6 +160,9 @@ class Symbol(Expr):
                                             repr=False)
 
     def __repr__(self) -> str:
+        return text_or_structure(self)
+
+    def structure(self) -> str:
         return f"Symbol({self.name!r})"
 
 
@@ -174,6 +181,9 @@ class Number(Expr):
             raise ValueError("Number holds non-negative values; wrap it in neg")
 
     def __repr__(self) -> str:
+        return text_or_structure(self)
+
+    def structure(self) -> str:
         return f"Number({self.value})"
 
     def as_float(self) -> float:
@@ -196,6 +206,9 @@ class Const(Expr):
                                             repr=False)
 
     def __repr__(self) -> str:
+        return text_or_structure(self)
+
+    def structure(self) -> str:
         return f"Const({self.name!r})"
 
 
@@ -212,6 +225,9 @@ class Dimension(Expr):
                                             repr=False)
 
     def __repr__(self) -> str:
+        return text_or_structure(self)
+
+    def structure(self) -> str:
         return f"Dimension({self.name!r})"
 
 
@@ -279,9 +295,22 @@ class Apply(Expr):
         return self.args
 
     def __repr__(self) -> str:
-        inner = ", ".join(repr(a) for a in self.args)
+        return text_or_structure(self)
+
+    def structure(self) -> str:
+        """The tree itself, as constructor calls (the text form is `repr`)."""
+        inner = ", ".join(a.structure() for a in self.args)
         attrs = f", attrs={self.attrs!r}" if self.attrs else ""
         return f"Apply({self.op!r}, ({inner}){attrs})"
+
+
+def text_or_structure(e: Expr) -> str:
+    """repr of a node (SPEC section 4: the text form, not the tree); the tree where a
+    half-built node cannot be printed yet."""
+    try:
+        return str(e)
+    except Exception:  # noqa: BLE001 - a repr must not raise
+        return e.structure()
 
 
 def walk(root: Expr) -> Iterator[Expr]:

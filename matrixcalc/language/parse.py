@@ -27,13 +27,15 @@ from .conventions import kind_warning, warn_kinds
 from .declarations import dimension_names, parse_where
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol, walk
 from .infer import infer
+from .notations import function_hint, pasted_hint
 from .shapes import Shape, name_dims
 
 CONSTANTS = {"I": "I", "ones": "ones"}
 NUMBER_NAMES = {"pi": "pi", "π": "pi"}  # named numbers: operators of no argument
 # Tokens after which an operand has ended: a bar there may close a |…| or ||…||.
 OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "RBRACE", "RBAR", "RNORM", "TRANSPOSE",
-               "INVERSE_TRANSPOSE", "QUOTE"}
+               "INVERSE_TRANSPOSE", "QUOTE", "SUPERSCRIPT"}
+SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 TOKEN_WORDS = {
     "NAME": "a name", "NUMBER": "a number", "FUNC": "a function name", "STRING": "a string",
     "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
@@ -41,7 +43,7 @@ TOKEN_WORDS = {
     "EQUAL": "=", "CIRCUMFLEX": "^", "QUOTE": "'", "AT": "@", "HADAMARD": "⊙",
     "TRANSPOSE": "^T", "INVERSE_TRANSPOSE": "^-T", "LBAR": "|", "RBAR": "closing |",
     "LNORM": "||", "RNORM": "closing ||", "DERIV": "d/dX", "$END": "the end of the input",
-    "UNDERSCORE": "_",
+    "UNDERSCORE": "_", "SUPERSCRIPT": "a superscript",
 }
 
 
@@ -209,6 +211,17 @@ class TreeBuilder(Transformer):
         base, hat, exponent = children
         return Apply("caret", (base, exponent), span=_span(hat))
 
+    def starpow(self, children):  # `**`, as numpy and Python write a power
+        base, stars, exponent = children
+        return Apply("starpow", (base, exponent), span=_span(stars))
+
+    def superscript(self, children):  # `A⁻¹`, `x²`: the power they stand for
+        base, token = children
+        text = str(token).translate(SUPERSCRIPT_DIGITS)
+        value = Number(Fraction(int(text.lstrip("-"))), span=_span(token))
+        exponent = Apply("neg", (value,), span=_span(token)) if text[0] == "-" else value
+        return Apply("caret", (base, exponent), span=_span(token))
+
     def epow(self, children):
         base, hat, exponent = children
         return Apply("epow", (base, exponent), span=_span(hat))
@@ -257,7 +270,7 @@ class TreeBuilder(Transformer):
             if len(name) == 1 and len(exprs) == 1 and not strings:
                 return Apply("product", (Symbol(name, span=span), exprs[0]), span=span)
             raise ParseError(f"unknown function `{name}`", span=span,
-                             hint=_function_hint(name))
+                             hint=function_hint(name))
         if strings and "string_args" not in spec.flags:
             raise ParseError(f"`{name}` takes no string argument", span=strings[0].span)
         if spec.arity is not None and len(exprs) != spec.arity:
@@ -306,15 +319,6 @@ def _ones_hint(value: Fraction) -> str:
             f"`{shown} ones^T` (`ones` is the all-ones vector)")
 
 
-def _function_hint(name: str) -> str:
-    import difflib
-    close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
-    if close:
-        return f"did you mean `{close[0]}`?"
-    return ("for a product, put a space or * before the parenthesis: "
-            f"`{name} (…)`; a table's `functions:` can teach new functions")
-
-
 @lru_cache(maxsize=None)
 def _parser(start: str) -> Lark:
     return Lark(grammar_text(), parser="lalr", lexer="basic", start=start,
@@ -336,10 +340,12 @@ def _translate(error: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
     """A Lark error in words: what was found, where, and what was expected."""
     position = getattr(error, "pos_in_stream", None) or 0
     expected = _expected_words(error)
+    hint = None
     if isinstance(error, lark.exceptions.UnexpectedCharacters):
         char = text[position] if position < len(text) else ""
         message = f"unexpected character `{char}`"
         span = (position, position + 1)
+        hint = pasted_hint(text, position)
     elif isinstance(error, lark.exceptions.UnexpectedEOF) or (
             isinstance(error, lark.exceptions.UnexpectedToken)
             and error.token.type == "$END"):
@@ -351,9 +357,9 @@ def _translate(error: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
             token.type, str(token))
         message = f"unexpected `{shown}`"
         span = (token.start_pos, max(token.end_pos, token.start_pos + 1))
-    if expected:
+    if expected and hint is None:
         message += f"; expected {expected}"
-    return ParseError(message, text, span)
+    return ParseError(message, text, span, hint=hint)
 
 
 def _expected_words(error) -> str:

@@ -127,4 +127,4 @@ def to_latex(expr: Expr) -> str:
 
 def sort_key(expr: Expr) -> tuple:
     """A total, deterministic order on trees (by printed form, then by structure)."""
-    return (to_text(expr), repr(expr))
+    return (to_text(expr), expr.structure())

@@ -112,7 +112,8 @@ class TorchBackend:
     name = "torch"
 
     def __init__(self) -> None:
-        import torch
+        from ..optional import require
+        torch = require("torch", "the torch backend (and the numeric checker)")
         self.xp = torch
         self.torch = torch
         self.dtype = torch.float64

@@ -69,6 +69,9 @@ class Counterexample:
             lines.append(f"  {name} = {_show(value)}")
         lines.append(f"  {self.left_label}: {_show(self.left)}")
         lines.append(f"  {self.right_label}: {_show(self.right)}")
+        worst = _worst_entry(self.left, self.right)
+        if worst:
+            lines.append(f"  {worst}")
         return "\n".join(lines)
 
 
@@ -88,6 +91,12 @@ class CheckReport:
 
     def __bool__(self) -> bool:
         return self.ok
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return "```\n" + str(self) + "\n```"
 
     def __str__(self) -> str:
         head = "ok" if self.ok else "FAILED"
@@ -120,6 +129,12 @@ class Verdict:
     def __bool__(self) -> bool:
         return self.holds
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_markdown_(self) -> str:
+        return f"`{self.statement}`: " + "```\n" + str(self) + "\n```"
+
     def __str__(self) -> str:
         return format_verdict(self)
 
@@ -139,14 +154,30 @@ def format_verdict(verdict: Verdict) -> str:
     return f"{head}{used}{example}"
 
 
+SHOWN_ENTRIES = 36  # a value with more entries is summarized, not printed
+
+
 def _show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     array = np.asarray(value)
     if array.ndim == 0:
         return f"{float(array):.6g}"
+    if array.size > SHOWN_ENTRIES:  # a 5^4 tensor: its shape and range, not 625 numbers
+        return (f"an array of shape {array.shape}, entries from {array.min():.4g} to "
+                f"{array.max():.4g}")
     text = np.array2string(array, precision=4, suppress_small=True, max_line_width=88)
     return text.replace("\n", "\n      ")
+
+
+def _worst_entry(left: Any, right: Any) -> str:
+    """Where two summarized arrays differ most, and their values there."""
+    left, right = np.asarray(left, dtype=float), np.asarray(right, dtype=float)
+    if left.shape != right.shape or left.size <= SHOWN_ENTRIES:
+        return ""
+    at = np.unravel_index(int(np.argmax(np.abs(left - right))), left.shape)
+    return (f"largest difference at {list(map(int, at))}: {left[at]:.6g} against "
+            f"{right[at]:.6g}")
 
 
 def relative_error(left: Any, right: Any) -> float:
@@ -307,7 +338,8 @@ def _user_inputs(problem: Problem, draw: Draw) -> dict[str, Any]:
 def _autograd(f: Expr, values: dict[str, np.ndarray], wrt: Symbol, size_of,
               order: int) -> np.ndarray:
     """torch.func.jacrev (applied `order` times) of f through the torch tree evaluator."""
-    import torch
+    from ..optional import require
+    torch = require("torch", "the numeric checker (check, verify)")
     from torch.func import jacrev
 
     torch_backend = backend("torch")

@@ -120,6 +120,26 @@ register(OpSpec(
     source="^k: a power of a scalar, an integer power of a square matrix"))
 
 
+def _starpow_elaborate(ctx, node, types):
+    """`**` as pasted from Python: a power of a scalar, numpy's elementwise power of a
+    vector (its only meaning there); of a matrix it is ambiguous (numpy: elementwise,
+    SymPy and papers: the matrix power), so the user says which."""
+    base, exponent = node.args
+    if types[0].is_scalar or types[0].kind != "matrix":
+        op = "caret" if types[0].is_scalar else "epow"
+        return Apply(op, node.args, span=node.span)
+    name = base.name if isinstance(base, Symbol) else "(…)"
+    k = exponent if isinstance(exponent, Number) else f"{{{exponent}}}"
+    ctx.fail("`**` of a matrix is ambiguous: numpy's elementwise power or the matrix power",
+             node, hint=f"write `{name}.^{k}` for the elementwise power or `{name}^{k}` for "
+                        "the matrix power")
+
+
+register(OpSpec(
+    "starpow", 2, POSTFIX, elaborate=_starpow_elaborate, syntax_only=True,
+    source="**: Python's power operator, read as ^ (scalar) or .^ (vector)"))
+
+
 def _inverse_transpose_elaborate(ctx, node, types):
     (base,) = node.args
     if types[0].is_scalar:

@@ -63,7 +63,7 @@ def _trace_lower(L, node, idx):
 
 register(OpSpec(
     "tr", 1, ATOM, text=call_text("tr"), latex=call_latex(r"\operatorname{tr}"),
-    shape=_trace_shape, evaluate=lambda B, node, x: B.trace(x), call_names=("tr",),
+    shape=_trace_shape, evaluate=lambda B, node, x: B.trace(x), call_names=("tr", "trace"),
     lower=_trace_lower, scalar=_identity,
     sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Trace),
     code=on_arrays("{xp}.trace({0})"),

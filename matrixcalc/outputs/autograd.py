@@ -59,7 +59,8 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
     order of `inputs` (tensors in SPEC section 5's forms: scalars 0-d, vectors 1-D,
     matrices 2-D) and returns the expression's value; its backward evaluates the derived
     vector-Jacobian products. `.source` holds the generated forward and backward code."""
-    import torch
+    from ..optional import require
+    torch = require("torch", "autograd_function")
 
     derive = engine_derive()
     e = as_expr(expr, where)
@@ -94,13 +95,19 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
         return dict(zip(names, args))
 
     class Function(torch.autograd.Function):
+        # forward without ctx, setup_context apart, and a vmap rule torch generates: the
+        # form torch.func's transforms (grad, jacrev, vmap) take
+        generate_vmap_rule = True
+
         @staticmethod
-        def forward(ctx, *args):
-            values = values_of(args)
-            tensors = [a if isinstance(a, torch.Tensor) else None for a in args]
+        def forward(*args):
+            return forward(**values_of(args))
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            tensors = [a if isinstance(a, torch.Tensor) else None for a in inputs]
             ctx.save_for_backward(*tensors)
-            ctx.plain = [None if isinstance(a, torch.Tensor) else a for a in args]
-            return forward(**values)
+            ctx.plain = [None if isinstance(a, torch.Tensor) else a for a in inputs]
 
         @staticmethod
         def backward(ctx, grad_output):

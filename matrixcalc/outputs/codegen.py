@@ -33,12 +33,13 @@ from typing import Any
 
 from ..calculus.tensor import TensorResult, einsum_plan
 from ..errors import MatrixCalcError, UnsupportedError, UsageError
+from ..guard import public
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
-from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size
+from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size, dim_text
 from ..ops.spec import BACKENDS, lookup
-from ..guard import public
+from ..optional import require
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
 CHAIN_ORDERED = 32  # factors of a product ordered at once (the ordering is cubic)
@@ -53,6 +54,7 @@ class Operand:
     shape: Shape
     pyfloat: bool  # a plain Python number (a subtree of numbers only)
     diagonal: str | None = None  # for diag(v) in a product: v's code (never built n×n)
+    inverse_of: str | None = None  # for M^-1 in a product: M's code (solved, not inverted)
     tensor_order: int = 0  # an order-3/4 derivative (einsum code), returned as it is
 
     @property
@@ -235,7 +237,8 @@ class Generator:
         factors: list[Expr] = []
         scalars: list[Expr] = []
         self._flatten(node, factors, scalars, top=True)
-        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else self.emit(f)
+        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else
+               self._inverse(f) if self._solvable(f) and len(factors) > 1 else self.emit(f)
                for f in factors]
         scales = [self.emit(s) for s in scalars]
         scale = " * ".join(s.code for s in scales)
@@ -249,7 +252,7 @@ class Generator:
             leaf = ops[smallest]
             diagonal = leaf.diagonal and f"({scale} * {leaf.diagonal})"
             ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False, diagonal)
-        result = self._order(ops)
+        result = self._multi_dot(ops) or self._order(ops)
         if scale and not scale_leaf:
             return Operand(f"{scale} * {result.code}", node.ty, pyfloat)
         return Operand(result.raw, node.ty, pyfloat)
@@ -303,6 +306,9 @@ class Generator:
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
         pyfloat = left.pyfloat and right.pyfloat
+        solved = self._solve(left, right, shape)
+        if solved is not None:
+            return solved
         if left.diagonal and right.diagonal:
             both = f"({left.diagonal} * {right.diagonal})"
             return Operand(self.call("diag", both), shape, False, diagonal=both)
@@ -326,7 +332,42 @@ class Generator:
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:
             return self.call("diag", operand.diagonal)
+        if operand.inverse_of:
+            return f"{self.xp}.linalg.inv({operand.inverse_of})"
         return operand.code
+
+    def _solvable(self, node: Expr) -> bool:
+        """M^-1 as a factor used once: multiplied by solving, never formed."""
+        return isinstance(node, Apply) and node.op == "inv" and self.refs.get(
+            self.key(node), 0) <= 1 and self.key(node) not in self.names
+
+    def _inverse(self, node: Apply) -> Operand:
+        matrix = self.emit(node.args[0])
+        return Operand(f"{self.xp}.linalg.inv({matrix.raw})", node.ty, False,
+                       inverse_of=matrix.code)
+
+    def _solve(self, left: Operand, right: Operand, shape: Shape) -> Operand | None:
+        """M^-1 B = solve(M, B); B M^-1 = solve(M^T, B^T)^T (a row vector: solve(M^T, b))."""
+        solve = f"{self.xp}.linalg.solve"
+        if left.inverse_of and not (right.inverse_of or right.diagonal):
+            return Operand(f"{solve}({left.inverse_of}, {self.tensor(right)})", shape, False)
+        if right.inverse_of and not (left.inverse_of or left.diagonal):
+            matrix = f"{right.inverse_of}.T"
+            if left.kind == "row vector":
+                return Operand(f"{solve}({matrix}, {self.tensor(left)})", shape, False)
+            return Operand(f"{solve}({matrix}, {left.code}.T).T", shape, False)
+        return None
+
+    def _multi_dot(self, ops: list[Operand]) -> Operand | None:
+        """Three or more matrices: multiplied in the order their sizes at call time make
+        cheapest (linalg.multi_dot). A chain that ends in a vector is multiplied from the
+        vector (statically: no matrix-matrix product is cheaper)."""
+        if len(ops) < 3 or any(op.kind != "matrix" or op.diagonal or op.inverse_of
+                               for op in ops):
+            return None
+        shape = Shape(ops[0].shape.rows, ops[-1].shape.cols)
+        args = ", ".join(op.raw for op in ops)
+        return Operand(f"{self.xp}.linalg.multi_dot([{args}])", shape, False)
 
     # -- helpers for templates -------------------------------------------------------------
     @property
@@ -442,7 +483,10 @@ class Generator:
         if not parts:
             dims = ", ".join(self.dim(d) for d in t.dims)
             parts = [f"{self.xp}.zeros(({dims},){self.float64_argument()})"]
-        return Operand(" + ".join(parts), SCALAR, False, tensor_order=len(t.dims))
+        code = " + ".join(parts)
+        if t.row_vector_of:  # F a row vector: its user form (1×n) keeps the unit axis
+            code = f"({code})[None]"
+        return Operand(code, SCALAR, False, tensor_order=len(t.dims))
 
     def _einsum_operand(self, op) -> str:
         f64 = self.float64_argument()
@@ -512,8 +556,10 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
         elif backend == "torch":
             extra = f", {F64}" if kind == "scalar" else ""
             prologue.append(f"{param} = torch.as_tensor({param}{extra})")
+    checks = _shape_checks(g)  # names the dimensions they use first
     for atom, source in g.dims_used.items():
         prologue.append(f"dim_{g._dim_ident(atom)} = {source}")
+    prologue += checks
     params = ", ".join([*g.params.values(), *(["sizes=None"] if g.needs_sizes else []),
                         "**unused"])
     body = [f"    {line}" for line in [repr(doc), *prologue, *g.lines, f"return {ret}"]]
@@ -524,11 +570,38 @@ def generate(outputs: Sequence[Output], structure: Any, backend: str,
     return source, list(g.params), {k: v for k, v in g.params.items() if k != v}
 
 
+SHAPE_CHECK = '''def _mc_shape(name, value, shape, kind):
+    got = tuple(getattr(value, "shape", ()))
+    if got != tuple(shape):
+        raise ValueError(f"`{name}` is {kind}, expected shape {tuple(shape)} from the "
+                         f"other inputs, not {got}")
+'''
+
+
+def _shape_checks(g: Generator) -> list[str]:
+    """One line per input: its shape is what the expression implies (as matrixcalculus.org's
+    fAndG asserts), with a message naming the symbol and its dimensions."""
+    lines = []
+    for name, symbol in g.symbols.items():
+        info = symbol.info
+        if info is None or name in g.bound:
+            continue
+        dims = [d for d in (info.rows, info.cols) if d]
+        expected = ", ".join(g.dim(d) for d in dims) + ("," if len(dims) == 1 else "")
+        kind = info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
+        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), {kind!r})")
+    if lines:
+        g.helpers["_mc_shape"] = SHAPE_CHECK
+    return lines
+
+
 _COUNTER = itertools.count()
 
 
-def compile_source(source: str, renamed: dict[str, str]) -> Callable:
+def compile_source(source: str, renamed: dict[str, str], backend: str = "numpy") -> Callable:
     """Compile generated source (never user text); keep it for tracebacks."""
+    if backend != "numpy":
+        require(backend, f"{'JAX' if backend == 'jax' else backend} code")
     filename = f"<matrixcalc-generated-{next(_COUNTER)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {}
@@ -587,7 +660,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     doc = "; ".join(str(e) for e in exprs)
     source, inputs, renamed = generate([Output(e, n) for e, n in zip(exprs, names)],
                                        structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend, exprs)
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend, exprs)
 
 
 @public
@@ -610,7 +683,7 @@ def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable
     structure = (0, tuple(range(1, len(outputs)))) if many else (0, 1)
     doc = f"{e} and its gradient with respect to {', '.join(names)}"
     source, inputs, renamed = generate(outputs, structure, backend, doc)
-    return _finish(compile_source(source, renamed), source, inputs, backend,
+    return _finish(compile_source(source, renamed, backend), source, inputs, backend,
                    [o.expr for o in outputs])
 
 

@@ -47,6 +47,12 @@ class SharedForm:
                             for name, definition in self.bindings)
         return rf"{body} \quad \text{{where }} {defs}"
 
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_latex_(self) -> str:
+        return f"${self.latex()}$"
+
     def expand(self) -> Expr:
         """The tree with every name replaced by its definition."""
         values: dict[str, Expr] = {}

@@ -68,13 +68,14 @@ def _scalar(value: Any) -> Any:
 def to_sympy(expr, sizes: dict[str, int] | None = None, where=None):
     """The SymPy matrix expression of `expr` (text or Expr). Dimensions are SymPy
     symbols (integer, positive) named as matrixcalc names them, or the integers given
-    in `sizes` ({"n": 3}). Scalar symbols are real SymPy symbols."""
-    from ..language.parse import parse
+    in `sizes` ({"n": 3}). Scalar symbols are real SymPy symbols. A derivative of order
+    3 or 4 is an explicit `sympy.Array` in jacrev layout, for the sizes given."""
+    from ..language.parse import as_expr
 
-    e = parse(expr, where) if isinstance(expr, str) else expr
-    if not isinstance(e, Expr) or e.ty is None:
-        raise UsageError("to_sympy takes an expression built with mc.parse (or text)")
+    e = as_expr(expr, where, tensors=True)
     sizes = dict(sizes or {})
+    if e.is_tensor:
+        return _explicit_tensor(e, sizes)
     memo: dict[int, Any] = {}
 
     def convert(node: Expr) -> Any:
@@ -83,6 +84,50 @@ def to_sympy(expr, sizes: dict[str, int] | None = None, where=None):
         return memo[id(node)]
 
     return convert(e)
+
+
+def _explicit_tensor(t, sizes: dict[str, int]):
+    """An order-3/4 derivative as an explicit array: its einsum products
+    (calculus.tensor.einsum_plan) over arrays of SymPy entries. SymPy's array expressions
+    cannot hold copy tensors reliably, so the sizes must be numbers."""
+    import numpy as np
+
+    from ..calculus.tensor import einsum_plan
+    from ..language.shapes import dim_size
+    atoms = sorted({a for d in t.dims for a in d if isinstance(a, str)} |
+                   {a for info in t.shapes.values() for a in info.rows + info.cols
+                    if isinstance(a, str)})
+    missing = [a for a in atoms if a not in sizes]
+    if missing:
+        example = ", ".join(f"{a!r}: {k}" for k, a in enumerate(missing, start=2))
+        raise UnsupportedError("to_sympy of a derivative of order 3 or 4 gives an explicit "
+                               "array: it needs a number for every dimension",
+                               hint=f"pass sizes={{{example}}}")
+    out = np.zeros(tuple(dim_size(d, sizes) for d in t.dims), dtype=object)
+    numbers = {scalars.SizeSymbol(a): sizes[a] for a in atoms}
+    for product in einsum_plan(t):
+        arrays = [_explicit(op, sizes) for op in product.operands]
+        spec = ",".join(op.subscripts for op in product.operands) + "->" + product.output
+        out = out + product.coeff.subs(numbers) * np.einsum(spec, *arrays)
+    return sympy.Array(out.tolist())
+
+
+def _explicit(op, sizes: dict[str, int]):
+    """One einsum operand as an array of SymPy entries."""
+    import numpy as np
+
+    from ..index.ir import Factor
+    from ..language.shapes import dim_size
+    if op.kind in ("eye", "ones"):
+        n = dim_size(op.dims[0], sizes)
+        return np.array(sympy.eye(n).tolist() if op.kind == "eye" else [1] * n, dtype=object)
+    if op.kind == "pair":
+        p, q = (dim_size(d, sizes) for d in op.dims)
+        return np.array(sympy.eye(p * q).tolist(), dtype=object).reshape(p * q, p, q)
+    value = to_sympy(op.expr, sizes)
+    entries = value.as_explicit().tolist() if isinstance(value, MatrixExpr) else value
+    dims = tuple(dim_size(d, sizes) for d in Factor(op.expr, ()).dims())
+    return np.array(entries, dtype=object).reshape(dims)
 
 
 def _convert(node: Expr, convert, sizes) -> Any:

@@ -94,16 +94,32 @@ def transpose_of_product(e: Expr) -> Expr | None:
 
 @rewrites("transpose")
 def transpose_of_sum(e: Expr) -> Expr | None:
-    """(A + B)^T = A^T + B^T, (-A)^T = -A^T."""
+    """(A + B)^T = A^T + B^T, (-A)^T = -A^T; a sum of column vectors stays whole under
+    its transpose ((x - m)^T reads better than x^T - m^T: `row_sum_as_transpose`)."""
     if not is_op(e, "transpose"):
         return None
     inner = e.args[0]
-    if is_op(inner, "add"):
+    if is_op(inner, "add") and inner.ty.kind != "vector":
         return build.total([build.apply("transpose", t) for t in inner.args],
                            inner.ty.transposed())
     if is_op(inner, "neg"):
         return build.negate(build.apply("transpose", inner.args[0]))
     return None
+
+
+@rewrites("add")
+def row_sum_as_transpose(e: Expr) -> Expr | None:
+    """x^T - m^T = (x - m)^T: a sum of transposed columns is the transpose of their sum.
+    Terminates: the sum loses its transposes, and transpose_of_sum leaves column sums."""
+    if not (is_op(e, "add") and e.ty.kind == "row vector"):
+        return None
+    columns = []
+    for term in e.args:
+        sign, inner = (-1, term.args[0]) if is_op(term, "neg") else (1, term)
+        if not is_op(inner, "transpose"):
+            return None
+        columns.append(inner.args[0] if sign > 0 else build.negate(inner.args[0]))
+    return build.apply("transpose", build.total(columns, e.ty.transposed()))
 
 
 @rewrites("transpose")
@@ -379,7 +395,8 @@ NODE_RULES = first(
     trace_is_linear, trace_of_product, *BRACKET_RULES, inverse_of_product, cancel_inverse,
     left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
-    transpose_of_product, transpose_of_sum, transpose_of_inverse, transpose_of_power,
+    transpose_of_product, transpose_of_sum, row_sum_as_transpose, transpose_of_inverse,
+    transpose_of_power,
     product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,

@@ -63,11 +63,17 @@ def is_error(body: dict) -> bool:
 
 def warm_up() -> None:
     """Load the engine, torch and the renderer before the first request (in each worker),
-    so that requests are timed on their own work; one thread, as each worker is one."""
-    import torch
-
-    torch.set_num_threads(1)
-    run(("derive", Request(expression="x^T A x", wrt=("x",), check=True, render=True)))
+    so that requests are timed on their own work; one thread, as each worker is one.
+    Without torch (the `torch` extra) the page still derives; its checks say what to
+    install."""
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(1)
+    run(("derive", Request(expression="x^T A x", wrt=("x",), check=torch is not None,
+                           render=True)))
 
 
 # -- the jobs -------------------------------------------------------------------------------

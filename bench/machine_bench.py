@@ -1,0 +1,98 @@
+"""The machine's limits, measured in the same run, and generated kernels as fractions of
+them.
+
+- memory bandwidth: a STREAM-like triad a = b + s c on float64 arrays far larger than the
+  caches (bytes moved: 3 × 8 × N per pass, counting the write once);
+- multiply rate: float64 matrix products (numpy's BLAS), in GFLOP/s (2 n³ per product).
+
+Kernels (numpy code from mc.lambdify, float64):
+- the Hessian of x^T A x, A + A^T at n = 4096: memory-bound (read A twice, write once:
+  24 n² bytes), reported as bound / measured (1.0 is the machine's limit);
+- the logistic loss's Hessian X^T diag(s) X at (n, d) = (4096, 512): multiply-bound (a
+  symmetric rank-k product does n d² flops), the same fraction;
+- the logistic gradient against hand-written numpy (a ratio).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from common import best_time
+
+import matrixcalc as mc
+
+LOGISTIC = "-1/n (y^T log(sigmoid(X w)) + (ones - y)^T log(ones - sigmoid(X w)))"
+
+
+def bandwidth(n: int = 2 ** 25, repeats: int = 5) -> float:
+    """Bytes per second of the triad a = b + s c (numpy, in place)."""
+    b, c = np.random.default_rng(0).standard_normal((2, n))
+    a = np.empty(n)
+
+    def triad():
+        np.multiply(c, 3.0, out=a)
+        np.add(a, b, out=a)
+    seconds = best_time(triad, repeats, budget=2.0)
+    return 4 * 8 * n / seconds  # two passes over a (write, read-write), b and c read
+
+
+def multiply_rate(n: int = 2048, repeats: int = 3) -> float:
+    """Float64 GFLOP/s of an n×n product."""
+    A, B = np.random.default_rng(1).standard_normal((2, n, n))
+    seconds = best_time(lambda: A @ B, repeats, budget=3.0)
+    return 2 * n ** 3 / seconds / 1e9
+
+
+def quadratic_hessian(n: int, bytes_per_second: float, repeats: int) -> dict:
+    H = mc.lambdify(mc.hessian("x^T A x", "x"))
+    A, x = np.random.default_rng(2).standard_normal((n, n)), np.zeros(n)
+    seconds = best_time(lambda: H(A=A, x=x), repeats, budget=2.0)
+    bound = 24 * n * n / bytes_per_second
+    return {"name": "Hessian of x^T A x (A + A^T)", "size": f"n={n}", "seconds": seconds,
+            "bound_seconds": bound, "fraction": bound / seconds, "target": 0.5,
+            "source": H.source.strip().splitlines()[-2].strip()}
+
+
+def logistic_hessian(n: int, d: int, gflops: float, repeats: int) -> dict:
+    H = mc.lambdify(mc.hessian(LOGISTIC, "w"))
+    rng = np.random.default_rng(3)
+    X, y, w = rng.standard_normal((n, d)), rng.integers(0, 2, n).astype(float), \
+        rng.standard_normal(d) / np.sqrt(d)
+    seconds = best_time(lambda: H(X=X, y=y, w=w, n=n), repeats, budget=2.0)
+    bound = n * d * d / (gflops * 1e9)
+    return {"name": "logistic Hessian X^T diag(s) X", "size": f"n={n}, d={d}",
+            "seconds": seconds, "bound_seconds": bound, "fraction": bound / seconds,
+            "target": 1 / 1.5, "source": H.source.strip().splitlines()[-2].strip()}
+
+
+def logistic_gradient(n: int, d: int, repeats: int) -> dict:
+    g = mc.lambdify(mc.derive(LOGISTIC, "w"))
+    rng = np.random.default_rng(4)
+    X, y, w = rng.standard_normal((n, d)), rng.integers(0, 2, n).astype(float), \
+        rng.standard_normal(d) / np.sqrt(d)
+
+    def hand():
+        s = 1 / (1 + np.exp(-(X @ w)))
+        return X.T @ (s - y) / n
+    ours = best_time(lambda: g(X=X, y=y, w=w, n=n), repeats, budget=2.0)
+    theirs = best_time(hand, repeats, budget=2.0)
+    return {"name": "logistic gradient vs hand-written numpy", "size": f"n={n}, d={d}",
+            "seconds": ours, "hand_seconds": theirs, "ratio": ours / theirs, "target": 1.1}
+
+
+def run(quick: bool = False, repeats: int = 5) -> dict:
+    start = time.perf_counter()
+    bw = bandwidth(2 ** 20 if quick else 2 ** 25, repeats)
+    rate = multiply_rate(256 if quick else 2048, repeats)
+    n, (ln, ld) = (256, (256, 32)) if quick else (4096, (4096, 512))
+    kernels = [quadratic_hessian(n, bw, repeats), logistic_hessian(ln, ld, rate, repeats),
+               logistic_gradient(ln, ld, repeats)]
+    return {"benchmark": "machine", "bandwidth_gb_s": bw / 1e9, "multiply_gflops": rate,
+            "kernels": kernels, "seconds": time.perf_counter() - start}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+    print(json.dumps(run(quick="--quick" in sys.argv), indent=1))

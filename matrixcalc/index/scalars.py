@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import sympy
 
+from .. import budget
 from ..language import build
 from ..language.expr import Apply, Dimension, Expr, Number, Symbol
 from ..language.shapes import SCALAR, Dim
@@ -169,6 +170,7 @@ def to_sympy(e: Expr) -> sympy.Expr | None:
     known = e._scalar
     if known is not None and known[0] == now:
         return known[1]
+    budget.tick()  # SymPy's own work on a deep tree builds no node of ours
     value = _apply_to_sympy(e)
     object.__setattr__(e, "_scalar", (now, value))  # remembered on the (immutable) node
     return value

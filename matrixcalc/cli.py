@@ -382,15 +382,16 @@ def progress_bar(total: int, label: str):
 def warn_unused(expr, names: list[str], where) -> None:
     """Say on stderr when --wrt names a symbol the expression lacks (its derivative is 0)
     or --where declares one it does not use: mostly a typo."""
+    from .errors import visible  # a name from argv may hold any character: never raw
     from .language.declarations import parse_where
     used = set(expr.shapes)
     for name in names:
         if name not in used:
-            print(f"warning: `{name}` does not occur in the expression: the derivative by "
+            print(f"warning: `{visible(name)}` does not occur in the expression: the derivative by "
                   "it is 0", file=sys.stderr)
     declared = parse_where(where) if where else {}
     for name in sorted(set(declared) - used - set(names)):
-        print(f"warning: --where declares `{name}`, which the expression does not use",
+        print(f"warning: --where declares `{visible(name)}`, which the expression does not use",
               file=sys.stderr)
 
 

@@ -116,12 +116,14 @@ class Generator:
             for s in out.symbols():
                 self.symbols.setdefault(s.name, s)
         self.params: dict[str, str] = {}
+        chosen: set[str] = set()  # the params' values (a set: 10,000 inputs are linear)
         for name in self.symbols:
             param = self._param_name(name)
-            while param in self.params.values():
+            while param in chosen:
                 param += "_"
             self.params[name] = param
-        self.taken = set(self.params.values()) | RESERVED
+            chosen.add(param)
+        self.taken = chosen | RESERVED
         self.refs: dict[Any, int] = {}
         self.names: dict[Any, Operand] = {}
         self.lines: list[str] = []

@@ -118,6 +118,11 @@ def machine() -> dict:
     except ImportError:
         info["torch"] = None
     try:
+        import jax
+        info["jax"] = jax.__version__
+    except ImportError:
+        info["jax"] = None
+    try:
         import matrixcalc
         info["matrixcalc"] = matrixcalc.__version__
     except ImportError:

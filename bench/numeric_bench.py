@@ -6,7 +6,10 @@ torch.autograd.functional.hessian(vectorize=True), float64, same inputs:
 - the logistic loss, (n, d) = (2048, 256) and (2048, 32).
 Gradients: the logistic loss and the two-layer network `||W2 tanh(W1 x) - y||^2` (W1
 and W2 together): `mc.lambdify` of the derivatives (numpy), against torch.autograd
-(forward + backward) and hand-written numpy. jax is not installed: skipped.
+(forward + backward) and hand-written numpy. JAX is a peer beside torch where it is
+installed: `jax.hessian` / `jax.grad` of the same forward pass under `jax.jit` (CPU,
+float64, the compiled function timed after its first call), and the generated JAX code
+(`backend="jax"`) under `jax.jit` as well.
 Times are the best of `repeats` calls after one warm-up call (medians were
 unstable here: sub-ms calls rounded up to scheduler slices); the derivation and code
 generation are done once, before timing (and reported separately).
@@ -28,6 +31,40 @@ NET = "||W2 tanh(W1 x) - y||^2"
 def _torch():
     import torch
     return torch
+
+
+def _jax():
+    """jax with float64, or None where it is not installed."""
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def _jax_peers(forward, argnums, inputs: dict, derived, order: int, values: dict) -> dict:
+    """`jax.grad`/`jax.hessian` of `forward` under jit, and matrixcalc's generated JAX
+    code under jit, each returning numpy arrays (blocked until computed)."""
+    jax = _jax()
+    if jax is None:
+        return {}
+    import jax.numpy as jnp
+    autodiff = (jax.grad if order == 1 else jax.hessian)(forward, argnums=argnums)
+    compiled = jax.jit(autodiff)
+    args = tuple(jnp.asarray(v) for v in inputs.values())
+    generated = mc.lambdify(derived, backend="jax")
+    jitted = jax.jit(lambda **kw: generated(**kw))
+    named = {k: jnp.asarray(v) for k, v in values.items()}
+
+    def numpy_of(out):
+        out = jax.block_until_ready(out)
+        return tuple(np.asarray(o) for o in out) if isinstance(out, (tuple, list)) \
+            else np.asarray(out)
+
+    return {f"jax.{'grad' if order == 1 else 'hessian'}(jit)":
+            lambda: numpy_of(compiled(*args)),
+            "matrixcalc JAX code (jit)": lambda: numpy_of(jitted(**named))}
 
 
 def _compare(name, size, ours, peers: dict, repeats: int, reference=None, build=None):
@@ -67,6 +104,8 @@ def hessian_quadratic(n: int, repeats: int) -> dict:
         "autograd.hessian(vectorize)": lambda: torch.autograd.functional.hessian(
             g, xt, vectorize=True).numpy(),
     }
+    peers |= _jax_peers(lambda v, M: v @ M @ v, 0, {"x": x, "A": A},
+                        mc.hessian("x^T A x", "x"), 2, {"A": A, "x": x})
     return _compare("Hessian x^T A x", f"n={n}", lambda: f(A=A, x=x), peers, repeats,
                     build=build)
 
@@ -77,6 +116,15 @@ def _logistic_data(n, d):
     w = rng.standard_normal(d)
     y = (rng.random(n) < 0.5).astype(float)
     return X, w, y
+
+
+def _jax_logistic(n: int):
+    def loss(v, X, y):
+        import jax
+        import jax.numpy as jnp
+        s = jax.nn.sigmoid(X @ v)
+        return -(y @ jnp.log(s) + (1 - y) @ jnp.log(1 - s)) / n
+    return loss
 
 
 def hessian_logistic(n: int, d: int, repeats: int) -> dict:
@@ -97,6 +145,8 @@ def hessian_logistic(n: int, d: int, repeats: int) -> dict:
         "autograd.hessian(vectorize)": lambda: torch.autograd.functional.hessian(
             loss, wt, vectorize=True).numpy(),
     }
+    peers |= _jax_peers(_jax_logistic(n), 0, {"w": w, "X": X, "y": y}, H, 2,
+                        {"X": X, "w": w, "y": y, "n": n})
     row = _compare("Hessian logistic", f"n={n}, d={d}", lambda: f(X=X, w=w, y=y, n=n),
                    peers, repeats, build=build)
     row["hessian"] = str(H)
@@ -121,8 +171,11 @@ def gradient_logistic(n: int, d: int, repeats: int) -> dict:
     def hand():
         return X.T @ (1.0 / (1.0 + np.exp(-(X @ w))) - y) / n
 
+    peers = {"torch.autograd": autograd, "numpy by hand": hand}
+    peers |= _jax_peers(_jax_logistic(n), 0, {"w": w, "X": X, "y": y}, G, 1,
+                        {"X": X, "w": w, "y": y, "n": n})
     row = _compare("gradient logistic", f"n={n}, d={d}", lambda: f(X=X, w=w, y=y, n=n),
-                   {"torch.autograd": autograd, "numpy by hand": hand}, repeats, build=build)
+                   peers, repeats, build=build)
     row["gradient"] = str(G)
     return row
 
@@ -150,9 +203,15 @@ def gradient_network(h: int, d: int, o: int, repeats: int) -> dict:
         r = 2.0 * (W2 @ t - y)
         return np.outer((W2.T @ r) * (1.0 - t * t), x), np.outer(r, t)
 
+    def net(a, b, u, v):
+        import jax.numpy as jnp
+        return jnp.sum((b @ jnp.tanh(a @ u) - v) ** 2)
+
+    peers = {"torch.autograd": autograd, "numpy by hand": hand}
+    peers |= _jax_peers(net, (0, 1), {"W1": W1, "W2": W2, "x": x, "y": y}, list(G), 1,
+                        {"W1": W1, "W2": W2, "x": x, "y": y})
     row = _compare("gradient two-layer net", f"W1 {h}×{d}, W2 {o}×{h}",
-                   lambda: tuple(f(W1=W1, W2=W2, x=x, y=y)),
-                   {"torch.autograd": autograd, "numpy by hand": hand}, repeats, build=build)
+                   lambda: tuple(f(W1=W1, W2=W2, x=x, y=y)), peers, repeats, build=build)
     row["gradient"] = "; ".join(map(str, G))
     return row
 
@@ -168,8 +227,9 @@ def run(quick: bool = False, repeats: int = 5) -> dict:
                 gradient_network(1024, 512, 64, repeats * 4),
                 hessian_quadratic(2048, repeats),
                 hessian_logistic(2048, 256, repeats), hessian_logistic(2048, 32, repeats)]
-    return {"benchmark": "numeric", "repeats": repeats, "jax": "not installed: skipped",
-            "rows": rows}
+    jax = _jax()
+    return {"benchmark": "numeric", "repeats": repeats,
+            "jax": jax.__version__ if jax else "not installed: skipped", "rows": rows}
 
 
 if __name__ == "__main__":

@@ -450,7 +450,12 @@ class Generator:
                     fallback = "" if name in self.params else \
                         f" if {name!r} in unused else sizes[{atom!r}]"
                     self.needs_sizes |= bool(fallback)
-                    return f"{value}.shape[{axis}]{fallback}"
+                    if fallback:
+                        return f"{value}.shape[{axis}]{fallback}"
+                    # read through a helper: an input with too few axes (a number for a
+                    # vector) is the shape check's ValueError, not an IndexError
+                    self.helpers["_mc_axis"] = AXIS_READ
+                    return f"_mc_axis({name!r}, {value}, {axis}, {_kind_text(info)!r})"
         self.needs_sizes = True  # no input fixes it: the caller passes sizes={"n": 3}
         return f"sizes[{atom!r}]"
 
@@ -580,6 +585,20 @@ SHAPE_CHECK = '''def _mc_shape(name, value, shape, kind):
 '''
 
 
+AXIS_READ = '''def _mc_axis(name, value, axis, kind):
+    got = tuple(getattr(value, "shape", ()))
+    if len(got) <= axis:
+        raise ValueError(f"`{name}` is {kind}, not of shape {got}")
+    return got[axis]
+'''
+
+
+def _kind_text(info) -> str:
+    """`vector (n)`, `matrix (n×m)`: a symbol's kind and dimensions, as messages say."""
+    dims = [d for d in (info.rows, info.cols) if d]
+    return info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
+
+
 def _shape_checks(g: Generator) -> list[str]:
     """One line per input: its shape is what the expression implies (as matrixcalculus.org's
     fAndG asserts), with a message naming the symbol and its dimensions."""
@@ -590,8 +609,8 @@ def _shape_checks(g: Generator) -> list[str]:
             continue
         dims = [d for d in (info.rows, info.cols) if d]
         expected = ", ".join(g.dim(d) for d in dims) + ("," if len(dims) == 1 else "")
-        kind = info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
-        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), {kind!r})")
+        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), "
+                     f"{_kind_text(info)!r})")
     if lines:
         g.helpers["_mc_shape"] = SHAPE_CHECK
     return lines

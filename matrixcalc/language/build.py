@@ -133,8 +133,10 @@ def chain(factors: list[Expr]) -> Expr:
     products are spliced in, so no product is parenthesized inside another."""
     result: Expr | None = None
     for factor in factors:
-        # after a vector or matrix, an inner product is a scalar factor, not x^T then x
-        whole = result is not None and not result.ty.is_scalar and _is_inner_product(factor)
+        # after a vector or matrix, an inner product is a scalar factor, not x^T then x;
+        # so is a scalar holding one (α ones^T A ones: its ones^T would follow the matrix)
+        whole = result is not None and not result.ty.is_scalar and factor.ty.is_scalar \
+            and _has_chain(factor)
         for piece in [factor] if whole else factors_of(factor):
             result = piece if result is None else product(result, piece)
     return result

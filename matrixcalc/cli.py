@@ -3,8 +3,8 @@
 Each subcommand is one small function registered with `@command`: its name, a one-line
 help, examples for `--help`, the arguments it takes (reusable adders such as
 `expression_argument`, `where_argument`, `output_argument`) and a body that returns an
-exit status. Adding `derive`, `jacobian`, `hessian`, `verify`, `tables`, `table verify`
-or `codegen` is one more decorated function.
+exit status. Adding `derive`, `jacobian`, `hessian`, `verify`, `explain`, `tables`,
+`table verify` or `codegen` is one more decorated function.
 
 Exit status: 0 done (or the identity holds), 1 it does not hold / the check failed,
 2 bad input or bad usage, with the message on stderr and never a traceback; 3 is kept
@@ -62,7 +62,7 @@ stdout, schema `"matrixcalc.error/1"`, besides the message on stderr (exit statu
 `verify`, schema `"matrixcalc.verify/1"` (exit status 0 holds, 1 does not):
 
     {"schema": "matrixcalc.verify/1", "statement": "...", "where": null,
-     "holds": true, "how": "numeric",           # numeric | symbolic
+     "holds": true, "how": "numeric",    # numeric | symbolic | two derivations
      "trials": 5, "max_error": 0.0, "seed": 123, "sizes": [{"n": 3}, ...],
      "shapes": {"A": "A: matrix (n×m) (convention)", ...},
      "diagnosis": null,            # how a false claim is off, in a sentence, or null
@@ -480,19 +480,45 @@ DERIVATIVE_ARGUMENTS = (expression_argument, wrt_argument(), where_argument,
              help="print the derivation step by step in index notation (with --latex: LaTeX)")))
 def run_derive(args: argparse.Namespace) -> int:
     if getattr(args, "explain", False):
-        import matrixcalc as mc
-
         from .errors import UsageError
         if args.output in ("json", "index") or args.check or args.layout != "numerator":
             raise UsageError("--explain prints text or LaTeX (--latex) of a numerator-layout "
                              "derivative; not with --json, --index, --check or --layout")
-        expr = mc.parse(args.expression, where=args.where)
-        report_inferred(expr)
-        for name in wrt_names(args):
-            explanation = mc.explain(expr, name, where=args.where)
-            print(explanation.latex() if args.output == "latex" else explanation.text)
-        return EXIT_OK
+        return _print_explanations(args, "index")
     return _run_derivative(args, "derive")
+
+
+def _print_explanations(args: argparse.Namespace, method: str, order: int = 1) -> int:
+    """mc.explain for each variable, as text or (--latex) LaTeX."""
+    import matrixcalc as mc
+
+    expr = mc.parse(args.expression, where=args.where)
+    report_inferred(expr)
+    for name in wrt_names(args):
+        explanation = mc.explain(expr, name, where=args.where, method=method, order=order)
+        print(explanation.latex() if args.output == "latex" else explanation.text)
+    return EXIT_OK
+
+
+def explain_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", choices=["index", "differential"], default="index",
+                        help="index notation (default) or differentials (matrix notation)")
+    parser.add_argument("--order", type=int, choices=[1, 2], default=1,
+                        help="2: the Hessian, by the second differential (--method "
+                             "differential)")
+
+
+@command("explain", "a derivation step by step: in index notation, or by differentials in "
+                    "matrix notation (Magnus & Neudecker)",
+         examples=('matrixcalc explain "x^T A x" --wrt x',
+                   'matrixcalc explain "x^T A x" --wrt x --method differential',
+                   'matrixcalc explain "log(|A|)" --wrt A --method differential --latex',
+                   'matrixcalc explain "x^T A x" --wrt x --method differential --order 2'),
+         arguments=(expression_argument, wrt_argument(), where_argument,
+                    output_argument("latex"), explain_arguments))
+def run_explain(args: argparse.Namespace) -> int:
+    return _print_explanations(args, args.method, args.order)
+
 
 
 @command("jacobian", "the Jacobian (numerator layout); scalars listed in --wrt are stacked",

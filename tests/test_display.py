@@ -49,3 +49,21 @@ def test_the_package_lists_its_api():
     for name in ("derive", "hessian", "check", "verify", "lambdify", "explain", "to_sympy",
                  "load_table", "KindWarning", "LimitError"):
         assert name in names
+
+
+@pytest.mark.parametrize("method", ["index", "differential"])
+def test_an_explanation_renders_step_by_step(method):
+    # Markdown: each step's title in bold over its line as display math; text/latex: one
+    # math-mode block that converts; plain text: the numbered steps
+    explanation = mc.explain("x^T A x", "x", method=method)
+    data, _ = FORMAT.format(explanation)
+    assert data["text/plain"] == str(explanation)
+    markdown = data["text/markdown"]
+    for n, (title, _) in enumerate(explanation.steps, 1):
+        assert f"{n}. **{title}**" in markdown
+    assert markdown.count("$$") == 2 * len(explanation.steps)
+    latex = data["text/latex"]
+    assert latex.startswith("$\\begin{array}") and latex.endswith("\\end{array}$")
+    math = convert(latex.strip("$"))
+    assert "<math" in math and math.count("<mtr>") >= 2 * len(explanation.steps)
+    assert explanation.latex_steps[-1][1] in latex  # the result's line is the last one

@@ -8,6 +8,9 @@ added by one record in this test goes through the same walk."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import jax
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ import torch
 from test_codegen import draw_point, torch_inputs
 
 import matrixcalc as mc
+from matrixcalc.calculus.by_differentials import agrees, derive_by_differentials
 from matrixcalc.language import build
 from matrixcalc.numbers.backends import backend
 from matrixcalc.numbers.check import relative_error
@@ -23,7 +27,7 @@ from matrixcalc.index.scalars import derivative_parts, function
 from matrixcalc.ops import REGISTRY
 from matrixcalc.ops.elementwise import elementwise
 from matrixcalc.numbers.numeric import run, to_user
-from matrixcalc.ops.spec import BACKENDS, DOMAINS, unregister
+from matrixcalc.ops.spec import BACKENDS, DOMAINS, register, unavailable, unregister
 from matrixcalc.numbers.sampling import Problem
 
 jax.config.update("jax_enable_x64", True)  # compare in float64, as numpy and torch do
@@ -50,6 +54,15 @@ def test_record_is_complete(op):
         missing.append("lower or derivative")
     if spec.derivative is not None and not (spec.title and spec.rule):
         missing.append("title and rule of its derivative")
+    # the rule of the derivation by differentials (mc.explain(method="differential")), with
+    # its name and statement (its own, or the record's), or the stated reason there is none
+    if spec.differential is None:
+        missing.append("differential")
+    elif spec.differential.apply is None:
+        if not spec.differential.reason.strip():
+            missing.append("the reason it has no differential rule")
+    elif not ((spec.differential.title or spec.title) and (spec.differential.rule or spec.rule)):
+        missing.append("title and rule of its differential")
     if not spec.example:
         missing.append("example")
     if not spec.source.strip():
@@ -139,6 +152,38 @@ def test_example_derivative_agrees_with_autograd(op):
     _derivatives_agree(example_of(op), spec.example_where)
 
 
+def _differentials_agree(e, where) -> None:
+    """By every symbol: the derivation by differentials (the records' `differential`
+    rules, at the matrix level) gives mc.derive's derivative (the same canonical form, or
+    a difference that is 0) and passes the autograd check; of order 3 or 4 it gives the
+    differential itself and says why."""
+    for symbol in e.symbols():
+        by_differentials = derive_by_differentials(e, symbol.name, where)
+        result = mc.derive(e, symbol.name, where=where)
+        if result.is_tensor:
+            assert by_differentials.result is None and "order 3 or 4" in by_differentials.reason
+            assert by_differentials.differential is not None
+            continue
+        assert by_differentials.result is not None, f"{e} by {symbol}: {by_differentials.reason}"
+        assert agrees(by_differentials.result, result), f"{by_differentials.result} ≠ {result}"
+        report = mc.check(e, symbol.name, result=by_differentials.result, where=where,
+                          trials=3, seed=5)
+        assert report.ok, f"{e} by {symbol.name}: {by_differentials.result}\n{report}"
+
+
+@pytest.mark.parametrize("op", RESOLVED)
+def test_example_derivative_by_differentials_agrees(op):
+    # the example differentiated by each symbol through the records' differentials equals
+    # the index engine's derivative and torch.autograd's
+    spec = REGISTRY[op]
+    if spec.differential.apply is None:  # a stated reason: the derivation says it
+        with pytest.raises(mc.UnsupportedError, match=re.escape(spec.differential.reason)):
+            derive_by_differentials(example_of(op), example_of(op).symbols()[0].name,
+                                    spec.example_where)
+        return
+    _differentials_agree(example_of(op), spec.example_where)
+
+
 # -- an operator added by one record -------------------------------------------------------
 
 @pytest.fixture
@@ -156,5 +201,21 @@ def test_a_function_added_by_one_record_goes_through_every_stage(bump):
     assert mc.parse(str(e)) == e and "bump" in e.latex()
     assert _values_agree(e) >= 1
     _derivatives_agree(e, None)
+    _differentials_agree(e, None)  # its differential's f' from the same SymPy derivation
     gradient = mc.derive("sum(bump(x))", "x")
     assert str(gradient) == "(1 - 2 x.^2) ⊙ exp(-x.^2)", str(gradient)
+
+
+def test_a_record_may_state_why_it_has_no_differential(bump):
+    # `differential=unavailable(reason)`: the record is complete, the derivation by
+    # differentials stops with the reason, the index form's derivative is unaffected
+    reason = "its differential has no closed matrix form (a test's record)"
+    register(replace(bump, differential=unavailable(reason)), replace=True)
+    test_record_is_complete("bump")
+    test_example_derivative_by_differentials_agrees("bump")
+    with pytest.raises(mc.UnsupportedError, match="no differential rule at the matrix level"):
+        mc.explain("sum(bump(x))", "x", method="differential")
+    assert str(mc.derive("sum(bump(x))", "x")) == "(1 - 2 x.^2) ⊙ exp(-x.^2)"
+    register(replace(bump, differential=unavailable(" ")), replace=True)
+    with pytest.raises(AssertionError, match="the reason it has no differential rule"):
+        test_record_is_complete("bump")

@@ -64,6 +64,16 @@ def test_derive_uses_a_vector_user_function(table):
     assert mc.check("halfsq(A x - b)", "x", trials=3).ok
 
 
+def test_user_functions_derive_by_differentials(table):
+    # a table's function has a differential rule too: d f(z) = g(z)^T dz, and d f(M) =
+    # f'(M) ⊙ dM from its derivative
+    from matrixcalc.calculus.by_differentials import derive_by_differentials
+    assert str(derive_by_differentials("halfsq(A x - b)", "x").result) == "A^T (A x - b)"
+    result = derive_by_differentials("sum(swish(W x))", "x").result
+    assert str(result) == str(derive("sum(swish(W x))", "x"))
+    assert mc.check("sum(swish(W x))", "x", result=result, trials=3).ok
+
+
 def test_user_function_evaluates_from_its_definition(table):
     # swish(x) = x sigmoid(x), evaluated entry by entry by the tree evaluator
     x = np.array([-1.0, 0.5, 2.0])

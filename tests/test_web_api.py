@@ -144,6 +144,19 @@ def test_explain_gives_the_steps_and_refuses_an_unknown_method(web_server):
     assert status == 400 and "unknown explain method `magic`" in answer["error"]["message"]
 
 
+def test_explain_by_differentials(web_server):
+    # the page offers the derivation by differentials: its steps as text and MathML
+    status, info = get(web_server, "/api/info")
+    assert "differential" in info["explain_methods"]
+    status, answer = post(web_server, "/api/explain", {"expression": "x^T A x", "wrt": "x",
+                                                       "method": "differential",
+                                                       "render": True})
+    assert status == 200 and answer["method"] == "differential", answer
+    texts = [step["text"] for step in answer["steps"]]
+    assert "df = dx^T A x + x^T A dx" in texts and answer["result"] == "(A + A^T) x"
+    assert all(m.startswith("<math") for step in answer["steps"] for m in step["mathml"])
+
+
 def test_evaluate_gives_the_value_and_the_derivative(web_server):
     rng = np.random.default_rng(0)
     A, x = rng.normal(size=(3, 3)), rng.normal(size=3)

@@ -11,9 +11,11 @@ simplified. The last step is always what `mc.derive` returns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy
 
+from ..errors import UsageError
 from ..index.contract import contract, contract_deltas
 from ..index.ir import Factor, IndexSupply, Term
 from ..index.lower import lower
@@ -30,15 +32,23 @@ from .derive import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
 
 
-@dataclass
+@dataclass(repr=False)
 class Explanation:
-    """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`."""
+    """The derivation: `.steps` (title, text) pairs; `.text` / str(); `.latex()`.
+
+    method: "index" or "differential". For the derivation by differentials, `differential`
+    is dF in full (None where f does not depend on the variable), `where` the declarations
+    its printed lines parse with (the user's, and the differential symbol's kind), and
+    `result` None where there is no closed matrix form (order 3 or 4)."""
 
     expr: Expr
     wrt: Symbol
-    result: Expr
+    result: Expr | None
     steps: list[tuple[str, str]] = field(default_factory=list)
     latex_steps: list[tuple[str, str]] = field(default_factory=list)
+    method: str = "index"
+    where: Any = None
+    differential: Expr | None = None
 
     @property
     def text(self) -> str:
@@ -51,6 +61,8 @@ class Explanation:
     def __str__(self) -> str:
         return self.text
 
+    __repr__ = __str__  # the REPL and Jupyter's text/plain show the steps, as for results
+
     def latex(self) -> str:
         out = []
         for n, (title, body) in enumerate(self.latex_steps, 1):
@@ -60,7 +72,22 @@ class Explanation:
         return "\n".join(out)
 
     def _repr_latex_(self) -> str:
-        return self.latex()
+        """Jupyter's text/latex: one math-mode block (`.latex()` is for a document), each
+        step's title in bold over its lines."""
+        rows = []
+        for n, (title, body) in enumerate(self.latex_steps, 1):
+            rows.append(f"\\textbf{{{n}. {_latex_escape(title)}}}")
+            rows.append("\\begin{aligned}" + " \\\\ ".join(body.splitlines())
+                        + "\\end{aligned}")
+        return "$\\begin{array}{l}" + " \\\\\n".join(rows) + "\\end{array}$"
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter: each step's title as text, its line as display math."""
+        out = []
+        for n, ((title, _), (_, body)) in enumerate(zip(self.steps, self.latex_steps), 1):
+            lines = " \\\\\n".join(body.splitlines())
+            out.append(f"{n}. **{title}**\n\n   $$\\begin{{aligned}}{lines}\\end{{aligned}}$$")
+        return "\n".join(out)
 
 
 def _latex_escape(text: str) -> str:
@@ -129,8 +156,27 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 
 # -- the derivation ------------------------------------------------------------------------
 
+METHODS = ("index", "differential")
+
+
 @public
-def explain(expr, wrt, where=None) -> Explanation:
+def explain(expr, wrt, where=None, method: str = "index", order: int = 1) -> Explanation:
+    """The derivative of `expr` by `wrt`, derived step by step: in index notation
+    (method="index"), or by differentials in matrix notation (method="differential",
+    calculus.explain_differentials; order=2: the Hessian by the second differential)."""
+    if method not in METHODS:
+        raise UsageError(f"unknown explain method `{method}`: use \"index\" or "
+                         "\"differential\"")
+    if method == "differential":
+        from .explain_differentials import explain_by_differentials
+        return explain_by_differentials(expr, wrt, where, order)
+    if order != 1:
+        raise UsageError("the Hessian is explained by differentials: "
+                         "method=\"differential\", order=2")
+    return _explain_by_indices(expr, wrt, where)
+
+
+def _explain_by_indices(expr, wrt, where=None) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step in index notation."""
     e = as_expr(expr, where)
     x = wrt_symbol(e, wrt, where)

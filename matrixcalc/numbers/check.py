@@ -7,8 +7,10 @@ the same tree evaluator on the torch backend, in float64, at random points drawn
 `verify("LHS = RHS")` compares the two sides the same way; `verify("d/dX F = R")` is
 `check(F, X, R)`. A claim that fails at one point is false, with that point as a
 counterexample; one that holds at every point of several independent draws (sizes
-differ between draws) is true, how="numeric". Identical canonical forms will make it
-how="symbolic" once a simplifier exists (`_symbolic_verdict`, the hook).
+differ between draws) is true, how="numeric". Identical canonical forms make it
+how="symbolic" (`_symbolic_verdict`, the hook); a derivative claim whose right side is also
+what the derivation by differentials gives, independent of the index form's, is proved
+twice: how="two derivations". Either is confirmed numerically.
 
 A false claim is diagnosed where it is off in a standard way (`_diagnose`): each
 alternative right side (its transpose, a constant multiple, a product's factors in the
@@ -107,8 +109,9 @@ class CheckReport:
 
 @dataclass(frozen=True)
 class Verdict:
-    """The outcome of `verify`: holds, how ("numeric" or "symbolic"), a counterexample
-    when it does not hold, and the evidence (trials, max error, sizes, seed).
+    """The outcome of `verify`: holds, how ("numeric", "symbolic" or "two derivations"), a
+    counterexample when it does not hold, and the evidence (trials, max error, sizes,
+    seed).
 
     diagnosis: for a false claim that is off in a standard way, how, in a sentence ("holds
     for the transpose of the right side"); None otherwise. Where the right side has the
@@ -146,6 +149,9 @@ def format_verdict(verdict: Verdict) -> str:
     if verdict.holds:
         if verdict.how == "symbolic":
             return f"true (symbolic: identical canonical forms){used}"
+        if verdict.how == "two derivations":
+            return (f"true (two derivations: by index notation and by differentials, the "
+                    f"same canonical form){used}")
         sizes = " | ".join(describe_sizes(s) for s in verdict.sizes)
         return (f"true (numeric: holds at {verdict.trials} random points, max error "
                 f"{verdict.max_error:.2g}; sizes {sizes}){used}")
@@ -592,7 +598,7 @@ def verify(statement: str | Statement, where=None, trials: int = DEFAULT_TRIALS,
     diagnosis = None
     if not outcome.ok:
         diagnosis = _diagnose(problem, evaluator, stmt.rhs, trials, outcome.seed, tolerance)
-    how = "symbolic" if symbolic and outcome.ok else "numeric"
+    how = symbolic if symbolic and outcome.ok else "numeric"
     return Verdict(outcome.ok, how, outcome.counterexample, stmt.text, trials,
                    outcome.max_error, outcome.sizes, outcome.seed, _shapes(stmt), diagnosis)
 
@@ -821,8 +827,11 @@ def _peel(node: Expr, coefficients: list) -> Expr:
     return node
 
 
-def _symbolic_verdict(stmt: Statement, where) -> bool:
-    """Hook for symbolic truth: True when both sides have identical canonical forms.
+def _symbolic_verdict(stmt: Statement, where) -> str | None:
+    """Hook for symbolic truth: "symbolic" when both sides have identical canonical forms;
+    for a derivative claim, "two derivations" when the derivation by differentials
+    (calculus.by_differentials), which shares nothing with the index form's but the
+    simplifier, gives that form too. None otherwise.
 
     Whenever the engine fails, the numeric judgment alone decides; but a claim past a
     limit is refused (LimitError), as every other call refuses it. Even a symbolic match
@@ -833,11 +842,26 @@ def _symbolic_verdict(stmt: Statement, where) -> bool:
         left = stmt.lhs
         if stmt.kind == "derivative":
             left = derive(stmt.lhs, stmt.wrt.name, where=where)
-        return simplify(left, where=where) == simplify(stmt.rhs, where=where)
+        right = simplify(stmt.rhs, where=where)
+        if simplify(left, where=where) != right:
+            return None
     except LimitError:
         raise
     except MatrixCalcError:
+        return None
+    if stmt.kind == "derivative" and _by_differentials(stmt, where, right):
+        return "two derivations"
+    return "symbolic"
+
+
+def _by_differentials(stmt: Statement, where, right: Expr) -> bool:
+    """Whether the derivation by differentials gives the canonical form `right`."""
+    from ..calculus.by_differentials import agrees, derive_by_differentials
+    try:
+        other = derive_by_differentials(stmt.lhs, stmt.wrt.name, where).result
+    except MatrixCalcError:
         return False
+    return other is not None and agrees(other, right)
 
 
 __all__ = ["CheckReport", "Counterexample", "Verdict", "check", "format_verdict",

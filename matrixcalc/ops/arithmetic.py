@@ -6,7 +6,19 @@ from __future__ import annotations
 from ..errors import UnsupportedError
 from ..language.expr import Apply, Symbol, walk
 from ..language.shapes import SCALAR, Shape
-from .spec import POSTFIX, PREFIX, PRODUCT, SUM, OpSpec, infix_text, postfix_text, register
+from .spec import (
+    POSTFIX,
+    PREFIX,
+    PRODUCT,
+    SUM,
+    Differential,
+    OpSpec,
+    bilinear,
+    infix_text,
+    linear,
+    postfix_text,
+    register,
+)
 
 COOKBOOK = "The Matrix Cookbook (Petersen & Pedersen, 2012)"
 
@@ -100,6 +112,7 @@ register(OpSpec(
     scalar=lambda S, node, *a: S.Add(*a),
     sympy_matrix=lambda S, node, a: S.add(node, a), code=_add_code,
     flags=frozenset({"linear", "commutative", "associative", "expands", "number_code"}),
+    differential=linear("d(U + V) = dU + dV", "sum rule"),
     source="definition", example="x + 2 y - 1"))
 
 register(OpSpec(
@@ -112,7 +125,7 @@ register(OpSpec(
     scalar=lambda S, node, a: -a, sympy_matrix=lambda S, node, a: -a[0],
     code=lambda g, node, a: f"-{a[0].code}",
     flags=frozenset({"linear", "expands", "number_code"}), source="definition",
-    example="-A"))
+    differential=linear("d(-U) = -dU", "sum rule"), example="-A"))
 
 
 # -- products -----------------------------------------------------------------------------
@@ -147,7 +160,7 @@ register(OpSpec(
     scalar=lambda S, node, x, y: x * y, sympy_matrix=lambda S, node, a: S.product(node, a),
     code=lambda g, node, a: g.chain(node),  # flattened with matmul
     flags=frozenset({"bilinear", "commutative", "expands"}), source="definition",
-    example="α A"))
+    differential=bilinear("d(s U) = ds U + s dU"), example="α A"))
 
 
 def _matmul_shape(ctx, node, types):
@@ -174,7 +187,7 @@ register(OpSpec(
     scalar=lambda S, node, x, y: x * y, sympy_matrix=lambda S, node, a: S.product(node, a),
     code=lambda g, node, a: g.chain(node),
     flags=frozenset({"bilinear", "associative", "scalar_context", "expands"}),
-    source="definition", example="A B x"))
+    differential=bilinear("d(U V) = dU V + U dV"), source="definition", example="A B x"))
 
 
 def _div_shape(ctx, node, types):
@@ -194,6 +207,16 @@ def _div_lower(L, node, idx):
     return L.times(L.lower(numerator, idx), L.lower(reciprocal, (None, None)))
 
 
+def _div_differential(D, node, dargs):
+    """d(U/s) = dU/s - ds U/s^2."""
+    (u, s), (du, ds) = node.args, dargs
+    terms = [] if du is None else [D.build.apply("div", du, s)]
+    if ds is not None:
+        square = D.build.apply("power", s, D.build.num(2))
+        terms.append(D.build.negate(D.build.apply("mul", ds, D.build.apply("div", u, square))))
+    return D.total(terms)
+
+
 def _divide_code(g, node, a):
     top, bottom = a
     top_code = g.numeric(top) if top.pyfloat and bottom.pyfloat else top.code
@@ -207,6 +230,7 @@ register(OpSpec(
     scalar=lambda S, node, x, y: x / y, sympy_matrix=lambda S, node, a: S.divide(node, a),
     code=_divide_code,
     domains=("real", "nonzero"), flags=frozenset({"linear-in-first", "scalar_context"}),
+    differential=Differential(_div_differential, "quotient rule", "d(U/s) = dU/s - ds U/s^2"),
     source="definition", example="x / α"))
 
 
@@ -239,7 +263,19 @@ register(OpSpec(
     code=lambda g, node, a: f"{a[0].code} * {a[1].code}",
     flags=frozenset({"bilinear", "commutative", "associative", "elementwise", "expands",
                      "number_code"}),
+    differential=bilinear("d(U ⊙ V) = dU ⊙ V + U ⊙ dV", "Hadamard product rule"),
     source=f"{COOKBOOK}, section 9.5", example="A ⊙ B"))
+
+
+def _ediv_differential(D, node, dargs):
+    """d(U ./ V) = dU ./ V - U ⊙ dV ./ (V ⊙ V)."""
+    (u, v), (du, dv) = node.args, dargs
+    terms = [] if du is None else [D.build.apply("ediv", du, v)]
+    if dv is not None:
+        squared = D.build.apply("hadamard", v, v)
+        quotient = D.build.apply("ediv", D.build.apply("hadamard", u, dv), squared)
+        terms.append(D.build.negate(quotient))
+    return D.total(terms)
 
 
 def _ediv_lower(L, node, idx):
@@ -254,6 +290,8 @@ register(OpSpec(
     scalar=lambda S, node, x, y: x / y, sympy_matrix=lambda S, node, a: S.ediv(node, a),
     code=_divide_code,
     domains=("real", "nonzero"), flags=frozenset({"elementwise", "linear-in-first"}),
+    differential=Differential(_ediv_differential, "elementwise quotient rule",
+                              "d(U ./ V) = dU ./ V - U ⊙ dV ./ (V ⊙ V)"),
     source="definition", example="A ./ B"))
 
 
@@ -272,4 +310,4 @@ register(OpSpec(
     sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Transpose),
     code=lambda g, node, a: f"{a[0].code}.T" if a[0].kind == "matrix" else a[0].raw,
     flags=frozenset({"linear", "involution", "expands", "number_code"}), source="definition",
-    example="A^T x"))
+    differential=linear("d(U^T) = dU^T", "transpose"), example="A^T x"))

@@ -16,8 +16,26 @@ from collections.abc import Callable
 
 from ..language.expr import Apply
 from ..language.shapes import SCALAR
-from .linalg import exponent_latex, exponent_text, power_code, power_derivative, power_value
-from .spec import ATOM, POSTFIX, Code, OpSpec, call_latex, call_text, helper, needs, register
+from .linalg import (
+    exponent_latex,
+    exponent_text,
+    power_code,
+    power_derivative,
+    power_differential,
+    power_value,
+)
+from .spec import (
+    ATOM,
+    POSTFIX,
+    Code,
+    Differential,
+    OpSpec,
+    call_latex,
+    call_text,
+    helper,
+    needs,
+    register,
+)
 
 
 def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
@@ -40,6 +58,7 @@ def elementwise(name: str, *, source: str, sympy: str = "", fprime: str = "",
         call_names=(name,),
         derivative=lambda d, node, idx: d.elementwise(node, idx),
         title=name, rule=f"d {name}(M) = {name}'(M) ⊙ dM",
+        differential=Differential(lambda D, node, dargs: D.elementwise(node, dargs[0])),
         scalar=lambda S, node, x: S.function(name)(x),
         sympy_matrix=lambda S, node, a: S.elementwise(node, a),
         sympy=sympy, fprime=fprime, definition=definition, code=code,
@@ -128,6 +147,7 @@ register(OpSpec(
                            f"{exponent_latex(p, node.args[1])[1:-1]}}}"),
     shape=_epow_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="elementwise power", rule="d(M.^p) = p M.^(p-1) ⊙ dM",
+    differential=Differential(power_differential),
     scalar=lambda S, node, x, k: power_value(x, k), sympy_matrix=lambda S, node, a: S.epow(node, a),
     code=power_code,
     domains=("positive", "real"), flags=frozenset({"elementwise", "scalar_context"}),
@@ -154,6 +174,13 @@ def _softmax_derivative(d, node, idx):
     return own + cross
 
 
+def _softmax_differential(D, node, dargs):
+    """d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z)."""
+    jacobian = D.total([D.build.apply("diag_matrix", node),
+                        D.build.negate(D.chain(node, D.build.apply("transpose", node)))])
+    return D.chain(jacobian, dargs[0])
+
+
 SOFTMAX = ("def _mc_softmax(z):\n    e = np.exp(z - np.max(z))\n    return e / np.sum(e)\n")
 LOGSUMEXP = ("def _mc_logsumexp(z):\n    top = np.max(z)\n"
              "    return top + np.log(np.sum(np.exp(z - top)))\n")
@@ -162,6 +189,7 @@ register(OpSpec(
     "softmax", 1, ATOM, text=call_text("softmax"), latex=call_latex(r"\operatorname{softmax}"),
     shape=_vector_function_shape(False), evaluate=lambda B, node, x: B.softmax(x),
     call_names=("softmax",), derivative=_softmax_derivative, title="softmax",
+    differential=Differential(_softmax_differential),
     rule="d softmax(z) = (diag(s) - s s^T) dz, s = softmax(z)",
     code={"numpy": helper("_mc_softmax", SOFTMAX), "torch": "torch.softmax({0}, dim=0)",
           "jax": "jax.nn.softmax({0}, axis=0)"},
@@ -180,6 +208,8 @@ register(OpSpec(
     latex=call_latex(r"\operatorname{logsumexp}"),
     shape=_vector_function_shape(True), evaluate=lambda B, node, x: B.logsumexp(x),
     call_names=("logsumexp",), derivative=_logsumexp_derivative, title="log-sum-exp",
+    differential=Differential(lambda D, node, dargs: D.inner(
+        D.build.apply("softmax", node.args[0]), dargs[0])),
     rule="d logsumexp(z) = softmax(z)^T dz",
     code={"numpy": helper("_mc_logsumexp", LOGSUMEXP), "torch": "torch.logsumexp({0}, dim=0)",
           "jax": needs("import jax.scipy.special", "jax.scipy.special.logsumexp({0})")},

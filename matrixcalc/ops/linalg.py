@@ -17,7 +17,17 @@ from ..errors import UnsupportedError
 from ..language.expr import Apply, Expr, Number, Symbol, number
 from ..language.shapes import SCALAR
 from .arithmetic import COOKBOOK
-from .spec import ATOM, POSTFIX, OpSpec, call_latex, call_text, lookup, register
+from .spec import (
+    ATOM,
+    POSTFIX,
+    Differential,
+    OpSpec,
+    call_latex,
+    call_text,
+    constant,
+    lookup,
+    register,
+)
 from .structure import by_kind, on_arrays, square
 
 
@@ -186,11 +196,17 @@ def _inv_derivative(d, node, idx):
                    d.term(d.factor(node, (l, j))))
 
 
+def _inv_differential(D, node, dargs):
+    """d(M^-1) = -M^-1 dM M^-1."""
+    return D.build.negate(D.chain(node, dargs[0], node))
+
+
 register(OpSpec(
     "inv", 1, POSTFIX, text=_inv_text, latex=_inv_latex, shape=_inv_shape,
     evaluate=lambda B, node, x: B.xp.linalg.inv(x), call_names=("inv",),
     elaborate=_inv_elaborate, derivative=_inv_derivative,
     title="inverse", rule="d(M^-1) = -M^-1 dM M^-1",
+    differential=Differential(_inv_differential),
     sympy_matrix=lambda S, node, a: S.Inverse(a[0]), code="{xp}.linalg.inv({0})",
     domains=("invertible",), source=f"{COOKBOOK}, section 3, (59)",
     example="x^T X^-1 y", example_where="X: square"))
@@ -264,6 +280,20 @@ def _matpow_text(p, node):
     return f"{shown}^{node.attrs[0]}"
 
 
+def _matpow_differential(D, node, dargs):
+    """d(X^k) = dX X^(k-1) + X dX X^(k-2) + … + X^(k-1) dX; for k < 0 the same of X^-1,
+    whose differential is -X^-1 dX X^-1: d(X^-k) = -(X^-1 dX X^-k + … + X^-k dX X^-1)."""
+    (x,), (k,), (dx,) = node.args, node.attrs, dargs
+    if k == 0:
+        return None
+    check("power", abs(k), f"the number of terms of the differential of X^{k}")
+    power = lambda j: D.matrix_power(x, j if k > 0 else -j)  # noqa: E731
+    terms = [D.chain(power(j), dx, power(abs(k) - 1 - j)) if k > 0 else
+             D.chain(power(j + 1), dx, power(abs(k) - j)) for j in range(abs(k))]
+    total = D.total(terms)
+    return total if k > 0 else D.build.negate(total)
+
+
 register(OpSpec(
     "matpow", 1, POSTFIX,
     text=_matpow_text,
@@ -273,6 +303,8 @@ register(OpSpec(
     lower=_matpow_lower, derivative=_matpow_derivative,
     title="matrix power", rule="d(X^k) = Σ_{m<k} X^m dX X^(k-1-m)",
     sympy_matrix=lambda S, node, a: S.MatPow(a[0], node.attrs[0]),
+    differential=Differential(_matpow_differential, "matrix power",
+                              "d(X^k) = dX X^(k-1) + X dX X^(k-2) + … + X^(k-1) dX"),
     code=lambda g, node, a: g.call("linalg.matrix_power", a[0], str(node.attrs[0])),
     domains=("invertible",), source=f"{COOKBOOK}, section 2.5 (101) for tr(X^k)",
     example="tr(X^3)", example_where="X: square"))
@@ -297,12 +329,22 @@ def power_derivative(d, node, idx):
     return [t.scaled(p) for t in d.entrywise_times(trees, base, idx)]
 
 
+def power_differential(D, node, dargs):
+    """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
+    base, exponent = node.args
+    p = D.constant_exponent(exponent)
+    trees = [] if p == 1 else [base if p == 2 else
+                               D.build.apply(node.op, base, D.tree(p - 1, exponent))]
+    return D.entrywise(D.tree(p, exponent), trees, dargs[0])
+
+
 register(OpSpec(
     "power", 2, POSTFIX,
     text=lambda p, node: f"{p.base(node.args[0])}^{exponent_text(p, node.args[1])}",
     latex=lambda p, node: f"{p.base(node.args[0])}^{exponent_latex(p, node.args[1])}",
     shape=_power_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="power", rule="d(s^p) = p s^(p-1) ds",
+    differential=Differential(power_differential),
     scalar=lambda S, node, x, k: power_value(x, k),
     sympy_matrix=lambda S, node, a: power_value(S.scalar(a[0]), S.scalar(a[1])),
     code=power_code,
@@ -333,11 +375,20 @@ def _det_derivative(d, node, idx):
                           d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
 
 
+def _det_differential(D, node, dargs):
+    """d det(M) = det(M) tr(M^-1 dM); det(s) = s for a scalar."""
+    (m,), (dm,) = node.args, dargs
+    if m.ty.is_scalar:
+        return dm
+    return D.build.apply("mul", node, D.trace_of(D.chain(D.build.apply("inv", m), dm)))
+
+
 register(OpSpec(
     "det", 1, ATOM, text=call_text("det"), latex=call_latex(r"\det"), shape=_det_shape,
     evaluate=lambda B, node, x: B.xp.linalg.det(x).reshape(1, 1), call_names=("det",),
     lower=_det_lower, derivative=_det_derivative,
     title="determinant", rule="d det(M) = det(M) tr(M^-1 dM)",
+    differential=Differential(_det_differential),
     scalar=lambda S, node, a: a,
     sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Determinant),
     code=on_arrays("{xp}.linalg.det({0})"),
@@ -356,12 +407,21 @@ def _logdet_derivative(d, node, idx):
     return d.times(d.term(d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
 
 
+def _logdet_differential(D, node, dargs):
+    """d log|det M| = tr(M^-1 dM); d log|s| = ds/s."""
+    (m,), (dm,) = node.args, dargs
+    if m.ty.is_scalar:
+        return D.build.apply("div", dm, m)
+    return D.trace_of(D.chain(D.build.apply("inv", m), dm))
+
+
 register(OpSpec(
     "logdet", 1, ATOM, text=call_text("logdet"),
     latex=lambda p, node: f"\\log\\left|{p.arg(node.args[0], 0)}\\right|",
     shape=_det_shape, evaluate=lambda B, node, x: B.xp.linalg.slogdet(x)[1].reshape(1, 1),
     call_names=("logdet",), derivative=_logdet_derivative,
     title="log-determinant", rule="d log|det M| = tr(M^-1 dM)",
+    differential=Differential(_logdet_differential),
     sympy_matrix=lambda S, node, a: S.logdet(node, a),
     code=lambda g, node, a: (g.call("log", g.call("abs", a[0])) if a[0].shape.is_scalar
                              else f"{g.call('linalg.slogdet', *a)}[1]"),
@@ -445,16 +505,28 @@ def _vector_norm_shape(ctx, node, types):
     return SCALAR
 
 
-def _euclidean_derivative(d, node, idx):
-    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
-    (v,) = node.args
-    if d.vanishes(v):
+def _refuse_norm_of_zero(ctx, node, v):
+    """||0|| has no derivative (0/0): either engine's context says whether v vanishes."""
+    if ctx.vanishes(v):
         raise UnsupportedError(f"`{node}` is the norm of something identically zero: it "
                                "has no derivative there (0/0), so the derivative is not "
                                "defined")
+
+
+def _euclidean_derivative(d, node, idx):
+    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
+    (v,) = node.args
+    _refuse_norm_of_zero(d, node, v)
     inner = d.inner(v)
     scale = d.factor(d.build.reciprocal(node), (None, None))
     return d.times(d.term(scale, d.factor(v, inner)), d.expr(v, inner))
+
+
+def _euclidean_differential(D, node, dargs):
+    """d||v|| = v^T dv / ||v||; d||X||_F = tr(X^T dX) / ||X||_F."""
+    (v,) = node.args
+    _refuse_norm_of_zero(D, node, v)
+    return D.build.apply("div", D.inner(v, dargs[0]), node)
 
 
 def _one_norm_derivative(d, node, idx):
@@ -469,6 +541,7 @@ def _euclidean(name, suffix, shape, source, example, rule):
         name, 1, ATOM, text=norm_text(suffix and f"_{suffix}"), latex=_norm_latex(suffix or "2"),
         shape=shape, evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
         derivative=_euclidean_derivative, rule=rule,
+        differential=Differential(_euclidean_differential),
         title="Frobenius norm" if suffix else "Euclidean norm",
         sympy_matrix=lambda S, node, a: S.norm2(node, a),
         code={"numpy": "np.linalg.norm({0})", "torch": "torch.linalg.vector_norm({0})",
@@ -485,6 +558,8 @@ register(OpSpec(
     "norm1", 1, ATOM, text=norm_text("_1"), latex=_norm_latex("1"), shape=_vector_norm_shape,
     evaluate=lambda B, node, x: B.xp.abs(x).sum().reshape(1, 1),
     derivative=_one_norm_derivative, title="1-norm", rule="d||v||_1 = sign(v)^T dv",
+    differential=Differential(
+        lambda D, node, dargs: D.inner(D.build.apply("sign", node.args[0]), dargs[0])),
     code={"numpy": "np.sum(np.abs({0}))", "torch": "torch.linalg.vector_norm({0}, 1)",
           "jax": "jnp.sum(jnp.abs({0}))"},
     flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6",
@@ -498,6 +573,7 @@ register(OpSpec(
     shape=lambda ctx, node, types: SCALAR,
     evaluate=lambda B, node: B.scalar(math.pi), derivative=lambda d, node, idx: [],
     title="constant", rule="dπ = 0", scalar=lambda S, node: S.pi,
+    differential=constant("dπ = 0"),
     sympy_matrix=lambda S, node, a: S.pi,
     code={"numpy": "np.pi", "torch": "torch.pi", "jax": "jnp.pi"},
     flags=frozenset({"number_code"}),

@@ -11,7 +11,8 @@ operators once the kinds of their operands are known.
 
 Every stage reaches a record's callbacks with a context object of its own, so that the
 operator families import no stage: `shape(ctx, node, types)`, `lower(L, node, idx)`,
-`derivative(d, node, idx)`, `evaluate(B, node, *values)`, `scalar(S, node, *args)`,
+`derivative(d, node, idx)`, `differential.apply(D, node, dargs)` (the matrix-level rule
+of the derivation by differentials), `evaluate(B, node, *values)`, `scalar(S, node, *args)`,
 `sympy_matrix(S, node, args, rows, cols)`, code templates `(g, node, operands)`, printers
 `(p, node)`.
 
@@ -41,6 +42,7 @@ DOMAINS = frozenset({"real", "positive", "nonzero", "invertible", "spd", "vector
 ENTRY_DOMAINS = ("real", "positive", "nonzero")
 # Backends of generated code (SPEC section 5).
 BACKENDS = ("numpy", "torch", "jax")
+MAGNUS = "Magnus & Neudecker, Matrix Differential Calculus (3rd ed., 2019), ch. 8"
 
 # Flags: "scalar_context" marks operators that need a scalar somewhere (a divisor, an
 # exponent, a factor, a bracket entry); only their failures can make an undeclared
@@ -56,11 +58,53 @@ EvalFn = Callable[..., Any]
 ElaborateFn = Callable[[Any, "Apply", list["Shape"]], "Expr | None"]
 LowerFn = Callable[[Any, "Apply", tuple], list]
 RuleFn = Callable[[Any, "Apply", tuple], list]
+# (D, node, dargs) -> Expr: the differential of `node` from its arguments' differentials
+# (`dargs`, None for an argument that does not depend on the variable; D is the engine's
+# context, calculus.differential.Differentials).
+DifferentialFn = Callable[[Any, "Apply", tuple], "Expr | None"]
 # A code template: a format string ("{xp}.exp({0})": `xp` the backend's module, {k} the
 # k-th argument), or a function (generator, node, operands) -> code; one for every backend
 # or a mapping backend -> template.
 Template = Union[str, Callable[..., str]]
 Code = Union[Template, Mapping[str, Template]]
+
+
+@dataclass(frozen=True)
+class Differential:
+    """An operator's differential at the matrix level: the function that applies it, the
+    rule's name (`title`) and the rule as a reader writes it (`rule`: "d(U V) = dU V +
+    U dV"), and its source; an empty title, rule or source is the record's own (an opaque
+    operator's `title` and `rule` already state its differential). A derivation by
+    differentials prints each step with its rule's name and statement. A record with no
+    matrix-level rule says why (`unavailable`): `apply` None, `reason` the sentence."""
+
+    apply: DifferentialFn | None
+    title: str = ""
+    rule: str = ""
+    source: str = ""
+    reason: str = ""
+
+
+def unavailable(reason: str) -> Differential:
+    """No rule at the matrix level, and why (a derivation by differentials through the
+    operator stops with this reason; the index form's derivative is unaffected)."""
+    return Differential(None, reason=reason)
+
+
+def linear(rule: str, title: str = "linearity") -> Differential:
+    """d f(U, …) = f(dU, …) for an operator linear in all its arguments (0 for one that
+    does not depend on the variable: a sum drops it, a literal writes 0)."""
+    return Differential(lambda D, node, dargs: D.linear(node, dargs), title, rule, MAGNUS)
+
+
+def bilinear(rule: str, title: str = "product rule") -> Differential:
+    """d f(U, V) = f(dU, V) + f(U, dV) for a bilinear operator (Leibniz)."""
+    return Differential(lambda D, node, dargs: D.leibniz(node, dargs), title, rule, MAGNUS)
+
+
+def constant(rule: str) -> Differential:
+    """An operator whose value depends on no variable (π, a commutation matrix): d = 0."""
+    return Differential(lambda D, node, dargs: None, "constant", rule)
 
 
 @dataclass(frozen=True)
@@ -83,6 +127,8 @@ class OpSpec:
     derivative: RuleFn | None = None
     title: str = ""  # the rule's name in an explanation: "inverse"
     rule: str = ""  # the rule as a reader writes it: "d(M^-1) = -M^-1 dM M^-1"
+    # the rule of the derivation by differentials, at the matrix level (calculus.differential)
+    differential: Differential | None = None
     # -- scalars and SymPy ----------------------------------------------------------------
     scalar: Callable[..., Any] | None = None  # on SymPy scalars (S, node, *args)
     sympy_matrix: Callable[..., Any] | None = None  # to SymPy's matrix expressions

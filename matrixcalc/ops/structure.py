@@ -7,7 +7,19 @@ from ..errors import UnsupportedError
 from ..language.expr import Apply, Dimension, Number, Symbol, walk
 from ..language.shapes import ONE, SCALAR, Shape, normalize
 from .arithmetic import COOKBOOK
-from .spec import ATOM, PRODUCT, OpSpec, call_latex, call_text, infix_text, register
+from .spec import (
+    ATOM,
+    PRODUCT,
+    Differential,
+    OpSpec,
+    bilinear,
+    call_latex,
+    call_text,
+    constant,
+    infix_text,
+    linear,
+    register,
+)
 
 
 def square(ctx, node, ty, what):
@@ -68,6 +80,7 @@ register(OpSpec(
     sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Trace),
     code=on_arrays("{xp}.trace({0})"),
     flags=frozenset({"linear", "number_code"}), source=f"{COOKBOOK}, section 1.1",
+    differential=linear("d tr(U) = tr(dU)", "trace"),
     example="tr(A X B)", example_where="X: square"))
 
 
@@ -92,6 +105,7 @@ def _total(name: str, lower, source: str, example: str) -> None:
         evaluate=lambda B, node, x: getattr(x, name)().reshape(1, 1), call_names=(name,),
         lower=lower, scalar=_identity, sympy_matrix=lambda S, node, a: S.total(node, a),
         code=f"{{xp}}.{name}({{0}})", flags=frozenset({"linear"}), source=source,
+        differential=linear(f"d {name}(U) = {name}(dU)", f"{name} of entries"),
         example=example))
 
 
@@ -122,6 +136,7 @@ register(OpSpec(
     code=lambda g, node, a: (f"{a[0].code}.T.reshape(-1)" if a[0].kind == "matrix"
                              else a[0].raw),
     flags=frozenset({"linear", "expands", "number_code"}),
+    differential=linear("d vec(U) = vec(dU)", "vec"),
     source=f"{COOKBOOK}, section 10.2.2 (columns stacked)", example="vec(A X)"))
 
 
@@ -158,6 +173,7 @@ register(OpSpec(
     call_names=("kron",), lower=_kron_lower, scalar=lambda S, node, x, y: x * y,
     sympy_matrix=lambda S, node, a: S.kron(node, a), code=_kron_code,
     flags=frozenset({"bilinear", "associative", "expands", "number_code"}),
+    differential=bilinear("d(U ⊗ V) = dU ⊗ V + U ⊗ dV", "Kronecker product rule"),
     source=f"{COOKBOOK}, section 10.2", example="tr(kron(A, X) B)",
     example_where="A, X: square"))
 
@@ -202,7 +218,7 @@ register(OpSpec(
         f"K_{{{p.arg(node.args[0], 0)},{p.arg(node.args[1], 0)}}}"),
     shape=_commutation_shape, evaluate=lambda B, node, m, n: B.commutation(m, n),
     call_names=("commutation",), lower=_commutation_lower, code=_commutation_code,
-    flags=frozenset({"scalar_context", "expands"}),
+    flags=frozenset({"scalar_context", "expands"}), differential=constant("dK = 0"),
     source="Magnus & Neudecker (1979): K vec(A) = vec(A^T) for A m×n; "
            "∂vec(X^T)/∂vec(X) = K", example="commutation(m, n) vec(X)",
     example_where="X: matrix(m, n)"))
@@ -234,6 +250,9 @@ register(OpSpec(
     shape=_unvec_shape, evaluate=lambda B, node, v, m, n: B.unvec(v, m, n),
     call_names=("unvec",), lower=_unvec_lower, code=_unvec_code,
     flags=frozenset({"linear-in-first", "scalar_context", "expands"}),
+    differential=Differential(  # linear in v; m and n are sizes
+        lambda D, node, dargs: D.build.apply("unvec", dargs[0], *node.args[1:]), "unvec",
+        "d unvec(v, m, n) = unvec(dv, m, n)"),
     source="the inverse of vec: the m×n matrix whose columns, stacked, are v",
     example="tr(A unvec(v, m, n))", example_where="A: matrix(n, m)"))
 
@@ -271,6 +290,7 @@ register(OpSpec(
     evaluate=lambda B, node, v: B.diag_matrix(v), lower=_diag_matrix_lower,
     sympy_matrix=lambda S, node, a: S.DiagMatrix(a[0]), code="{xp}.diag({0})",
     flags=frozenset({"linear"}), source="the diagonal matrix with v on its diagonal",
+    differential=linear("d diag(v) = diag(dv)", "diag"),
     example="x^T diag(v) A x"))
 
 
@@ -292,6 +312,7 @@ register(OpSpec(
     code={"numpy": "np.diagonal({0}).copy()", "torch": "torch.diagonal({0})",
           "jax": "jnp.diagonal({0})"},
     flags=frozenset({"linear"}), source="the diagonal of a square matrix, as a vector",
+    differential=linear("d diag(U) = diag(dU)", "diag"),
     example="v^T diag(X A)", example_where="X: square"))
 
 
@@ -351,6 +372,7 @@ register(OpSpec(
     evaluate=lambda B, node, *xs: B.grid(xs, *node.attrs), derivative=_bracket_derivative,
     sympy_matrix=lambda S, node, a: S.literal(node, a), code=_bracket_code,
     title="bracket literal", rule="d[f1; f2] = [df1; df2] by a scalar",
+    differential=linear("d[f1, f2; f3, f4] = [df1, df2; df3, df4]", "bracket literal"),
     flags=frozenset({"linear", "scalar_context", "number_code"}),
     source="a matrix of scalar entries, rows split by ;",
     example="[α^2, α β; sin(α), 1]", example_where="α, β: scalar"))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import yaml
 
 from ..errors import MatrixCalcError, TableWarning, UnsupportedError
+from ..language.declarations import NAME_PATTERN
 from ..language.expr import Apply, Const, Expr, Symbol, substituted, untyped, walk
 from ..language.parse import parse_quietly
 from ..language.shapes import SCALAR, dim_size
@@ -29,8 +30,16 @@ from ..numbers.check import check
 from ..numbers.numeric import run
 from ..ops import FUNCTIONS, REGISTRY, OpSpec, register
 from ..ops.elementwise import elementwise
-from ..ops.spec import ATOM, ENTRY_DOMAINS, call_latex, call_text, registry_lock, restore, snapshot
-from ..language.declarations import NAME_PATTERN
+from ..ops.spec import (
+    ATOM,
+    ENTRY_DOMAINS,
+    Differential,
+    call_latex,
+    call_text,
+    registry_lock,
+    restore,
+    snapshot,
+)
 from .yaml_nodes import _Mapping, _parse_field, _Source
 
 FUNCTION_KEYS = ("name", "elementwise", "argument", "definition", "derivative", "domain",
@@ -251,6 +260,7 @@ def _register(function: Function, derivative: Expr) -> None:
                     latex=call_latex(rf"\operatorname{{{name}}}"), shape=shape,
                     evaluate=_evaluator(function), call_names=(name,),
                     derivative=_gradient_rule(derivative), title=name,
+                    differential=Differential(_gradient_differential(derivative)),
                     rule=f"d {name}(z) = ({function.derivative})(z)^T dz",
                     code=(lambda g, node, a: g.definition(node, a[0])) if function.definition
                     else _no_code(function), definition=function.definition or "",
@@ -293,12 +303,21 @@ def _evaluator(function: Function) -> Callable:
     return evaluate
 
 
+def _gradient_at(gradient: Expr, z: Expr) -> Expr:
+    """The table's gradient expression g(x) at the argument z."""
+    from ..calculus.derive import retype
+    return retype(substituted(untyped(gradient), {"x": z}), dict(z.shapes), z.ty)
+
+
 def _gradient_rule(gradient: Expr):
     """d f(z) = g(z) : dz, with g the table's gradient expression and z the argument."""
     def rule(d, e, idx):
-        from ..calculus.derive import retype
         (z,) = e.args
-        g = retype(substituted(untyped(gradient), {"x": z}), dict(z.shapes), z.ty)
         inner = d.inner(z)
-        return d.times(d.term(d.factor(g, inner)), d.expr(z, inner))
+        return d.times(d.term(d.factor(_gradient_at(gradient, z), inner)), d.expr(z, inner))
     return rule
+
+
+def _gradient_differential(gradient: Expr):
+    """The same rule by differentials: d f(z) = tr(g(z)^T dz) (g(z)^T dz for a vector)."""
+    return lambda D, e, dargs: D.inner(_gradient_at(gradient, e.args[0]), dargs[0])

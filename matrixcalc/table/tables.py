@@ -110,12 +110,12 @@ class Result:
 
     @property
     def status(self) -> str:
-        """"symbolic", "numeric", "fails" or "error"."""
+        """"symbolic" (two derivations count as symbolic), "numeric", "fails" or "error"."""
         if self.error:
             return "error"
         if not self.verdict.holds:
             return "fails"
-        return self.verdict.how
+        return "symbolic" if self.verdict.how == "two derivations" else self.verdict.how
 
     @property
     def unsupported(self) -> bool:
@@ -206,7 +206,7 @@ def verify_entry(entry: Entry, trials: int = DEFAULT_TRIALS,
     except MatrixCalcError as error:
         verdict = Verdict(False, "numeric", None, entry.statement, trials)
         return Result(entry, verdict, engine, f"{error.kind}: {error.message}", unchecked)
-    if verdict.holds and symbolic and verdict.how != "symbolic":
+    if verdict.holds and symbolic and verdict.how not in ("symbolic", "two derivations"):
         verdict = replace(verdict, how="symbolic")
     return Result(entry, verdict, engine, unchecked=unchecked)
 

@@ -17,7 +17,9 @@ name always has the same shape, so inference never needs rule 3 or a declaration
 (`add`, `neg`, `mul`, `matmul`, `div`, `hadamard`, `ediv`, `kron`, `transpose`, `inv`,
 `matpow`, `power`, `epow`, `tr`, `det`, `logdet`, `sum`, `mean`, `norm1`, `norm2`,
 `normF`, `diag_matrix`, `diag_vector`, `vec`, `bracket`, the elementwise functions,
-`softmax`, `logsumexp`, `commutation`, `unvec`) plus the constants `I` and `ones`. A
+`softmax`, `logsumexp`, `commutation`, `unvec`, the matrix functions `expm`, `logm`, `sqrtm`,
+`chol`, `lowerhalf`, `dexpm`, `dlogm`, `sylvester`, `pinv`, `eigmax`, `eigmin`,
+`eigvecmax`, `eigvecmin`, `normspec`, `normnuc`) plus the constants `I` and `ones`. A
 spelling that yields several operators (`X^-T` is inv of a transpose; `log(|X|)` is log
 of det) needs all of them.
 Numeric property tests can pass a subset that avoids partial domains, e.g.
@@ -44,15 +46,23 @@ EXPONENTS = ("2", "3", "0.5", "-1", "-2", "-0.5", "{1/2}", "{2}", "{-1}", "1e-3"
 # record is drawn too.
 ELEMENTWISE = tuple(sorted(name for name, spec in REGISTRY.items()
                            if "elementwise" in spec.flags and spec.call_names == (name,)))
+# Functions of a square matrix, shaped like it; with their linear maps, the operators of
+# the matrix functions (tests/test_matrix_functions.py draws them): partial domains, and a
+# Jacobian through a Fréchet derivative has no matrix form.
+MATRIX_FUNCTIONS = ("expm", "logm", "sqrtm", "chol", "lowerhalf")
+MATRIX_FUNCTION_OPS = frozenset({
+    *MATRIX_FUNCTIONS, "dexpm", "dlogm", "sylvester", "pinv", "eigmax", "eigmin",
+    "eigvecmax", "eigvecmin", "normspec", "normnuc"})
 ALL_OPS = frozenset({
     "add", "neg", "mul", "matmul", "div", "hadamard", "ediv", "kron", "transpose", "inv",
     "matpow", "power", "epow", "tr", "det", "logdet", "sum", "mean", "norm1", "norm2",
     "normF", "diag_matrix", "diag_vector", "vec", "bracket", "softmax", "logsumexp", "I",
-    "ones", "commutation", "unvec", "pi", *ELEMENTWISE})
-# Operators defined on all real inputs of any size (no log, sqrt, inverse, division, and
-# no function whose record samples its argument from the positive numbers).
+    "ones", "commutation", "unvec", "pi", *ELEMENTWISE, *MATRIX_FUNCTION_OPS})
+# Operators defined on all real inputs of any size (no log, sqrt, inverse, division, no
+# function whose record samples its argument from the positive numbers, no matrix function).
 SAFE_OPS = ALL_OPS - {"inv", "logdet", "div", "ediv", "power", "epow"} - {
-    name for name in ELEMENTWISE if REGISTRY[name].domains == ("positive",)}
+    name for name in ELEMENTWISE if REGISTRY[name].domains == ("positive",)} - \
+    MATRIX_FUNCTION_OPS
 KIND_SHAPES = {"scalar": (1, 1), "vector": ("n", 1), "row vector": (1, "n"),
                "matrix": ("n", "m"), "square matrix": ("n", "n")}
 
@@ -222,11 +232,24 @@ class _Generator:
                 "matpow")
             if self.can((rows, 1)):
                 add("diag", lambda: (f"diag({g((rows, 1))[0]})", ATOM), "diag_matrix")
+            for name in MATRIX_FUNCTIONS:
+                add("matrix-function", lambda n=name: (f"{n}({g()[0]})", ATOM), name)
+            for name in ("dexpm", "dlogm"):  # one or two directions
+                add("frechet", lambda n=name: self.frechet(n, shape, depth), name)
+        if rows != 1 and cols != 1 and self.can((rows, rows)) and self.can((cols, cols)):
+            add("sylvester", lambda: (f"sylvester({g((rows, rows))[0]}, {g((cols, cols))[0]}, "
+                                      f"{g()[0]})", ATOM), "sylvester")
+        if rows != 1 and cols != 1 and self.can((cols, rows)):
+            add("pinv", lambda: (f"pinv({g((cols, rows))[0]})", ATOM), "pinv")
         if cols == 1 and rows != 1:
             if self.can((rows, rows)):
                 add("diag", lambda: (f"diag({g((rows, rows))[0]})", ATOM), "diag_vector")
             add("vec", lambda: (f"vec({g()[0]})", ATOM), "vec")
             add("softmax", lambda: (f"softmax({g()[0]})", ATOM), "softmax")
+            if self.can((rows, rows)):
+                for name in ("eigvecmax", "eigvecmin"):
+                    add("eigenvector", lambda n=name: (f"{n}({g((rows, rows))[0]})", ATOM),
+                        name)
         if scalar:
             out += self.scalar_compounds(depth)
         return out
@@ -341,6 +364,13 @@ class _Generator:
             add(lambda: self.norm2(self.pick(vectors + rows), depth), "norm2")
             add(lambda: self.norm1(self.pick(vectors + rows), depth), "norm1")
         add(lambda: self.normF(self.pick(shapes), depth), "normF")
+        matrices = [s for s in shapes if 1 not in s]
+        if matrices:
+            add(lambda: self.matrix_norm("2", self.pick(matrices), depth), "normspec")
+            add(lambda: self.matrix_norm("*", self.pick(matrices), depth), "normnuc")
+        if squares:
+            for name in ("eigmax", "eigmin"):
+                add(lambda n=name: (f"{n}({g(self.pick(squares), depth)[0]})", ATOM), name)
         if self.has("kron") or self.has("vec") or self.has("commutation", "mul") \
                 or self.has("unvec", "ones", "mul"):
             add(lambda: (f"||{_bar_safe(self.opaque(depth)[0])}||_F", ATOM), "normF")
@@ -359,6 +389,16 @@ class _Generator:
     def norm1(self, shape: Shape, depth: int) -> tuple[str, int]:
         inner = self.gen(shape, depth)[0]
         return self.pick((f"||{_bar_safe(inner)}||_1", f"norm({inner}, 1)")), ATOM
+
+    def frechet(self, name: str, shape: Shape, depth: int) -> tuple[str, int]:
+        arguments = [self.gen(shape, depth)[0] for _ in range(self.draw(st.integers(2, 3)))]
+        return f"{name}({', '.join(arguments)})", ATOM
+
+    def matrix_norm(self, order: str, shape: Shape, depth: int) -> tuple[str, int]:
+        inner = self.gen(shape, depth)[0]
+        call = "2" if order == "2" else '"nuc"'
+        return self.pick((f"||{_bar_safe(inner)}||_{order}", f"||{_bar_safe(inner)}||_{{{order}}}",
+                          f"norm({inner}, {call})")), ATOM
 
     def normF(self, shape: Shape, depth: int) -> tuple[str, int]:  # noqa: N802
         inner = self.gen(shape, depth)[0]

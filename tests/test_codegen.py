@@ -218,6 +218,13 @@ def test_scalar_factors_scale_the_smallest_operand():
     assert "* X" not in f.source and "X.T @ y" in f.source, f.source
 
 
+def test_a_shared_inverse_is_computed_once():
+    # an inverse used twice is one temporary, not two solves
+    f = mc.lambdify("a^T A^-1 B A^-1 b")
+    assert f.source.count("inv(A)") == 1, f.source
+    assert assert_agrees(mc.parse("a^T A^-1 B A^-1 b")) == 2
+
+
 @pytest.mark.parametrize("backend_name", ["numpy", "torch"])
 def test_shared_subexpression_is_computed_once(backend_name):
     # sigmoid(X w) occurs in the loss and its gradient: one temporary, one X @ w

@@ -49,7 +49,9 @@ CASES = [
     ("exp(x, \"a\")", None, P, (7, 10), 1, 8),
     ("\"fro\"", None, P, (0, 5), 1, 1),
     ("[a, b; c]", None, P, (7, 8), 1, 8),
-    ("norm(X, 2)", None, X, (0, 4), 1, 1),
+    ("norm(X, 3)", None, X, (0, 4), 1, 1),
+    ("||X||", None, X, (0, 2), 1, 1),
+    ("||x||_*", None, X, (0, 2), 1, 1),
     ("||X||_1", None, X, (0, 2), 1, 1),
     ("norm(X, \"fro\", 1)", None, X, (0, 4), 1, 1),
     # empty input, stray characters and Unicode

@@ -108,6 +108,9 @@ HINTS = [
     ("max(x)", "`logsumexp(x)` is the smooth maximum"),
     ("transpose(A)", "`A^T`"),
     ("sigmod(x)", "did you mean `sigmoid`?"),
+    ("torch.linalg.matrix_exp(X)", "`expm(X)`"),
+    ("np.linalg.cholesky(S) a", "`chol(S)`"),
+    ("torch.linalg.svdvals(X)", "`||X||_*`"),
 ]
 
 

@@ -22,7 +22,7 @@ from ..index.lower import Idx, Lowerer, factor, lower
 from ..index.recover import NoMatrixForm
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
 from ..language import build
-from ..language.expr import Apply, Expr, Number, Symbol, memo_key, walk
+from ..language.expr import Apply, Expr, Number, Symbol, is_slot, memo_key, walk
 from ..language.shapes import ONE as ONE_DIM, Shape
 from ..ops.spec import lookup
 
@@ -152,6 +152,17 @@ class Differentiator:
         return factor(e, idx)
 
     times = staticmethod(product)
+
+    def through(self, linear: Expr, idx: Idx, direction: Callable[[Idx], list[Term]]
+                ) -> list[Term]:
+        """A linear map applied to a direction, d expm(M) = dexpm(M, dM): `linear` holds a
+        slot (`build.slot`) where the direction goes; its factor carries `idx`, then fresh
+        indices for the slot, at which `direction` gives the direction's terms (`d.expr(M,
+        …)`). Recovery applies the map, or its adjoint, to what it meets there."""
+        slot = next(a for a in linear.args if is_slot(a))
+        inner = self.inner(slot)
+        held = tuple(i for i in idx if i is not None) + tuple(i for i in inner if i is not None)
+        return product([Term(ONE, (Factor(linear, held),))], direction(inner))
 
     def inner(self, v: Expr) -> Idx:
         """Fresh indices for v's non-unit dimensions (to sum v against dv)."""

@@ -17,7 +17,7 @@ c as (o, n), n fastest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ import sympy
 
 from ..index.ir import Factor, IndexGroups, Term
 from ..index.scalars import SizeSymbol, size
-from ..language.expr import Derivation, Expr, Symbol
+from ..language.expr import SLOT, Derivation, Expr, Symbol, is_slot
 from ..language.shapes import Dim, dim_size, dim_text
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -228,6 +228,8 @@ def _bound(coeff: sympy.Expr, values, sizes) -> dict:
 
 
 def _operand_value(op: Operand, values, sizes) -> np.ndarray:
+    if op.kind == "expr" and Factor(op.expr, ()).slot is not None:
+        return _linear_map_value(op.expr, values, sizes)
     if op.kind == "eye":
         return np.eye(dim_size(op.dims[0], sizes))
     if op.kind == "ones":
@@ -237,3 +239,25 @@ def _operand_value(op: Operand, values, sizes) -> np.ndarray:
         return np.eye(p * q).reshape(p * q, p, q)
     value = np.asarray(op.expr.evaluate(values, sizes=sizes), dtype=float)
     return value.reshape(tuple(dim_size(d, sizes) for d in Factor(op.expr, ()).dims()))
+
+
+def _linear_map_value(e: Expr, values, sizes) -> np.ndarray:
+    """A linear map's factor (`dexpm(X, □)`) as an array, its value's axes then the
+    slot's: the map applied to each unit direction in turn."""
+    from ..numbers.backends import backend
+    from ..numbers.numeric import run, to_internal
+    slot = Factor(e, ()).slot
+    probe = replace(e, args=tuple(Symbol(SLOT, ty=a.ty) if is_slot(a) else a for a in e.args))
+    B = backend("numpy")
+    env = {name: to_internal(name, info.kind, values[name], B)
+           for name, info in e.shapes.items() if name in values}
+    size_of = lambda dim: dim_size(dim, sizes)  # noqa: E731
+    rows, cols = size_of(slot.ty.rows), size_of(slot.ty.cols)
+    applied = []
+    for k in range(rows * cols):
+        unit = np.zeros(rows * cols)
+        unit[k] = 1.0
+        env[SLOT] = unit.reshape(rows, cols)
+        applied.append(np.asarray(run(probe, env, B, size_of)))
+    stacked = np.stack(applied, axis=-1).reshape(applied[0].shape + (rows, cols))
+    return stacked.reshape(tuple(dim_size(d, sizes) for d in Factor(e, ()).dims()))

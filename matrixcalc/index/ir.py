@@ -8,8 +8,9 @@ operator application such as `inv(A)_ij`; or one of two structural tensors:
 - the pair tensor [a = (o, n)] (1 where index a is the pair (o, n), a = o·|n| + n),
   what `kron` and `vec` are written with.
 Invariants: an expression factor carries one index per non-unit dimension of its
-expression (rows first), and a row vector is stored as its transpose, a column with one
-index; within a term every index occurs at most twice (a free index once); the
+expression (rows first), a linear map's factor (`dexpm(X, □)`, see `Factor.slot`) then
+one per non-unit dimension of its slot, and a row vector is stored as its transpose, a
+column with one index; within a term every index occurs at most twice (a free index once); the
 coefficient is a SymPy expression in scalar symbols, sizes and numbers only. Indices
 that occur twice are summed. Index names come from an explicit `IndexSupply`, never from
 hashes, so the output is deterministic.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 import sympy
 
-from ..language.expr import Const, Expr
+from ..language.expr import Apply, Const, Expr, is_slot
 from ..language.shapes import ONE, Dim, Shape, normalize
 
 ScalarCoeff = sympy.Expr
@@ -49,6 +50,15 @@ class Factor:
     def is_delta(self) -> bool:
         return self.is_copy and len(self.idx) == 2
 
+    @property
+    def slot(self) -> Expr | None:
+        """A linear map's slot (`dexpm(X, □)`): its factor carries the value's indices, then
+        the slot's; None for any other factor."""
+        e = self.expr
+        if isinstance(e, Apply):
+            return next((a for a in e.args if is_slot(a)), None)
+        return None
+
     def dims(self) -> tuple[Dim, ...]:
         """The dimension of each index, in order."""
         ty = self.expr.ty
@@ -56,7 +66,9 @@ class Factor:
             return (ty.rows,) * len(self.idx)
         if self.is_pair:
             return (normalize(ty.rows + ty.cols), ty.rows, ty.cols)
-        return tuple(d for d in (ty.rows, ty.cols) if d)
+        own = tuple(d for d in (ty.rows, ty.cols) if d)
+        slot = self.slot
+        return own if slot is None else own + tuple(d for d in (slot.ty.rows, slot.ty.cols) if d)
 
     def renamed(self, mapping: dict[str, str]) -> Factor:
         return Factor(self.expr, tuple(mapping.get(i, i) for i in self.idx))

@@ -41,6 +41,9 @@ def factor_text(factor: Factor, latex: bool = False) -> str:
     if not factor.idx:
         return base
     sep = "," if any(len(i) > 1 for i in factor.idx) else ""
+    if factor.slot is not None:  # a linear map: the value's indices, then the slot's
+        own = len(factor.idx) - len([d for d in (factor.slot.ty.rows, factor.slot.ty.cols) if d])
+        return f"{base}_{{{sep.join(factor.idx[:own])},{sep.join(factor.idx[own:])}}}"
     return f"{base}_{{{sep.join(factor.idx)}}}"
 
 

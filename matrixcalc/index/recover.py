@@ -18,7 +18,8 @@ Recovery rewrites the graph until only the result's own shape is left:
 Each rule removes a factor or an index, so recovery ends. Where it ends with more than
 the result's vector or matrix (or `I`), two rewrites are tried in turn (a bounded
 search): a matrix between two copies as diag(vec(S)) between pairs, and a pair split into
-copies. Anything left then raises NoMatrixForm, never a partial form.
+copies. Anything left then raises NoMatrixForm, never a partial form. Linear maps
+(`dexpm(X, □)`) are applied first, forward or through their adjoint (`linear_maps`).
 This module: the entry points, chains and the result's shape; the rules for copies are
 in `recover_copies`, those for pairs in `recover_pairs`, the graph in `graph`.
 """
@@ -36,6 +37,7 @@ from ..language.printing import to_text
 from ..language.shapes import Dim, Shape
 from .graph import Graph, NoMatrixForm, Out, hadamard, is_const, is_matrix, is_plain, is_vector
 from .ir import Factor, IndexGroups, Term
+from .linear_maps import apply_linear_maps
 from .recover_copies import diag_of_matrix, diag_of_vector, hadamard_of_vectors, parallel_matrices
 from .recover_pairs import (
     bridges,
@@ -54,6 +56,7 @@ __all__ = ["NoMatrixForm", "recover", "recover_term"]
 
 
 def recover_term(term: Term, out: Out, shape: Shape | None = None) -> Expr:
+    term = apply_linear_maps(term, out, recover_term)
     graph, structure = _solve(Graph(term, out), shape, depth=2)
     return _product(graph, structure)
 

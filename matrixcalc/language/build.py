@@ -14,7 +14,7 @@ from fractions import Fraction
 from .. import budget
 from ..errors import ShapeError
 from ..ops.spec import lookup
-from .expr import Apply, Const, Dimension, Expr, Number
+from .expr import SLOT, Apply, Const, Dimension, Expr, Number
 from .infer import InferContext
 from .shapes import ONE, SCALAR, Shape
 
@@ -61,6 +61,11 @@ def identity(dim) -> Expr:
 
 def ones(dim) -> Expr:
     return Const("ones", ty=Shape(dim, ONE))
+
+
+def slot(shape: Shape) -> Expr:
+    """The direction's place in a linear map's factor (`expr.SLOT`), of `shape`."""
+    return Const(SLOT, ty=shape)
 
 
 def dimension(dim) -> Expr:

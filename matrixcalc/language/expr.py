@@ -212,6 +212,17 @@ class Const(Expr):
         return f"Const({self.name!r})"
 
 
+# The slot of a linear map in index form: `dexpm(X, □)` is the map E ↦ dexpm(X, E), one
+# factor that carries its value's indices, then the slot's (`index.ir.Factor`). Only
+# derivative rules make it and recovery replaces it (`index.linear_maps`): the text never
+# parses, and no matrix-form result holds it.
+SLOT = "□"
+
+
+def is_slot(e: Expr) -> bool:
+    return isinstance(e, Const) and e.name == SLOT
+
+
 @dataclass(frozen=True, slots=True)
 class Dimension(Expr):
     """The size of a named dimension, used as a scalar: with `X: matrix(n, d)`, `n` in

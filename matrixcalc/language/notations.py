@@ -39,6 +39,14 @@ FOREIGN_FUNCTIONS = {
             "smooth maximum",
     "Tr": "write `tr(A)`",
     "eye": "write `I` for the identity matrix",
+    "matrix_exp": "write `expm(X)` for the matrix exponential",
+    "cholesky": "write `chol(S)` for the lower Cholesky factor",
+    "eigvalsh": "write `eigmax(S)` or `eigmin(S)` for the extreme eigenvalues",
+    "eigh": "write `eigmax(S)`, `eigmin(S)` and `eigvecmax(S)`, `eigvecmin(S)` for the "
+            "extreme eigenvalues and their unit eigenvectors",
+    "svdvals": "write `||X||_2` for the largest singular value, `||X||_*` for their sum",
+    "solve_sylvester": "write `sylvester(A, B, C)` for the Y with A Y + Y B = C",
+    "expm_frechet": "write `dexpm(X, E)` for the Fréchet derivative of expm",
     "ones": "write `ones` for the all-ones vector",
 }
 

@@ -233,16 +233,18 @@ class TreeBuilder(Transformer):
 
     def normbars(self, children):
         left, inner = children[0], children[1]
-        order = children[3] if len(children) > 3 else "2"
+        order = children[3] if len(children) > 3 else ""  # "": no order written
         return Apply("normbars", (inner,), (order,), span=_span(left))
 
     def norm_order(self, children):
-        token = [c for c in children if c.type in ("NUMBER", "NAME")][0]
-        order = str(token)
+        tokens = [c for c in children if c.type in ("NUMBER", "NAME")]
+        if not tokens:
+            return "*"  # `_*`: the nuclear norm
+        order = str(tokens[0])
         if order in ("2", "1", "F"):
             return order
-        raise ParseError(f"unknown norm `_{order}`: write ||x||, ||x||_2, ||x||_1 or "
-                         "||X||_F", span=_span(token))
+        raise ParseError(f"unknown norm `_{order}`: write ||x||, ||x||_2, ||x||_1, "
+                         "||X||_F or ||X||_*", span=_span(tokens[0]))
 
     def bracket(self, children):
         rows = [c for c in children if isinstance(c, list)]

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from ..ops import lookup
 from ..ops.spec import ATOM, POSTFIX, version
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol
+from .expr import SLOT, Apply, Const, Dimension, Expr, Number, Symbol
 
 GREEK_LATEX = {name: "\\" + name for name in (
     "alpha", "beta", "gamma", "delta", "epsilon", "eta", "kappa", "lambda", "mu", "nu",
@@ -81,7 +81,7 @@ class Printer:
             return text
         if isinstance(node, Const):
             if self.style == "latex":
-                return r"\mathbf{1}" if node.name == "ones" else "I"
+                return {"ones": r"\mathbf{1}", SLOT: r"\square"}.get(node.name, "I")
             return node.name
         if isinstance(node, Apply):
             # the text form is remembered on the node (rules that order factors by their

@@ -106,6 +106,58 @@ class NumpyBackend:
         return (top + np.log(np.exp(x - top).sum())).reshape(1, 1)
 
 
+    # -- matrix functions (scipy, imported when first used) ------------------------------------
+    def expm(self, x: Any) -> Any:
+        import scipy.linalg
+        return scipy.linalg.expm(x)
+
+    def logm(self, x: Any) -> Any:
+        import scipy.linalg
+        return np.real(scipy.linalg.logm(x))
+
+    def sqrtm(self, x: Any) -> Any:
+        import scipy.linalg
+        return np.real(scipy.linalg.sqrtm(x))
+
+    def frechet(self, function: str, x: Any, directions: list) -> Any:
+        """The ordered Fréchet derivative of expm or logm at x along directions E1…Ek: the
+        top right block of f of the block bidiagonal [[x, E1, 0…], [0, x, E2…], …]
+        (Higham, Functions of Matrices, 2008, (3.16)); scipy's expm_frechet for one."""
+        import scipy.linalg
+        if function == "expm" and len(directions) == 1:
+            return scipy.linalg.expm_frechet(x, directions[0], compute_expm=False)
+        n = x.shape[0]
+        value = getattr(self, function)(self.bidiagonal(x, directions))
+        return value[:n, -n:]
+
+    def bidiagonal(self, x: Any, directions: list) -> Any:
+        k, n = len(directions), x.shape[0]
+        rows = [[x if j == i else directions[i] if j == i + 1 else np.zeros((n, n))
+                 for j in range(k + 1)] for i in range(k + 1)]
+        return np.block(rows)
+
+    def sylvester(self, a: Any, b: Any, c: Any) -> Any:
+        import scipy.linalg
+        return scipy.linalg.solve_sylvester(a, b, c)
+
+    def symmetric_part(self, x: Any) -> Any:
+        return (x + x.T) / 2
+
+    def eigh(self, x: Any) -> tuple[Any, Any]:
+        """Eigenvalues (ascending) and unit eigenvectors of x's symmetric part."""
+        return np.linalg.eigh(self.symmetric_part(x))
+
+    def cholesky(self, x: Any) -> Any:
+        return np.linalg.cholesky(self.symmetric_part(x))
+
+    def lower_half(self, x: Any) -> Any:
+        return np.tril(x, -1) + np.diag(np.diagonal(x)) / 2
+
+    def signed(self, v: Any) -> Any:
+        """A unit vector with the sign that makes its largest entry (in size) positive."""
+        return v * np.sign(v[np.argmax(np.abs(v))])
+
+
 class TorchBackend:
     """torch tensors, float64; differentiable with torch.autograd and torch.func."""
 
@@ -200,6 +252,74 @@ class TorchBackend:
 
     def logsumexp(self, x: Any) -> Any:
         return self.torch.logsumexp(x.reshape(-1), dim=0).reshape(1, 1)
+
+    # -- matrix functions, differentiable by torch.func ----------------------------------------
+    def expm(self, x: Any) -> Any:
+        return self.torch.linalg.matrix_exp(x)
+
+    def primary(self, x: Any, f) -> Any:
+        """f(x) = V f(Λ) V^-1 through the (complex) eigendecomposition: the principal
+        branch for x diagonalizable with eigenvalues off the closed negative real axis
+        (a product of spd matrices too, whose eigenvalues are real and positive)."""
+        lam, v = self.torch.linalg.eig(x)
+        return (v @ self.torch.diag_embed(f(lam)) @ self.torch.linalg.inv(v)).real
+
+    def logm(self, x: Any) -> Any:
+        return self.primary(x, self.torch.log)
+
+    def sqrtm(self, x: Any) -> Any:
+        return self.primary(x, self.torch.sqrt)
+
+    def frechet(self, function: str, x: Any, directions: list) -> Any:
+        """expm: the top right block of matrix_exp of the block bidiagonal (Higham 2008,
+        (3.16)); logm: V (F ∘ (V^-1 E V)) V^-1 with F the first divided differences of log
+        at the eigenvalues (Daleckii-Krein; Higham 2008, Theorem 3.11), one direction."""
+        n = x.shape[0]
+        if function == "expm":
+            return self.expm(self.bidiagonal(x, directions))[:n, -n:]
+        if len(directions) != 1:
+            from ..errors import UnsupportedError
+            raise UnsupportedError("the torch backend evaluates dlogm with one direction; "
+                                   "use the numpy backend for more")
+        lam, v = self.torch.linalg.eig(x)
+        gap = lam[:, None] - lam[None, :]
+        close = gap.abs() <= 1e-9 * (lam.abs()[:, None] + lam.abs()[None, :])
+        logs = self.torch.log(lam)
+        divided = self.torch.where(
+            close, 1 / lam[:, None].expand(n, n),
+            (logs[:, None] - logs[None, :]) / self.torch.where(close, 1, gap))
+        inside = self.torch.linalg.solve(v, directions[0].to(v.dtype) @ v)
+        return (v @ (divided * inside) @ self.torch.linalg.inv(v)).real
+
+    def bidiagonal(self, x: Any, directions: list) -> Any:
+        k, n = len(directions), x.shape[0]
+        zero = self.torch.zeros((n, n), dtype=x.dtype)
+        rows = [self.torch.cat([x if j == i else directions[i] if j == i + 1 else zero
+                                for j in range(k + 1)], dim=1) for i in range(k + 1)]
+        return self.torch.cat(rows, dim=0)
+
+    def sylvester(self, a: Any, b: Any, c: Any) -> Any:
+        """A Y + Y B = C as (I ⊗ A + B^T ⊗ I) vec(Y) = vec(C) (columns stacked)."""
+        m, n = c.shape
+        system = self.kron(self.eye(n), a) + self.kron(b.transpose(0, 1), self.eye(m))
+        solved = self.torch.linalg.solve(system, self.vec(c))
+        return solved.reshape(n, m).transpose(0, 1)
+
+    def symmetric_part(self, x: Any) -> Any:
+        return (x + x.transpose(0, 1)) / 2
+
+    def eigh(self, x: Any) -> tuple[Any, Any]:
+        return self.torch.linalg.eigh(self.symmetric_part(x))
+
+    def cholesky(self, x: Any) -> Any:
+        return self.torch.linalg.cholesky(self.symmetric_part(x))
+
+    def lower_half(self, x: Any) -> Any:
+        return self.torch.tril(x, -1) + self.torch.diag_embed(self.torch.diagonal(x)) / 2
+
+    def signed(self, v: Any) -> Any:
+        top = (v.abs() == v.abs().max()).to(v.dtype)  # no data-dependent indexing
+        return v * self.torch.sign((v * top).sum())
 
 
 _BACKENDS: dict[str, Any] = {}

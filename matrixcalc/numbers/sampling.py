@@ -10,7 +10,9 @@ dimension names, and unifies them: symbols of the same name share a kind and siz
   wrong reshape cannot hide); concrete sizes from bracket literals stay as written;
 - declared assumptions: symmetric, spd, diagonal, orthogonal, invertible, distribution;
 - the operators' domains (`OpSpec.domains`): an argument that is a symbol is drawn from
-  its domain (positive, nonzero, invertible or spd, well conditioned).
+  its domain (positive, nonzero, invertible or spd, well conditioned; symmetric for
+  eigmax and eigmin; spd for sqrtm and logm, whose domain, a positive spectrum, also
+  holds S1 S2 for spd S1 and S2).
 
 Arguments that are not symbols (`log(x^T A x)`, `inv(A B)`) are checked while
 evaluating (`domain_guard`); a draw that leaves a domain or gives a non-finite value is
@@ -36,6 +38,7 @@ PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
 MAX_CONDITION = 1e4     # an invertible/spd symbol is drawn with cond below this
 GUARD_CONDITION = 1e8   # a computed matrix passed to inv/det/logdet must stay below this
 GUARD_EPS = 1e-6        # |value| below this is "zero" for positive/nonzero domains
+GUARD_GAP = 1e-3        # eigenvalues or singular values closer than this (relative) are one
 MAX_REDRAWS = 200
 
 
@@ -103,6 +106,55 @@ def domain_guard(node: Apply, position: int, value: Any) -> None:
         if domain == "spd" and (not np.allclose(array, array.T)
                                 or np.linalg.eigvalsh(array).min() <= GUARD_EPS):
             raise OutOfDomain(f"the argument of `{node.op}` is not positive definite")
+    if domain in SPECTRAL_DOMAINS and not SPECTRAL_DOMAINS[domain](array):
+        raise OutOfDomain(f"the argument of `{node.op}` is outside its domain ({domain})")
+
+
+def _positive_spectrum(a: np.ndarray) -> bool:
+    """Eigenvalues in the open right half plane, well apart (the principal sqrtm and logm
+    are then defined, and the eigendecomposition the torch backend uses is well
+    conditioned): an spd matrix, or a product of two (S1 S2, similar to an spd one)."""
+    if a.shape[0] != a.shape[1] or np.linalg.cond(a) > GUARD_CONDITION:
+        return False
+    lam = np.linalg.eigvals(a)
+    return bool(lam.real.min() > GUARD_EPS and _apart(np.sort_complex(lam)))
+
+
+def _apart(values: np.ndarray) -> bool:
+    scale = max(1.0, float(np.abs(values).max()))
+    return bool(len(values) < 2 or np.abs(np.diff(values)).min() > GUARD_GAP * scale)
+
+
+def _simple_end(end: int):
+    """The largest (end -1) or smallest (end 0) eigenvalue of the symmetric part, simple."""
+    def simple(a: np.ndarray) -> bool:
+        if a.shape[0] != a.shape[1]:
+            return False
+        lam = np.linalg.eigvalsh((a + a.T) / 2)
+        return _apart(lam[[0, 1]] if end == 0 else lam[[-2, -1]])
+    return simple
+
+
+def _singular(a: np.ndarray) -> np.ndarray:
+    return np.linalg.svd(a, compute_uv=False)
+
+
+def _definite_rank(sv: np.ndarray) -> bool:
+    """Every singular value is zero to rounding or well above it: the rank is plain (pinv
+    is differentiable at constant rank; λ I - S for an eigenvalue λ of S has rank n - 1)."""
+    scale = max(float(sv.max()), GUARD_EPS)
+    return bool(np.all((sv < 1e-10 * scale) | (sv > scale / GUARD_CONDITION ** 0.5)))
+
+
+SPECTRAL_DOMAINS = {
+    "positive_spectrum": _positive_spectrum,
+    "simple_max": _simple_end(-1),
+    "simple_min": _simple_end(0),
+    "simple_sv": lambda a: min(a.shape) < 2 or _apart(_singular(a)[:2]),
+    "definite_rank": lambda a: _definite_rank(_singular(a)),
+    "full_column_rank": lambda a: a.shape[0] >= a.shape[1] and (
+        _singular(a).min() > _singular(a).max() / GUARD_CONDITION ** 0.5),
+}
 
 
 # -- sizes ------------------------------------------------------------------------------------
@@ -324,13 +376,13 @@ def draw_value(rng: np.random.Generator, spec: SymbolSpec, rows: int,
     if "orthogonal" in facts:
         q, r = np.linalg.qr(rng.standard_normal((n, n)))
         return q * np.sign(np.diag(r))
-    if "spd" in facts:
+    if facts & {"spd", "positive_spectrum"}:
         g = _entries(rng, (n, n), spec.domains)
         value = g @ g.T / n + 0.5 * np.eye(n)
     elif "diagonal" in facts:
         sign = 1.0 if "positive" in spec.domains else rng.choice([-1.0, 1.0], n)
         value = np.diag(sign * rng.uniform(0.5, 2.0, n))
-    elif "symmetric" in facts:
+    elif facts & {"symmetric", "simple_max", "simple_min"}:
         g = _entries(rng, (n, n), spec.domains)
         value = (g + g.T) / 2
     else:

@@ -442,14 +442,28 @@ register(OpSpec(
 
 # -- norms ---------------------------------------------------------------------------------
 
+# Norms of a matrix other than the Frobenius norm, by order: records of the matrix
+# functions' module (looked up when a norm is resolved).
+MATRIX_NORMS = {"2": "normspec", "*": "normnuc"}
+MATRIX_NORM_HINT = "write ||X||_F (Frobenius), ||X||_2 (spectral) or ||X||_* (nuclear)"
+
+
 def _resolve_norm(ctx, node, ty, p: str):
+    """The norm an order means for the operand's kind; "" is no order written: the
+    Euclidean norm of a vector, and for a matrix a choice left to the user (numpy's
+    norm(X) is Frobenius, a textbook's ||A|| often spectral)."""
     if p == "F":
         return "normF"
     if ty.kind == "matrix":
-        raise UnsupportedError(
-            f"the induced {p}-norm of a matrix is not supported", span=node.span,
-            hint="write ||X||_F for the Frobenius norm")
-    return "norm2" if p == "2" else "norm1"
+        if p in MATRIX_NORMS and _registered(MATRIX_NORMS[p]):
+            return MATRIX_NORMS[p]
+        raise UnsupportedError(f"the induced {p}-norm of a matrix is not supported" if p else
+                               "the norm of a matrix needs its order: there are several",
+                               span=node.span, hint=MATRIX_NORM_HINT)
+    if p == "*":
+        raise UnsupportedError("the nuclear norm ||X||_* takes a matrix", span=node.span,
+                               hint="write ||x|| for the Euclidean norm of a vector")
+    return "norm1" if p == "1" else "norm2"
 
 
 def _normbars_elaborate(ctx, node, types):
@@ -459,10 +473,11 @@ def _normbars_elaborate(ctx, node, types):
 
 register(OpSpec(
     "normbars", 1, ATOM, elaborate=_normbars_elaborate, syntax_only=True,
-    source="||x|| and ||x||_2 Euclidean, ||x||_1, ||X||_F Frobenius"))
+    source="||x|| and ||x||_2 Euclidean, ||x||_1, ||X||_F Frobenius, ||X||_2 spectral, "
+           "||X||_* nuclear"))
 
 NORM_ORDERS = {Fraction(1): "1", Fraction(2): "2"}
-NORM_STRINGS = {"fro": "F", "F": "F", "1": "1", "2": "2"}
+NORM_STRINGS = {"fro": "F", "F": "F", "1": "1", "2": "2", "nuc": "*"}
 
 
 def _norm_call_elaborate(ctx, node, types):
@@ -473,17 +488,17 @@ def _norm_call_elaborate(ctx, node, types):
     elif len(args) == 1 and len(strings) == 1 and strings[0] in NORM_STRINGS:
         p = NORM_STRINGS[strings[0]]
     elif len(args) == 1 and not strings:
-        p = "2"
+        p = ""
     else:
-        raise UnsupportedError("norm takes norm(x), norm(x, 1), norm(x, 2) or "
-                               "norm(X, \"fro\")", span=node.span)
+        raise UnsupportedError("norm takes norm(x), norm(x, 1), norm(x, 2), "
+                               "norm(X, \"fro\") or norm(X, \"nuc\")", span=node.span)
     return Apply(_resolve_norm(ctx, node, types[0], p), args[:1], span=node.span)
 
 
 register(OpSpec(
     "norm", None, ATOM, call_names=("norm",), elaborate=_norm_call_elaborate,
     syntax_only=True, flags=frozenset({"string_args"}),
-    source="norm(x), norm(x, 1), norm(X, \"fro\")"))
+    source="norm(x), norm(x, 1), norm(X, \"fro\"), norm(X, 2), norm(X, \"nuc\")"))
 
 
 def norm_text(suffix: str):

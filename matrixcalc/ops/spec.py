@@ -37,8 +37,15 @@ if TYPE_CHECKING:
 SUM, PRODUCT, PREFIX, POSTFIX, ATOM = 1, 2, 3, 4, 5
 
 # Domains an argument is sampled from by the numeric checker (in this order in messages);
-# the first three are those of an entry, which an elementwise function may name.
-DOMAINS = frozenset({"real", "positive", "nonzero", "invertible", "spd", "vector"})
+# the first three are those of an entry, which an elementwise function may name. The
+# matrix functions add: "positive_spectrum" (eigenvalues off the closed negative real
+# axis: sqrtm, logm), "simple_max" / "simple_min" (a symmetric matrix whose largest /
+# smallest eigenvalue is simple: eigmax, eigmin), "simple_sv" (the largest singular value
+# simple: ||X||_2), "definite_rank" (pinv: each singular value zero to rounding or well
+# away from zero, so that the rank is what it seems) and "full_column_rank" (||X||_*).
+DOMAINS = frozenset({"real", "positive", "nonzero", "invertible", "spd", "vector",
+                     "positive_spectrum", "simple_max", "simple_min", "simple_sv",
+                     "definite_rank", "full_column_rank"})
 ENTRY_DOMAINS = ("real", "positive", "nonzero")
 # Backends of generated code (SPEC section 5).
 BACKENDS = ("numpy", "torch", "jax")
@@ -139,6 +146,19 @@ class OpSpec:
     definition: str = ""
     # -- generated code and the table test ---------------------------------------------------
     code: Code | None = None
+    # -- linear maps and identities of the operator's own ----------------------------------
+    # `adjoint(build, node, position, G)`: for an operator linear in its argument
+    # `position` (a Fréchet derivative, a Sylvester solve), the tree of its adjoint map
+    # applied to G, <G, op(…E…)> = <adjoint(G), E> (recovery's `index.linear_maps`)
+    adjoint: Callable[..., Any] | None = None
+    # `kron(build, node)`: the matrix K with vec(op(…E…)) = K vec(E), where the map has one
+    # (a Sylvester solve: (I ⊗ A + B^T ⊗ I)^-1), for ∂vec(F)/∂vec(X) (vec=True)
+    kron: Callable[..., Any] | None = None
+    # `transpose(build, node)`: op(…)^T written through the arguments (expm(X)^T =
+    # expm(X^T)), so that the simplifier can push transposes onto symbols
+    transpose: Callable[..., Any] | None = None
+    # node rules (expr -> expr | None) the simplifier applies to this operator's nodes
+    rules: tuple[Callable[..., Any], ...] = ()
     example: str = ""  # an expression using the operator, derived by the table test
     example_where: str | None = None
 

@@ -34,6 +34,7 @@ from typing import Any
 from ..calculus.tensor import TensorResult, einsum_plan
 from ..errors import MatrixCalcError, UnsupportedError, UsageError
 from ..guard import public
+from ..index.ir import Factor
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
@@ -419,7 +420,7 @@ class Generator:
         """A Python number as a numpy/torch scalar (so 1/0 is inf, not an exception)."""
         if self.backend == "torch":
             return f"torch.tensor({operand.raw}, {F64})"
-        return f"np.float64({operand.raw})"
+        return f"{self.xp}.float64({operand.raw})"  # np, or jnp (JAX code has no np)
 
     def helper(self, name: str, source: str, operand: Operand) -> str:
         self.helpers[name] = source
@@ -497,6 +498,11 @@ class Generator:
 
     def _einsum_operand(self, op) -> str:
         f64 = self.float64_argument()
+        if op.kind == "expr" and Factor(op.expr, ()).slot is not None:
+            raise UnsupportedError(f"this derivative holds the linear map `{op.expr}` "
+                                   "applied to no matrix, which generated code does not "
+                                   "write", hint="evaluate it (r.evaluate), or generate "
+                                   "code for a gradient, jvp or vjp, where the map applies")
         if op.kind == "expr":
             return self.tensor(self.emit(op.expr))
         if op.kind == "eye":

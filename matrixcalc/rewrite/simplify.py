@@ -20,6 +20,7 @@ import sympy
 from ..index.scalars import from_sympy, to_sympy
 from ..language import build
 from ..language.expr import Apply, Const, Expr, Number, memo_key, names_in
+from ..ops.spec import lookup
 from .brackets import BRACKET_RULES
 from .constants import (
     elementwise_of_number,
@@ -137,6 +138,23 @@ def transpose_of_power(e: Expr) -> Expr | None:
         power = e.args[0]
         return build.apply("matpow", build.apply("transpose", power.args[0]),
                            attrs=power.attrs)
+    return None
+
+
+def operator_rules(e: Expr) -> Expr | None:
+    """An operator's own identities, from its record: `rules` (dexpm(X, I) = expm(X)), and
+    `transpose`, its value's transpose written through its arguments (expm(X)^T =
+    expm(X^T)), so that transposes move towards the symbols here too."""
+    if not isinstance(e, Apply):
+        return None
+    if e.op == "transpose" and isinstance(e.args[0], Apply):
+        through = lookup(e.args[0].op).transpose
+        if through is not None:
+            return through(build, e.args[0])
+    for rule in lookup(e.op).rules:
+        result = rule(build, e)
+        if result is not None:
+            return result
     return None
 
 
@@ -397,6 +415,7 @@ NODE_RULES = first(
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, row_sum_as_transpose, transpose_of_inverse,
     transpose_of_power,
+    operator_rules,
     product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,
     vanishing_at_zero, elementwise_of_number, vector_function_of_number, matrix_power_of_zero,

@@ -357,8 +357,17 @@ def _entries(rng: np.random.Generator, shape: tuple[int, int], domains: set[str]
     if "positive" in domains:
         return rng.uniform(0.5, 2.0, shape)
     if "nonzero" in domains:
-        return rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape)
-    return rng.standard_normal(shape)
+        return _mixed_signs(rng, rng.choice([-1.0, 1.0], shape) * rng.uniform(0.5, 1.5, shape))
+    return _mixed_signs(rng, rng.standard_normal(shape))
+
+
+def _mixed_signs(rng: np.random.Generator, value: np.ndarray) -> np.ndarray:
+    """Entries of both signs where there are several: at a point whose entries share one
+    sign, claims such as sqrt(x .* x) = x or relu(x) = abs(x) hold by accident."""
+    if value.size > 1 and (np.all(value > 0) or np.all(value < 0)):
+        flat = value.reshape(-1)
+        flat[rng.integers(flat.size)] *= -1.0
+    return value
 
 
 def draw_value(rng: np.random.Generator, spec: SymbolSpec, rows: int,

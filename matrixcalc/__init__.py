@@ -3,6 +3,7 @@
 The public API only; see SPEC.md section 5.
 """
 
+from .budget import Limits, limits
 from .errors import (
     KindWarning,
     LimitError,
@@ -18,9 +19,9 @@ from .language.expr import Apply, Const, Expr, Number, Symbol, SymbolInfo
 from .language.parse import Statement, parse, parse_statement
 
 __all__ = [
-    "Apply", "Const", "Expr", "KindWarning", "LimitError", "MatrixCalcError", "Number",
+    "Apply", "Const", "Expr", "KindWarning", "LimitError", "Limits", "MatrixCalcError", "Number",
     "ParseError", "ShapeError", "Statement", "Symbol", "SymbolInfo", "TableError",
-    "TableWarning", "UnsupportedError", "UsageError", "parse", "parse_statement",
+    "TableWarning", "UnsupportedError", "UsageError", "limits", "parse", "parse_statement",
 ]
 __version__ = "0.1.0"
 

@@ -203,15 +203,25 @@ def kind_warnings(args: argparse.Namespace) -> list[str]:
             if issubclass(w.category, KindWarning)]
 
 
+def json_dumps(value) -> str:
+    """Compact JSON, Unicode kept readable but every character a reader would not see as
+    itself (as errors.visible decides) escaped: the same value for a JSON reader, nothing
+    hidden or reordered for a person."""
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else json.dumps(ch)[1:-1] for ch in text)
+
+
 def json_text(value, depth: int = 0) -> str:
     """Indented JSON for people too: the top object and its lists and objects one entry
     a line, anything deeper (a symbol, a shape) compact on its line."""
     flat = isinstance(value, list) and not any(isinstance(v, (dict, list)) for v in value)
     if depth >= 2 or flat or not isinstance(value, (dict, list)) or not value:
-        return json.dumps(value, ensure_ascii=False)
+        return json_dumps(value)
     pad, end = "  " * (depth + 1), "  " * depth
     if isinstance(value, dict):
-        items = [f"{pad}{json.dumps(k, ensure_ascii=False)}: {json_text(v, depth + 1)}"
+        items = [f"{pad}{json_dumps(k)}: {json_text(v, depth + 1)}"
                  for k, v in value.items()]
         return "{\n" + ",\n".join(items) + "\n" + end + "}"
     items = [pad + json_text(v, depth + 1) for v in value]
@@ -372,15 +382,16 @@ def progress_bar(total: int, label: str):
 def warn_unused(expr, names: list[str], where) -> None:
     """Say on stderr when --wrt names a symbol the expression lacks (its derivative is 0)
     or --where declares one it does not use: mostly a typo."""
+    from .errors import visible  # a name from argv may hold any character: never raw
     from .language.declarations import parse_where
     used = set(expr.shapes)
     for name in names:
         if name not in used:
-            print(f"warning: `{name}` does not occur in the expression: the derivative by "
+            print(f"warning: `{visible(name)}` does not occur in the expression: the derivative by "
                   "it is 0", file=sys.stderr)
     declared = parse_where(where) if where else {}
     for name in sorted(set(declared) - used - set(names)):
-        print(f"warning: --where declares `{name}`, which the expression does not use",
+        print(f"warning: --where declares `{visible(name)}`, which the expression does not use",
               file=sys.stderr)
 
 

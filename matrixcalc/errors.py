@@ -51,26 +51,49 @@ class MatrixCalcError(Exception):
         return self
 
     def _render(self) -> str:
-        parts = [self.message]
+        parts = [visible(self.message)]
         if self.text is not None and self.span is not None:
-            start, end = self.span
-            line_start = self.text.rfind("\n", 0, start) + 1
-            line_end = self.text.find("\n", start)
-            line_end = len(self.text) if line_end == -1 else line_end
-            source_line = self.text[line_start:line_end]
-            width = max(1, min(end, line_end) - start)
-            if len(source_line) > 2 * CONTEXT:  # show a window around the spot
-                left = max(0, start - line_start - CONTEXT)
-                prefix = "…" if left else ""
-                source_line = prefix + source_line[left:start - line_start + CONTEXT] + "…"
-                line_start += left - len(prefix)
-                width = min(width, CONTEXT)
-            parts.append(f"at line {self.line}, column {self.column}:")
-            parts.append("  " + source_line)
-            parts.append("  " + " " * (start - line_start) + "^" * width)
+            parts += self._source_lines()
         if self.hint:
-            parts.append(f"hint: {self.hint}")
+            parts.append(f"hint: {visible(self.hint)}")
         return "\n".join(parts)
+
+    def _source_lines(self) -> list[str]:
+        """The line of the span (a window of it when long) and a caret under the span,
+        aligned in the line as shown (a hidden character is shown escaped)."""
+        start, end = self.span
+        line_start = self.text.rfind("\n", 0, start) + 1
+        line_end = self.text.find("\n", start)
+        line_end = len(self.text) if line_end == -1 else line_end
+        line = self.text[line_start:line_end]
+        offset = start - line_start
+        width = max(1, min(end, line_end) - start)
+        left, right, prefix, suffix = 0, len(line), "", ""
+        if len(line) > 2 * CONTEXT:  # show a window around the spot
+            left, right = max(0, offset - CONTEXT), offset + CONTEXT
+            prefix, suffix = ("…" if left else ""), "…"
+            width = min(width, CONTEXT)
+        marked = line[offset:offset + width]
+        before = prefix + visible(line[left:offset])
+        shown = before + visible(line[offset:right]) + suffix
+        carets = len(visible(marked)) + width - len(marked)
+        return [f"at line {self.line}, column {self.column}:", "  " + shown,
+                "  " + " " * len(before) + "^" * max(1, carets)]
+
+
+def visible(text: str) -> str:
+    """`text` with every character a reader would not see as itself written as an escape
+    (`\\u202e`): controls, format characters (bidirectional marks, zero widths), lone
+    surrogates, unassigned code points; newlines stay. A message never hides or reorders
+    what the user typed."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() or ch == "\n" else _escape(ch) for ch in text)
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class TableWarning(UserWarning):

@@ -281,3 +281,13 @@ def test_is_atomic():
     assert is_atomic("x") and is_atomic("np.exp(x)") and is_atomic("2.5")
     assert not is_atomic("np.exp(x) + f(y)") and not is_atomic("-x") and not is_atomic("a @ b")
     assert isinstance(mc.parse("x"), Symbol)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_a_number_for_a_vector_is_the_shape_checks_error(backend):
+    # a size read from an input with too few axes is a ValueError naming the input (issue
+    # 14: it was a raw IndexError from x.shape[0])
+    f = mc.lambdify("x + A y", backend=backend)
+    with pytest.raises(ValueError, match=r"`x` is vector \(n\), not of shape \(\)"):
+        f(x=1.0, A=np.ones((2, 3)), y=np.ones(3))
+    assert list(np.asarray(f(x=np.ones(2), A=np.ones((2, 3)), y=np.ones(3)))) == [4.0, 4.0]

@@ -251,3 +251,13 @@ def test_a_derivative_that_is_a_dimension_is_that_size():
     assert str(result) == "n" and result.kind == "scalar"
     assert result.evaluate({"x": np.ones(4)}, sizes={"n": 4}) == 4
     assert mc.check("(ones^T α + x^T) diag(I)", "α", result=result).ok
+
+
+def test_a_scalar_holding_an_inner_product_stays_whole_after_a_matrix():
+    # common_factor rebuilt `α ones^T |A| ones mean(x)` spliced after Y^T: an ill-shaped
+    # product (found by make fuzz, kron family)
+    e = "sum(kron(((abs(A)^1) ⊗ (|α| ⊙ mean(x))), (diag((u + v)) ⊙ diag((Y x)))))"
+    result = mc.derive(e, "x")
+    assert str(result) == ("abs(α) ones^T abs(A) ones mean(x) Y^T (u + v) + "
+                           "abs(α)/p (u + v)^T Y x ones^T abs(A) ones ones")
+    assert mc.check(e, "x", result=result, seed=1).ok

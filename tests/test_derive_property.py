@@ -32,13 +32,24 @@ def _free_constant(e: mc.Expr) -> bool:
                for n in walk(e))
 
 
+# Variables that no drawn expression holds (one of each kind): the derivative by one is a
+# zero shaped by that variable (SPEC section 3), never by another symbol of the expression.
+ABSENT = {"q": 1, "Q": 2, "rho": 0}
+
+
+def _zero_or_not(text: str, data) -> str:
+    """Sometimes the expression minus itself: a derivative that is zero everywhere."""
+    return f"({text}) - ({text})" if data.draw(st.booleans(), label="zero") else text
+
+
 def _check(text: str, data) -> None:
+    text = _zero_or_not(text, data)
     e = mc.parse(text)
     assume(not _free_constant(e))
-    candidates = [s.name for s in e.symbols()]
-    assume(candidates)
+    candidates = [s.name for s in e.symbols()] + list(ABSENT)
     wrt = data.draw(st.sampled_from(candidates), label="wrt")
-    order = len(e.shape) + len(e.shapes[wrt].shape.dims)
+    dims = ABSENT[wrt] if wrt in ABSENT else len(e.shapes[wrt].shape.dims)
+    order = len(e.shape) + dims
     assume(order <= 2)
     try:
         result = mc.derive(e, wrt)
@@ -50,6 +61,18 @@ def _check(text: str, data) -> None:
         assume(False)
     assume(report.trials > 0)
     assert report.ok, f"{text} by {wrt}: {result}\n{report}"
+    _check_zero_shape(e, wrt, result)
+
+
+def _check_zero_shape(e: mc.Expr, wrt: str, result: mc.Expr) -> None:
+    """A derivative by an absent variable is zero, its last dimensions that variable's
+    own, none of them a dimension of the expression (SPEC section 3)."""
+    if wrt not in ABSENT:
+        return
+    own = tuple(result.shapes[wrt].shape.dims)
+    assert str(result) == "0", f"d/d{wrt} of {e} is {result}"
+    assert tuple(result.shape[len(result.shape) - len(own):]) == own, (e, result.shape, own)
+    assert not set(own) & set(e.shape), f"d/d{wrt} of {e} borrows the shape {result.shape}"
 
 
 @pytest.mark.parametrize("kind", ["scalar", "vector", "matrix"])
@@ -79,10 +102,13 @@ def test_fuzz_derivative_agrees_with_autograd(data):
 
 def _check_family(text: str, data) -> None:
     """derive by a symbol the derivative of order at most 2 allows; check it."""
-    e = mc.parse(text, where=WHERE)
+    zeroed = _zero_or_not(text, data)
+    e = mc.parse(zeroed, where=WHERE)
+    # f - f with a ones of free size (||ones||_F) has two sizes: not zero
+    assume(zeroed == text or not _free_constant(e))
     candidates = [s.name for s in e.symbols()
                   if len(e.shape) + len(s.info.shape.dims) <= 2]
-    assume(candidates)
+    candidates += [name for name, dims in ABSENT.items() if len(e.shape) + dims <= 2]
     wrt = data.draw(st.sampled_from(candidates), label="wrt")
     try:
         result = mc.derive(e, wrt)
@@ -95,6 +121,7 @@ def _check_family(text: str, data) -> None:
     except mc.UnsupportedError:  # no point inside every domain: not a test
         assume(False)
     assert report.ok, f"{text} by {wrt}: {result}\n{report}"
+    _check_zero_shape(e, wrt, result)
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matrixcalc as mc
+from matrixcalc.errors import visible
 
 P, S, U, X = mc.ParseError, mc.ShapeError, mc.UsageError, mc.UnsupportedError
 
@@ -112,7 +113,10 @@ def test_malformed_input_is_reported_precisely(text, where, cls, span, line, col
     assert (error.span, error.line, error.column) == (span, line, column), str(error)
     carets = _caret_lines(str(error))
     assert carets, str(error)
-    assert len(carets[0].strip()) == max(1, min(span[1] - span[0], 40))
+    # as wide as the span as shown: a hidden character (\u200b) is shown escaped
+    width = min(span[1] - span[0], 40)
+    marked = text[span[0]:span[0] + width]
+    assert len(carets[0].strip()) == max(1, len(visible(marked)) + width - len(marked))
 
 
 def test_there_are_at_least_forty_malformed_cases():
@@ -136,11 +140,13 @@ def test_caret_sits_under_the_spot():
     ("[" * 300 + "a" + "]" * 300, 200),         # 300 nested bracket literals
     ("x^{" * 300 + "2" + "}" * 300, 601),        # 300 nested exponents
 ])
-def test_deep_nesting_is_a_parse_error_not_a_recursion_error(text, offset):
-    # nesting past MAX_DEPTH is refused at the node where it passes the limit
-    with pytest.raises(mc.ParseError) as info:
+def test_deep_nesting_is_a_limit_error_not_a_recursion_error(text, offset):
+    # nesting past the depth limit is a LimitError (SPEC section 8) at the node where it
+    # passes the limit, naming the limit
+    with pytest.raises(mc.LimitError) as info:
         mc.parse(text)
     assert info.value.span[0] == offset and _caret_lines(str(info.value))
+    assert "nested more than 200 levels" in str(info.value) and "depth=" in str(info.value)
 
 
 def test_deep_parentheses_alone_are_fine():

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from web_support import TIMEOUT, get, post, wait_for_idle_workers
+from web_support import RUNAWAY, TIMEOUT, get, post, wait_for_idle_workers
 
 from matrixcalc.cli import main
 
@@ -176,13 +176,13 @@ def test_evaluate_refuses_values_that_are_not_numbers(web_server):
 
 
 def test_a_runaway_derivation_is_stopped_while_other_requests_are_served(web_server):
-    # tr(X^300) by X takes about a minute; the time limit stops it, the other worker
+    # RUNAWAY by X takes over a minute; the time limit stops it, the other worker
     # answers meanwhile, and the server answers as before afterwards
     wait_for_idle_workers(web_server)
     answers = {}
 
     def hostile():
-        answers["hostile"] = post(web_server, "/api/derive", {"expression": "tr(X^300)",
+        answers["hostile"] = post(web_server, "/api/derive", {"expression": RUNAWAY,
                                                               "wrt": "X"})
     thread = threading.Thread(target=hostile)
     started = time.monotonic()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from web_support import TIMEOUT, chromium, post, wait_for_idle_workers
+from web_support import RUNAWAY, TIMEOUT, chromium, post, wait_for_idle_workers
 
 pytestmark = pytest.mark.browser
 # The README's picture (docs/serve.png) is rewritten only when asked:
@@ -193,10 +193,10 @@ def assert_not_injected(page) -> None:
 
 
 def test_a_runaway_input_is_stopped_while_a_parallel_request_answers(page, web_server):
-    # tr(X^300) by X runs for about a minute; the page shows the time limit, and a request
+    # RUNAWAY by X runs for over a minute; the page shows the time limit, and a request
     # sent meanwhile is answered by the other worker
     wait_for_idle_workers(web_server)
-    compute(page, "derive", "tr(X^300)", "X", wait=False)
+    compute(page, "derive", RUNAWAY, "X", wait=False)
     time.sleep(0.3)
     answers = {}
     started = time.monotonic()

@@ -106,6 +106,22 @@ def test_a_job_past_the_memory_limit_is_stopped_and_its_worker_replaced():
     assert small == bytearray(10)
 
 
+def test_a_request_past_the_engines_time_ends_with_its_limit_error():
+    # a worker gives the engine part of the request's time (pool.ENGINE_SHARE); the
+    # engine's calls for one request share one clock, and running past it is an answer
+    # (the LimitError the page shows, said as the request's time limit: the page's user
+    # has no mc.limits to raise), not a killed worker
+    import matrixcalc as mc
+    job = ("derive", Request(expression="sum(tanh(W tanh(W tanh(W x))))", wrt=("W",),
+                             check=True, trials=200))
+    with mc.limits(seconds=0.05):
+        answer = run(job)
+    assert answer["error"]["type"] == "LimitError"
+    assert "time limit of 0.0625 s" in answer["error"]["message"]  # 0.05 / ENGINE_SHARE
+    assert "--timeout" in answer["error"]["hint"]
+    assert "error" not in run(job)  # under the worker's usual time, answered
+
+
 def test_an_unexpected_exception_is_an_internal_error_in_one_line():
     (error,) = in_pool(int, ["not a number"])
     assert isinstance(error, WorkerError)

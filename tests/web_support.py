@@ -29,6 +29,9 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync", "--window-size=1280,1400")
 INSTALL = "as root: `make browser` (apt-get install chromium chromium-driver)"
 TIMEOUT = 4  # the server's time limit in the tests: the hostile input meets it quickly
+# runs for over a minute (4 matrix powers of 1,000 terms each): tr(X^300), used before,
+# is one term now (issue 14), answered in milliseconds
+RUNAWAY = "x^T X^1000 x + y^T X^1000 y + z^T X^1000 z + w^T X^1000 w"
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from ..language.infer import infer
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import ONE, Shape, normalize
 from ..rewrite.simplify import canonical_input, simplify_tree
+from ..guard import public
 from .diff import Differentiator, depends_on
 from .tensor import TensorResult
 
@@ -269,13 +270,35 @@ def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
 
 def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Differentiator:
     """The index-form differentiator by x, with the engine's closed form for the scalar
-    entries of bracket literals."""
-    return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar)
+    entries of bracket literals and for the inner derivatives it folds."""
+    def matrix_form(terms, out, shape: Shape) -> Expr:
+        form = closed_form(terms, out, shape, supply)
+        known = {n.name: n.info for n in walk(form) if isinstance(n, Symbol) and n.info}
+        return retype(form, {**known, x.name: x.info} if x.info else known, shape)
+    return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar,
+                          matrix_form=matrix_form)
 
 
 STRUCTURED = {True: "cookbook", "cookbook": "cookbook", "sym": "sym"}
 
 
+def variables(wrt: list | tuple) -> list:
+    """A list `wrt` as given, refused when it names no variable or one twice (a
+    derivative by x and x again is not what anyone means by a list of variables)."""
+    if not wrt:
+        raise UsageError("`wrt` is an empty list: name at least one variable",
+                         hint='wrt="x", or wrt=["x", "y"] for several')
+    seen: set = set()
+    for w in wrt:
+        name = w.name if isinstance(w, Symbol) else w.strip() if isinstance(w, str) else w
+        if name in seen:
+            raise UsageError(f"`{name}` is named twice in `wrt`",
+                             hint="name each variable once")
+        seen.add(name)
+    return list(wrt)
+
+
+@public
 def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
            structured: bool | str = False):
     """The derivative of `expr` with respect to `wrt` (a name, or a list: a tuple).
@@ -288,7 +311,7 @@ def derive(expr, wrt, where=None, layout: str = "numerator", vec: bool = False,
                          "(or True) or \"sym\"")
     e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return Partials(derive(e, w, where, layout, vec, structured) for w in wrt)
+        return Partials(derive(e, w, where, layout, vec, structured) for w in variables(wrt))
     x = wrt_symbol(e, wrt, where)
     if structured is not False:
         result = _structured(e, x, layout, STRUCTURED[structured])
@@ -342,16 +365,18 @@ def _structured(f: Expr, x: Symbol, layout: str, convention: str) -> Expr:
     return retype(simplify_tree(result), _known(f, x), g.ty)
 
 
+@public
 def jacobian(expr, wrt, where=None):
     """∂F/∂x (m×n, numerator layout); a list of scalars is one stacked variable."""
     e = as_expr(expr, where)
     if isinstance(wrt, (list, tuple)):
-        return _stacked(e, [wrt_symbol(e, w, where) for w in wrt])
+        return _stacked(e, [wrt_symbol(e, w, where) for w in variables(wrt)])
     x = wrt_symbol(e, wrt, where)
     plain, px = unstructured(e, x)
     return remembered(restructured(_derivative(plain, px), e, x), e, x)
 
 
+@public
 def hessian(expr, wrt, where=None, vec: bool = False):
     """The Jacobian of the gradient: n×n for a vector x. By a variable declared symmetric,
     spd, diagonal or orthogonal, the Jacobian of the *unstructured* gradient (what
@@ -361,7 +386,7 @@ def hessian(expr, wrt, where=None, vec: bool = False):
         raise UsageError(f"the Hessian is defined for a scalar function, not "
                          f"{e.ty.describe()}")
     if isinstance(wrt, (list, tuple)):
-        xs = [wrt_symbol(e, w, where) for w in wrt]
+        xs = [wrt_symbol(e, w, where) for w in variables(wrt)]
         gradient = _stacked(e, xs)
         return _stacked(gradient, xs)
     x = wrt_symbol(e, wrt, where)
@@ -446,6 +471,7 @@ def _entries(e: Expr) -> list[Expr]:
                            "[f1; f2; …] of scalar entries")
 
 
+@public
 def simplify(expr, where=None) -> Expr:
     e = as_expr(expr, where)
     result = retype(simplify_tree(e), dict(e.shapes), e.ty)

@@ -17,19 +17,23 @@ from collections.abc import Callable
 import sympy
 
 from ..errors import UnsupportedError
-from ..index.contract import contract
 from ..index.ir import Factor, IndexSupply, Term, copy, product
 from ..index.lower import Idx, Lowerer, factor, lower
+from ..index.recover import NoMatrixForm
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
 from ..language import build
-from ..language.expr import Apply, Expr, Number, Symbol, is_slot, walk
+from ..language.expr import Apply, Expr, Number, Symbol, is_slot, memo_key, walk
+from ..language.shapes import ONE as ONE_DIM, Shape
 from ..ops.spec import lookup
 
 ONE = sympy.Integer(1)
+FOLD_TERMS = 16  # an inner derivative of more terms is folded into its matrix form
 
 
 def depends_on(e: Expr, name: str) -> bool:
-    return any(isinstance(n, Symbol) and n.name == name for n in walk(e))
+    return isinstance(e, Symbol) and e.name == name or (
+        isinstance(e, Apply) and name in e.names() and any(
+            isinstance(n, Symbol) and n.name == name for n in walk(e)))
 
 
 def index_pair(e: Expr, idx: tuple[str, ...]) -> Idx:
@@ -46,11 +50,16 @@ class Differentiator:
     build = build  # the typed constructors, for the trees a rule makes (M^-1 of det M)
 
     def __init__(self, wrt: Symbol, wrt_idx: tuple[str, ...], supply: IndexSupply,
-                 scalar_derivative: Callable[[Expr, Symbol], Expr] | None = None) -> None:
+                 scalar_derivative: Callable[[Expr, Symbol], Expr] | None = None,
+                 matrix_form: Callable[[list[Term], Idx, Shape], Expr] | None = None) -> None:
         self.wrt = wrt
         self.wrt_idx = wrt_idx
         self.supply = supply
         self._scalar_derivative = scalar_derivative  # the engine's closed form, injected
+        self._matrix_form = matrix_form  # terms -> their matrix form (or NoMatrixForm)
+        # d e at indices once found, by e: its summed indices are this supply's, used in
+        # no other term, so the terms serve again renamed at their free indices
+        self._memo: dict = {}
 
     def terms(self, terms: list[Term]) -> list[Term]:
         out: list[Term] = []
@@ -67,10 +76,41 @@ class Differentiator:
         return out
 
     def expr(self, e: Expr, idx: Idx) -> list[Term]:
-        """d of `e` carrying indices `idx`, through its index form."""
+        """d of `e` carrying indices `idx`, through its index form. Many terms are folded
+        into one factor, their matrix form: a rule multiplies the inner derivative into
+        each of its own terms, so composed rules of two terms each (softmax of softmax of
+        …) would otherwise give 2^depth terms; folded, the chain rule keeps the product
+        of Jacobians that the textbook writes."""
         if not depends_on(e, self.wrt.name):
             return []
-        return self.terms(lower(e, idx, self.supply))
+        key = (memo_key(e), tuple(i is None for i in idx))
+        known = self._memo.get(key)
+        if known is not None:  # a rule asks again (softmax: for its own and cross terms)
+            was, terms = known
+            mapping = {a: b for a, b in zip(was, idx) if a is not None}
+            return [t.renamed(mapping) for t in terms]
+        terms = self.terms(lower(e, idx, self.supply))
+        if len(terms) > FOLD_TERMS and self._matrix_form is not None:
+            terms = self._folded(e, idx, terms) or terms
+        self._memo[key] = (idx, terms)
+        return terms
+
+    def _folded(self, e: Expr, idx: Idx, terms: list[Term]) -> list[Term] | None:
+        """The terms of d e as one factor ∂e/∂wrt at (e's indices, wrt's), where that is
+        a matrix, a vector or a scalar; None where it is a tensor or has no matrix form."""
+        dims = {i: d for i, d in zip(idx, (e.ty.rows, e.ty.cols)) if i is not None}
+        wrt_dims = [d for d in (self.wrt.ty.rows, self.wrt.ty.cols) if d]
+        dims.update(zip(self.wrt_idx, wrt_dims))
+        present = [i for i in idx if i is not None] + list(self.wrt_idx)
+        if len(present) > 2:
+            return None
+        out = (tuple(present) + (None, None))[:2]
+        shape = Shape(*(dims[i] if i is not None else ONE_DIM for i in out))
+        try:
+            jacobian = self._matrix_form(terms, out, shape)
+        except NoMatrixForm:
+            return None
+        return [Term(ONE, (Factor(jacobian, tuple(present)),))]
 
     def of(self, e: Expr, idx: Idx) -> list[Term]:
         """d of `e` at `idx`: an opaque operator by its rule, anything else through its
@@ -104,7 +144,7 @@ class Differentiator:
 
     @staticmethod
     def term(*factors: Factor, coeff=ONE) -> list[Term]:
-        return [Term(sympy.sympify(coeff), tuple(factors))]
+        return [Term(sympy.sympify(coeff, strict=True), tuple(factors))]
 
     @staticmethod
     def factor(e: Expr, idx: Idx) -> Factor:
@@ -135,8 +175,7 @@ class Differentiator:
 
     def vanishes(self, v: Expr) -> bool:
         """Whether v is identically zero (its index form contracts to nothing)."""
-        idx = self.inner(v)
-        return not contract(lower(v, idx, self.supply), tuple(i for i in idx if i))
+        return Lowerer(self.supply).vanishes(v)
 
     def scalar_derivative(self, entry: Expr) -> Expr:
         """The closed form of d entry / d wrt, for a scalar entry (of a bracket literal)."""

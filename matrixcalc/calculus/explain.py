@@ -27,6 +27,7 @@ from ..language.expr import Apply, Expr, Symbol
 from ..language.parse import as_expr, wrt_symbol
 from ..ops.spec import lookup
 from ..rewrite.simplify import canonical_input, simplify_tree
+from ..guard import public
 from .derive import _derivative, _layout_indices, differentiator, retype
 from .diff import depends_on
 
@@ -158,6 +159,7 @@ def _rule_words(e: Expr, wrt: Symbol) -> str:
 METHODS = ("index", "differential")
 
 
+@public
 def explain(expr, wrt, where=None, method: str = "index", order: int = 1) -> Explanation:
     """The derivative of `expr` by `wrt`, derived step by step: in index notation
     (method="index"), or by differentials in matrix notation (method="differential",

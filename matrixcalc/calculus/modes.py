@@ -21,6 +21,7 @@ from ..language.infer import infer
 from ..language.parse import as_expr, parse_raw, wrt_symbol
 from ..language.shapes import Shape
 from ..rewrite.simplify import canonical_input
+from ..guard import public
 from .derive import (
     _derivative,
     _known,
@@ -117,18 +118,21 @@ def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
     return retype(result, _known_all(e, x, u), x.ty)
 
 
+@public
 def jvp(expr, wrt, v, where=None) -> Expr:
     """J v = d/dt F(x + t v) at t = 0, shaped like F; `v` is shaped like x."""
     e, x = _setup(expr, wrt, where)
     return _jvp(e, x, direction(v, x, e, where, "v"))
 
 
+@public
 def vjp(expr, wrt, u, where=None) -> Expr:
     """uᵀ J (the pullback of u), shaped like x; `u` is shaped like F."""
     e, x = _setup(expr, wrt, where)
     return _vjp(e, x, direction(u, e, e, where, "u"))
 
 
+@public
 def hvp(expr, wrt, v, where=None) -> Expr:
     """H v for a scalar f: the jvp of the gradient, shaped like x."""
     e, x = _setup(expr, wrt, where)

@@ -7,7 +7,8 @@
 - pair tensors cancel against each other (vec(X)^T vec(Y) = tr(X^T Y), and
   (A ⊗ B)(C ⊗ D) = A C ⊗ B D), and a sum over a combined index sums over both parts;
 - factors with one base joined entry by entry multiply by adding exponents
-  (s ⊙ s.^-1 = ones);
+  (s ⊙ s.^-1 = ones), and so do matrix powers of one base joined as a matrix product
+  where one of them is a power (X^2_ia X^3_aj = X^5_ij, X_ia X^-3_aj = X^-2_ij);
 - like terms (equal up to the naming of summed indices) add their coefficients.
 Each step removes a factor or an index, or leaves the term alone, so it ends.
 """
@@ -38,7 +39,7 @@ def contract(terms: list[Term], free: tuple[str, ...]) -> list[Term]:
 def simplify_term(term: Term, free: set[str]) -> Term:
     term = to_copy_form(term, free)
     while True:
-        new = merge_powers(contract_deltas(term, free), free)
+        new = merge_matrix_powers(merge_powers(contract_deltas(term, free), free), free)
         if new == term:
             return new
         term = new
@@ -269,6 +270,51 @@ def _power(base: Expr, exponent: sympy.Expr, idx: tuple[str, ...]) -> Factor:
         return Factor(base, idx)
     op = "power" if base.ty.is_scalar else "epow"
     return Factor(build.apply(op, base, from_sympy(exponent)), idx)
+
+
+# -- matrix powers ---------------------------------------------------------------------------
+
+def _matrix_power(e: Expr) -> tuple[Expr, int]:
+    """(X, k) for X^k (matpow), X^-1 (inv) and X itself (k = 1)."""
+    if isinstance(e, Apply) and e.op == "matpow":
+        return e.args[0], e.attrs[0]
+    if isinstance(e, Apply) and e.op == "inv":
+        return e.args[0], -1
+    return e, 1
+
+
+def merge_matrix_powers(term: Term, free: set[str]) -> Term:
+    """X^p_ia X^q_aj = X^(p+q)_ij over a summed index a that only these two factors hold,
+    where p or q is a power other than ±1 (a product written out, X X, stays as it is); a
+    total exponent 0 leaves the identity δ_ij. What the power rule's terms merge by."""
+    factors = list(term.factors)
+    holders = _Holders(factors)
+    for n, f in enumerate(factors):
+        if f.is_structural or len(f.idx) != 2:
+            continue
+        base, p = _matrix_power(f.expr)
+        shared = f.idx[1]
+        m = holders.other(shared, n)
+        if shared in free or m is None or shared == f.idx[0]:
+            continue
+        g = factors[m]
+        if g.is_structural or len(g.idx) != 2 or g.idx[0] != shared or g.idx[1] == shared:
+            continue
+        other, q = _matrix_power(g.expr)
+        if other != base or abs(p) == 1 and abs(q) == 1:
+            continue
+        merged = _matrix_power_factor(base, p + q, (f.idx[0], g.idx[1]))
+        return Term(term.coeff, tuple(_replace(factors, {n, m}, [merged])))
+    return term
+
+
+def _matrix_power_factor(base: Expr, k: int, idx: tuple[str, str]) -> Factor:
+    if k == 0:
+        return copy(base.ty.rows, idx)
+    if k == 1:
+        return Factor(base, idx)
+    node = build.apply("inv", base) if k == -1 else build.apply("matpow", base, attrs=(k,))
+    return Factor(node, idx)
 
 
 # -- canonical naming and like terms ---------------------------------------------------------

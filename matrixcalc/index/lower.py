@@ -90,6 +90,12 @@ class Lowerer:
     def fresh(self) -> str:
         return self.supply.fresh()
 
+    def vanishes(self, e: Expr) -> bool:
+        """Whether e is identically zero (its index form contracts to nothing)."""
+        from .contract import contract  # contraction builds on the index form
+        idx = (self.fresh() if e.ty.rows else None, self.fresh() if e.ty.cols else None)
+        return not contract(self.lower(e, idx), tuple(i for i in idx if i))
+
     def fresh_like(self, idx: Idx) -> Idx:
         """New names where idx has an index."""
         return tuple(self.fresh() if i is not None else None for i in idx)

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import sympy
 
+from .. import budget
 from ..language import build
 from ..language.expr import Apply, Dimension, Expr, Number, Symbol
 from ..language.shapes import SCALAR, Dim
@@ -84,12 +85,14 @@ def _fprime(op: str) -> sympy.Expr:
     return sympy.diff(to_sympy(parse(spec.definition, {"x": "scalar"})), symbol("x"))
 
 
-_names: list = [None, {}]  # (the table's version, SymPy function -> operator name)
+_names: tuple = (None, {})  # (the table's version, SymPy function -> operator name)
 
 
 def function_names() -> dict:
     """SymPy function -> operator name, for every elementwise record (its own SymPy
-    function, and SymPy's of the same name: abs' is SymPy's sign(x))."""
+    function, and SymPy's of the same name: abs' is SymPy's sign(x)). Rebuilt when the
+    operator table changes; swapped in whole, so a reader never sees half of it."""
+    global _names
     known_version, names = _names
     now = version()
     if known_version == now:
@@ -100,11 +103,11 @@ def function_names() -> dict:
             names[function(op)] = op
             if spec.sympy:
                 names.setdefault(_native(spec.sympy), op)
-    _names[:] = [now, names]
+    _names = (now, names)
     return names
 
 
-_parts: dict = {}
+_parts: dict = {}  # op -> (its record, f' as parts): a redefined record derives anew
 
 
 def derivative_parts(op: str) -> tuple[sympy.Expr, list[Expr]] | None:
@@ -163,6 +166,17 @@ def to_sympy(e: Expr) -> sympy.Expr | None:
         return SizeSymbol(e.name)
     if not isinstance(e, Apply):
         return None
+    now = version()
+    known = e._scalar
+    if known is not None and known[0] == now:
+        return known[1]
+    budget.tick()  # SymPy's own work on a deep tree builds no node of ours
+    value = _apply_to_sympy(e)
+    object.__setattr__(e, "_scalar", (now, value))  # remembered on the (immutable) node
+    return value
+
+
+def _apply_to_sympy(e: Apply) -> sympy.Expr | None:
     spec = REGISTRY.get(e.op)
     if spec is None or spec.scalar is None:
         return None
@@ -173,42 +187,75 @@ def to_sympy(e: Expr) -> sympy.Expr | None:
 
 
 def from_sympy(value: sympy.Expr, names: dict[str, Symbol] | None = None) -> Expr:
-    """A SymPy scalar back to a tree, written as a person would: `1/n`, `-2`, `λ/2`."""
-    value = sympy.sympify(value)
-    names = names if names is not None else {}
-    if value.is_Rational:
-        return _rational(Fraction(int(value.p), int(value.q)))
-    if isinstance(value, SizeSymbol):
-        return Dimension(value.name, ty=SCALAR)
-    if value.is_Symbol:
-        return names.get(value.name) or Symbol(value.name, ty=SCALAR)
-    if value.is_Add:
-        terms = sorted(value.as_ordered_terms(), key=sympy.default_sort_key)
-        return build.total([from_sympy(t, names) for t in terms], build.num(0).ty)
-    if value.is_Mul:
-        return _product(value, names)
-    if value.is_Pow:
-        base, exponent = value.as_base_exp()
-        if exponent.is_Rational and exponent < 0:
-            return build.apply("div", build.num(1), from_sympy(base ** -exponent, names))
-        if exponent == sympy.Rational(1, 2):
-            return build.apply("sqrt", from_sympy(base, names))
-        return build.apply("power", from_sympy(base, names), from_sympy(exponent, names))
-    if value.func is sympy.re:  # arguments are real
-        return from_sympy(value.args[0], names)
-    back = function_names()
-    if value.func in back:
-        return build.apply(back[value.func], *(from_sympy(a, names) for a in value.args))
-    if value == sympy.E:
-        return build.apply("exp", build.num(1))
-    if value == sympy.pi:
-        return build.apply("pi")
-    if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
-        from ..errors import UnsupportedError
-        raise UnsupportedError(f"a coefficient came out as {value} (0/0 or 1/0): the "
-                               "derivative is not defined (is a norm, root or divisor "
-                               "identically zero?)")
-    raise ValueError(f"no tree form for the scalar {value}")
+    """A SymPy scalar back to a tree, written as a person would: `1/n`, `-2`, `λ/2`.
+    Each distinct subexpression is converted once (SymPy shares them: the Hessian of a
+    deep composition repeats its inner functions many times)."""
+    return _Converter(names if names is not None else {}).tree(
+        sympy.sympify(value, strict=True))
+
+
+class _Converter:
+    def __init__(self, names: dict[str, Symbol]) -> None:
+        self.names = names
+        self.memo: dict[sympy.Expr, Expr] = {}
+
+    def tree(self, value: sympy.Expr) -> Expr:
+        known = self.memo.get(value)
+        if known is None:
+            known = self.memo[value] = self._convert(value)
+        return known
+
+    def _convert(self, value: sympy.Expr) -> Expr:
+        names = self.names
+        if value.is_Rational:
+            return _rational(Fraction(int(value.p), int(value.q)))
+        if isinstance(value, SizeSymbol):
+            return Dimension(value.name, ty=SCALAR)
+        if value.is_Symbol:
+            return names.get(value.name) or Symbol(value.name, ty=SCALAR)
+        if value.is_Add:
+            terms = sorted(value.as_ordered_terms(), key=sympy.default_sort_key)
+            return build.total([self.tree(t) for t in terms], build.num(0).ty)
+        if value.is_Mul:
+            return self._product(value)
+        if value.is_Pow:
+            base, exponent = value.as_base_exp()
+            if exponent.is_Rational and exponent < 0:
+                return build.apply("div", build.num(1), self.tree(base ** -exponent))
+            if exponent == sympy.Rational(1, 2):
+                return build.apply("sqrt", self.tree(base))
+            return build.apply("power", self.tree(base), self.tree(exponent))
+        if value.func is sympy.re:  # arguments are real
+            return self.tree(value.args[0])
+        back = function_names()
+        if value.func in back:
+            return build.apply(back[value.func], *(self.tree(a) for a in value.args))
+        if value == sympy.E:
+            return build.apply("exp", build.num(1))
+        if value == sympy.pi:
+            return build.apply("pi")
+        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo):
+            from ..errors import UnsupportedError
+            raise UnsupportedError(f"a coefficient came out as {value} (0/0 or 1/0): the "
+                                   "derivative is not defined (is a norm, root or divisor "
+                                   "identically zero?)")
+        raise ValueError(f"no tree form for the scalar {value}")
+
+    def _product(self, value: sympy.Mul) -> Expr:
+        """c · a · b / (d e): numerator factors, then one division by the denominator."""
+        numerator, denominator = sympy.fraction(value, exact=True)  # exp(-x) stays above
+        coeff, rest = numerator.as_coeff_Mul()
+        sign = -1 if coeff < 0 else 1
+        coeff = abs(coeff)
+        factors = [] if coeff == 1 and rest != 1 else \
+            [_rational(Fraction(int(coeff.p), int(coeff.q)))]
+        if rest != 1:
+            factors += [self.tree(f) for f in sorted(sympy.Mul.make_args(rest),
+                                                     key=sympy.default_sort_key)]
+        result = build.chain(factors)
+        if denominator != 1:
+            result = build.apply("div", result, self.tree(denominator))
+        return build.negate(result) if sign < 0 else result
 
 
 def _factor_tree(f: sympy.Expr) -> Expr:
@@ -246,18 +293,3 @@ def _exact_decimal(value: Fraction) -> bool:
             q //= p
     return q == 1
 
-
-def _product(value: sympy.Mul, names) -> Expr:
-    """c · a · b / (d e): numerator factors, then one division by the denominator."""
-    numerator, denominator = sympy.fraction(value, exact=True)  # exp(-x) stays above
-    coeff, rest = numerator.as_coeff_Mul()
-    sign = -1 if coeff < 0 else 1
-    coeff = abs(coeff)
-    factors = [] if coeff == 1 and rest != 1 else [_rational(Fraction(int(coeff.p), int(coeff.q)))]
-    if rest != 1:
-        factors += [from_sympy(f, names) for f in sorted(sympy.Mul.make_args(rest),
-                                                         key=sympy.default_sort_key)]
-    result = build.chain(factors)
-    if denominator != 1:
-        result = build.apply("div", result, from_sympy(denominator, names))
-    return build.negate(result) if sign < 0 else result

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 
+from .. import budget
 from ..errors import ShapeError
 from ..ops.spec import lookup
 from .expr import SLOT, Apply, Const, Dimension, Expr, Number
@@ -21,8 +22,12 @@ PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})
 
 
 def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
-    """`op(args)` with its shape; a shape failure here is a bug in the caller."""
+    """`op(args)` with its shape; a shape failure here is a bug in the caller. Every node
+    the engine builds passes here: the call's clock and its `nodes` limit are checked."""
     node = Apply(op, tuple(args), attrs)
+    budget.tick()
+    budget.check("nodes", node.size(), "the number of nodes of an expression the "
+                                       "computation built")
     ctx = InferContext(None)
     try:
         ty = lookup(op).shape(ctx, node, [a.ty for a in args])
@@ -37,7 +42,10 @@ def reciprocal(e: Expr) -> Expr:
 
 
 def num(value: int | Fraction, shape: Shape = SCALAR) -> Expr:
+    """The number `value`; one with more digits than the `digits` limit is refused (a
+    LimitError), as in the input."""
     value = Fraction(value)
+    budget.check_number(value, "a number the computation made")
     if value < 0:
         return apply("neg", Number(-value, ty=shape))
     return Number(value, ty=shape)
@@ -130,8 +138,10 @@ def chain(factors: list[Expr]) -> Expr:
     products are spliced in, so no product is parenthesized inside another."""
     result: Expr | None = None
     for factor in factors:
-        # after a vector or matrix, an inner product is a scalar factor, not x^T then x
-        whole = result is not None and not result.ty.is_scalar and _is_inner_product(factor)
+        # after a vector or matrix, an inner product is a scalar factor, not x^T then x;
+        # so is a scalar holding one (α ones^T A ones: its ones^T would follow the matrix)
+        whole = result is not None and not result.ty.is_scalar and factor.ty.is_scalar \
+            and _has_chain(factor)
         for piece in [factor] if whole else factors_of(factor):
             result = piece if result is None else product(result, piece)
     return result

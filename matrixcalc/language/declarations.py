@@ -36,6 +36,8 @@ SQUARE = frozenset({"symmetric", "spd", "diagonal", "orthogonal", "invertible", 
 # How many dimensions each kind names: matrix(n, d) or matrix(n) (square), vector(n).
 DIM_COUNTS = {"matrix": (1, 2), "vector": (1,), "scalar": ()}
 WORD = re.compile(r"(\w+)\s*\(([^()]*)\)|[^\s,()]+|\S")
+# A symbol's name as the grammar reads it (NAME in grammar/matrixcalc.lark).
+NAME_PATTERN = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*\Z")
 GREEK_NAMES = frozenset({
     "alpha", "beta", "gamma", "delta", "epsilon", "eps", "eta", "kappa", "lambda", "mu",
     "nu", "rho", "sigma", "tau", "omega", "theta", "phi", "psi", "xi", "zeta", "chi", "pi"})

@@ -9,11 +9,14 @@ node kinds are closed. Methods here only delegate to the modules that compute.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Span
+from ..guard import public as _public
 from .shapes import Dim, Shape
 
 if TYPE_CHECKING:
@@ -125,10 +128,12 @@ class Expr:
     def _repr_latex_(self) -> str:
         return f"${self.latex()}$"
 
+    @_public
     def subs(self, mapping: dict[str, Any], where: Any = None) -> Expr:
         from .substitute import subs
         return subs(self, mapping, where)
 
+    @_public
     def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
         from ..numbers.numeric import evaluate
         return evaluate(self, values, sizes=sizes)
@@ -180,6 +185,14 @@ class Number(Expr):
 
     def structure(self) -> str:
         return f"Number({self.value})"
+
+    def as_float(self) -> float:
+        """The nearest float: inf past the float range (as 10.0**900 is in numpy), 0.0
+        below it, never Python's OverflowError."""
+        try:
+            return float(self.value)
+        except OverflowError:
+            return math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +257,31 @@ class Apply(Expr):
     _hash: int | None = field(default=None, init=False, compare=False, repr=False)
     # the shapes of the I, ones and broadcast numbers inside, in order (see memo_key)
     _sized: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    _size: int | None = field(default=None, init=False, compare=False, repr=False)
+    _names: frozenset | None = field(default=None, init=False, compare=False, repr=False)
+    # (operator table version, SymPy form) once asked for (index.scalars.to_sympy): deep
+    # scalar trees are converted again and again by the simplifier's rules
+    _scalar: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    # (operator table version, text form) once printed (language.printing): rules that
+    # order factors by their text print deep subtrees again and again
+    _text: tuple | None = field(default=None, init=False, compare=False, repr=False)
+
+    def names(self) -> frozenset:
+        """The names of the symbols and sizes (Dimension) inside, computed once: rules ask
+        whether a deep subtree holds a variable again and again."""
+        if self._names is None:
+            object.__setattr__(self, "_names", frozenset().union(*(
+                a.names() if isinstance(a, Apply) else
+                (a.name,) if isinstance(a, (Symbol, Dimension)) else () for a in self.args)))
+        return self._names
+
+    def size(self) -> int:
+        """The number of nodes of the tree as printed (shared subtrees counted each time
+        they occur), computed once: what the `nodes` limit bounds."""
+        if self._size is None:
+            object.__setattr__(self, "_size", 1 + sum(
+                a.size() if isinstance(a, Apply) else 1 for a in self.args))
+        return self._size
 
     def __hash__(self) -> int:
         if self._hash is None:
@@ -302,6 +340,13 @@ def _sized_leaves(e: Expr) -> tuple:
                                 and not e.ty.is_scalar):
         return (e.ty,)
     return ()
+
+
+def names_in(e: Expr) -> frozenset:
+    """The names of the symbols and sizes in `e` (cached on its operator nodes)."""
+    if isinstance(e, Apply):
+        return e.names()
+    return frozenset((e.name,)) if isinstance(e, (Symbol, Dimension)) else frozenset()
 
 
 def memo_key(e: Expr) -> Any:

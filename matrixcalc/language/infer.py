@@ -147,6 +147,7 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
     origins = {name: "declared" if declared.get(name, Declaration(None, frozenset())).kind
                else "convention" for name in names}
     forced: set[str] = set()
+    local: set[str] | None = None
     while True:
         try:
             attempt = Inference(kinds, declared, text, known)
@@ -154,6 +155,9 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
             return _finalize(typed, attempt, declared, origins, known)
         except ShapeError as error:
             found = _rule3_scalars(error, roots, kinds, declared, text, forced)
+            if found and local is None:  # once: every part's own scalars together
+                local = _local_scalars(roots, kinds, declared, text)
+                found = tuple(dict.fromkeys(found + tuple(sorted(local - forced))))
             if not found:
                 if explain:  # name the convention behind a clashing kind (SPEC section 8)
                     from .conventions import explain_conventions  # builds on this module
@@ -163,6 +167,34 @@ def _infer(roots: list[Expr], declared: dict[str, Declaration],
                 kinds[name] = "scalar"
                 origins[name] = "inferred scalar"
                 forced.add(name)
+
+
+def _local_scalars(roots: list[Expr], kinds: dict[str, str],
+                   declared: dict[str, Declaration], text: str | None) -> set[str]:
+    """The names rule 3 makes scalars in the parts of n-ary nodes (a bracket literal's
+    entries, a sum's terms), each part typed on its own in its operator. A name whose conventional kind
+    fails inside one part fails in the whole, so these are all made scalars at once:
+    typing a literal of n entries that each need one is linear in n, not quadratic (one
+    retyping of the whole per name)."""
+    found: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Apply):
+            continue
+        if lookup(node.op).arity is not None or len(node.args) < 2:
+            stack.extend(node.args)
+            continue
+        for part in node.args:
+            if not _candidates(part, kinds, declared):
+                continue
+            try:  # the part in its parent alone: a bracket's entry must be a scalar
+                (typed,) = _infer([replace(node, args=(part,))], declared, text)
+            except MatrixCalcError:
+                continue  # the whole's typing reports it
+            found.update(n.name for n in walk(typed) if isinstance(n, Symbol)
+                         and n.info.origin == "inferred scalar")
+    return found
 
 
 def as_dimensions(root: Expr, declared: dict[str, Declaration], text: str | None) -> Expr:

@@ -3,32 +3,33 @@
 The transformer builds raw nodes whose operator names come from the grammar's aliases
 and, for calls, from the operator table's function spellings; `infer` then types and
 elaborates them. Invariants: no Lark exception escapes (every failure is a ParseError
-with position and caret, or a ShapeError), and no tree deeper than MAX_DEPTH is built,
-so no later pass can hit Python's recursion limit.
+with position and caret, or a ShapeError), and no tree deeper than the `depth` limit,
+with more than `nodes` nodes or with a number of more than `digits` digits is built (a
+LimitError, SPEC section 8), so no later pass can hit Python's recursion limit.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
-from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
 import lark
 from lark import Lark, Token, Transformer
 
+from .. import budget
 from ..errors import MatrixCalcError, ParseError, UsageError
+from ..guard import public
 from ..ops import FUNCTIONS
 from ..resources import grammar_text
 from .conventions import kind_warning, warn_kinds
-from .declarations import parse_where
-from .expr import Apply, Const, Expr, Number, Symbol
+from .declarations import dimension_names, parse_where
+from .expr import Apply, Const, Dimension, Expr, Number, Symbol, walk
 from .infer import infer
 from .notations import function_hint, pasted_hint
 from .shapes import Shape, name_dims
 
-MAX_DEPTH = 200
-MAX_LENGTH = 1_000_000
 CONSTANTS = {"I": "I", "ones": "ones"}
 NUMBER_NAMES = {"pi": "pi", "π": "pi"}  # named numbers: operators of no argument
 # Tokens after which an operand has ended: a bar there may close a |…| or ||…||.
@@ -91,6 +92,24 @@ class BarClassifier:
         return [Token.new_borrow_pos("LBAR" if kind == "|" else "LNORM", kind, token)]
 
 
+NUMBER_PARTS = re.compile(r"(\d*)\.?(\d*)(?:[eE]([-+]?)(\d+))?\Z")
+
+
+def number_value(text: str, span: tuple[int, int] | None = None) -> Fraction:
+    """The exact value of a number literal (`2`, `0.5`, `1e-3`), its digits counted
+    before anything is computed: `1e999999999` is a LimitError, not a hang."""
+    whole, fraction, sign, exponent = NUMBER_PARTS.match(text).groups()
+    mantissa = (whole + fraction).lstrip("0")
+    if not mantissa:
+        return Fraction(0)
+    if len(exponent or "") > 15:
+        raise budget.exceeded("digits", "the exponent of a number literal (more than 15 digits)", None, span=span)
+    shift = (-1 if sign == "-" else 1) * int(exponent or 0) - len(fraction)
+    digits = len(mantissa) + shift if shift >= 0 else max(len(mantissa), -shift)
+    budget.check("digits", digits, "the number of digits of a number literal", span=span)
+    return Fraction(int(mantissa)) * Fraction(10) ** shift
+
+
 def _span(token: Token) -> tuple[int, int]:
     return (token.start_pos, token.end_pos)
 
@@ -116,7 +135,7 @@ class TreeBuilder(Transformer):
     # -- atoms ---------------------------------------------------------------------------
     def number(self, children):
         token = children[-1]
-        return Number(Fraction(Decimal(str(token))), span=_span(token))
+        return Number(number_value(str(token), _span(token)), span=_span(token))
 
     def negative_number(self, children):
         minus, token = children
@@ -141,13 +160,14 @@ class TreeBuilder(Transformer):
         return children[0]
 
     # -- operators -----------------------------------------------------------------------
-    def add(self, children):
-        left, plus, right = children
-        return _flat_sum(left, right, _span(plus))
-
-    def sub(self, children):
-        left, minus, right = children
-        return _flat_sum(left, Apply("neg", (right,), span=_span(minus)), _span(minus))
+    def add(self, children):  # term (+|- term)+
+        terms = [children[0]]
+        for sign, term in zip(children[1::2], children[2::2]):
+            terms.append(term if sign.type == "PLUS" else
+                         Apply("neg", (term,), span=_span(sign)))
+        budget.check("terms", len(terms), "the number of terms of a sum",
+                     span=(children[0].span or (0, 0))[:1] + _span(children[-2])[1:])
+        return _flat_sum(terms, _span(children[-2]))
 
     def neg(self, children):
         minus, operand = children
@@ -234,6 +254,8 @@ class TreeBuilder(Transformer):
                 raise ParseError(f"every row of a bracket literal needs {width} entries; "
                                  f"this one has {len(row)}", span=row[0].span)
         entries = tuple(entry for row in rows for entry in row)
+        budget.check("terms", len(entries), "the number of entries of a bracket literal",
+                     span=_span(children[0]))
         return Apply("bracket", entries, (len(rows), width), span=_span(children[0]))
 
     def row(self, children):
@@ -279,10 +301,11 @@ class TreeBuilder(Transformer):
         return RawStatement("derivative", expr, rhs, wrt, span)
 
 
-def _flat_sum(left: Expr, right: Expr, span) -> Apply:
-    """Sums are n-ary: `a + b - c` is add(a, b, neg(c)); nested sums are flattened."""
-    terms = []
-    for part in (left, right):
+def _flat_sum(parts: list[Expr], span) -> Apply:
+    """Sums are n-ary: `a + b - c` is add(a, b, neg(c)); a parenthesized sum among the
+    terms is spliced in. The span is the last sign's."""
+    terms: list[Expr] = []
+    for part in parts:
         if isinstance(part, Apply) and part.op == "add":
             terms.extend(part.args)
         else:
@@ -358,20 +381,25 @@ def _expected_words(error) -> str:
     return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
 
 
-def _check_depth(root: Expr, text: str) -> None:
-    stack = [(root, 1)]
+def _check_size(root: Expr, text: str) -> None:
+    """The depth and node limits (iteratively: the tree may be too deep to recurse)."""
+    depth_limit = budget.current().depth
+    stack, count = [(root, 1)], 0
     while stack:
         node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ParseError(f"the expression is nested more than {MAX_DEPTH} levels deep",
-                             text, node.span)
+        count += 1
+        if depth > depth_limit:
+            raise budget.error("depth", f"the expression is nested more than {depth_limit} "
+                                        f"levels deep (the limit depth={depth_limit})",
+                               text, node.span)
         stack.extend((child, depth + 1) for child in node.children())
+    budget.check("nodes", count, "the number of nodes of the expression")
 
 
 def parse_raw(text: str) -> Expr:
     """The untyped tree (operators as written); used by `parse` and by tests."""
     root = _run_checked(text, "start")
-    _check_depth(root, text)
+    _check_size(root, text)
     return root
 
 
@@ -379,14 +407,14 @@ def _run_checked(text: str, start: str):
     if not isinstance(text, str):
         from ..errors import UsageError
         raise UsageError(f"expected the expression as a string, not {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"the input is longer than {MAX_LENGTH:,} characters")
+    budget.check("chars", len(text), "the length of the input in characters")
     if not text.strip():
         raise ParseError("the input is empty: write an expression such as `x^T A x`",
                          text, (0, max(1, len(text))))
     return _run(text, start)
 
 
+@public
 def parse(text: str, where=None) -> Expr:
     """Parse, infer kinds and dimensions, and return the typed tree (SPEC section 5).
     Warns (KindWarning) where the naming convention makes the function a vector or a
@@ -449,6 +477,8 @@ def wrt_symbol(e: Expr, wrt, where=None, taken: set[str] = frozenset()) -> Symbo
     if declared is not None and declared.dims is not None:
         return parsed
     used = {a for s in e.shapes.values() for a in s.rows + s.cols} | set(e.shapes) | {name}
+    used |= {a for node in walk(e) if node.ty is not None  # sizes of I and ones too
+             for a in node.ty.rows + node.ty.cols if isinstance(a, str)}
     atoms = [a for a in dict.fromkeys(parsed.info.rows + parsed.info.cols)
              if isinstance(a, str)]
     names = name_dims(atoms, used | set(taken))
@@ -469,12 +499,13 @@ class Statement:
     text: str
 
 
+@public
 def parse_statement(text: str, where=None, warn: bool = True) -> Statement:
     """`LHS = RHS` or `d/dX EXPR = RHS`, typed; warns as `parse` does about the function
     (both sides of an equality, the left of a derivative claim) unless `warn` is False."""
     raw = _run_checked(text, "statement")
     for side in (raw.lhs, raw.rhs):
-        _check_depth(side, text)
+        _check_size(side, text)
     roots = [raw.lhs, raw.rhs]
     if raw.wrt is not None:
         roots.append(Symbol(raw.wrt, span=raw.wrt_span))
@@ -484,4 +515,38 @@ def parse_statement(text: str, where=None, warn: bool = True) -> Statement:
         functions = 1 if raw.wrt is not None else 2
         warn_kinds(kind_warning(typed, roots, declared, text, functions))
     wrt = typed[2] if raw.wrt is not None else None
-    return Statement(raw.kind, typed[0], typed[1], wrt, text)
+    lhs, rhs = _one_free_size(typed[:2], declared)
+    return Statement(raw.kind, lhs, rhs, wrt, text)
+
+
+def _one_free_size(sides: list[Expr], declared) -> list[Expr]:
+    """The sides with every size that nothing fixes (of an I or ones no symbol sizes)
+    made one size, so that a claim means one identity throughout: `tr(I) = tr(I)` and
+    `tr(I) + tr(I) = 2 tr(I)` hold, as a reader means them."""
+    fixed = set(dimension_names(declared))
+    free: dict[str, None] = {}
+    for side in sides:
+        for node in walk(side):
+            if isinstance(node, Symbol) and node.info is not None:
+                fixed.update(node.info.rows + node.info.cols)
+            elif isinstance(node, Dimension):
+                fixed.add(node.name)
+    for side in sides:
+        for node in walk(side):
+            for atom in node.ty.rows + node.ty.cols:
+                if isinstance(atom, str):
+                    free.setdefault(atom)
+    names = [a for a in free if a not in fixed]
+    if len(names) < 2:
+        return sides
+    one = {a: names[0] for a in names}
+
+    def rename(dim):
+        return tuple(sorted((one.get(a, a) for a in dim),
+                            key=lambda a: (isinstance(a, str), str(a))))
+
+    def renamed(node: Expr) -> Expr:
+        if isinstance(node, Apply):
+            node = replace(node, args=tuple(renamed(a) for a in node.args))
+        return replace(node, ty=Shape(rename(node.ty.rows), rename(node.ty.cols)))
+    return [renamed(side) for side in sides]

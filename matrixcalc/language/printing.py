@@ -12,7 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ..ops import lookup
-from ..ops.spec import ATOM, POSTFIX
+from ..ops.spec import ATOM, POSTFIX, version
 from .expr import SLOT, Apply, Const, Dimension, Expr, Number, Symbol
 
 GREEK_LATEX = {name: "\\" + name for name in (
@@ -88,11 +88,21 @@ class Printer:
                 return {"ones": r"\mathbf{1}", SLOT: r"\square"}.get(node.name, "I")
             return node.name
         if isinstance(node, Apply):
+            # the text form is remembered on the node (rules that order factors by their
+            # text print deep subtrees again and again); no extra frame per level, so a
+            # deep tree prints as deep as before
+            text = self.style == "text"
+            now = version()
+            if text and node._text is not None and node._text[0] == now:
+                return node._text[1]
             spec = lookup(node.op)
-            render = spec.text if self.style == "text" else spec.latex
+            render = spec.text if text else spec.latex
             if render is None:
                 raise TypeError(f"operator `{node.op}` has no {self.style} printer")
-            return render(self, node)
+            shown = render(self, node)
+            if text:
+                object.__setattr__(node, "_text", (now, shown))
+            return shown
         raise TypeError(f"not an expression node: {node!r}")
 
 

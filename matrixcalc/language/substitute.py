@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from ..errors import MatrixCalcError, ShapeError, UsageError
-from .declarations import Declaration, parse_where
+from .declarations import NAME_PATTERN, Declaration, parse_where
 from .expr import Apply, Expr, Symbol, untyped
 from .infer import infer
 from .parse import parse_raw
@@ -50,9 +50,15 @@ def subs(e: Expr, mapping: Mapping[str, str | Expr], where=None) -> Expr:
     texts: dict[str, str] = {}
     for name, value in mapping.items():
         name = name.name if isinstance(name, Symbol) else name
-        if not isinstance(name, str) or not name.strip():
-            raise UsageError(f"subs replaces symbols by name, not {name!r}")
+        if not isinstance(name, str) or not NAME_PATTERN.match(name.strip()):
+            shown = f"`{name}`" if isinstance(name, str) else repr(name)
+            raise UsageError(f"subs replaces symbols by name, not {shown}",
+                             hint="a key is one symbol's name: {\"y\": \"W x + b\"}; "
+                                  "to replace y^T, replace y")
         name = name.strip()
+        if name not in known:
+            raise UsageError(f"`{name}` does not occur in `{e}`: there is nothing to "
+                             "replace", hint=f"its symbols are {', '.join(known)}")
         if isinstance(value, Expr):
             raw[name], texts[name] = untyped(value), str(value)
             for s, info in (value.shapes.items() if value.ty is not None else ()):

@@ -335,11 +335,11 @@ def commutation_matrix(m: int, n: int) -> np.ndarray:
 
 def backend(name: str = "numpy"):
     """The shared backend object for `name` ("numpy" or "torch")."""
-    if name not in _BACKENDS:
+    if name not in _BACKENDS:  # made once; two threads racing keep the first one made
         if name == "numpy":
-            _BACKENDS[name] = NumpyBackend()
+            _BACKENDS.setdefault(name, NumpyBackend())
         elif name == "torch":
-            _BACKENDS[name] = TorchBackend()
+            _BACKENDS.setdefault(name, TorchBackend())
         else:
             from ..errors import UsageError
             raise UsageError(f"unknown backend `{name}`: use \"numpy\" or \"torch\"")

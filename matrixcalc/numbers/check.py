@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from .. import budget
+from ..errors import LimitError, MatrixCalcError, ShapeError, UnsupportedError, UsageError
+from ..guard import public
 from ..language.declarations import parse_where
 from ..language.expr import Apply, Expr, Number, Symbol, walk
 from ..language.parse import Statement, as_expr, parse_quietly, parse_statement, wrt_symbol
@@ -463,26 +465,28 @@ class _Outcome:
 def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any]]],
                 trials: int, seed: int | None, tolerance: float,
                 labels: tuple[str, str]) -> _Outcome:
-    if not isinstance(trials, int) or trials < 1:
-        raise UsageError(f"`trials` must be a positive integer, not {trials!r}")
+    _check_options(trials, seed, tolerance)
     if seed is None:
         seed = int(np.random.default_rng().integers(2**31))
     worst, sizes = 0.0, []
     for trial in range(trials):
+        budget.tick()
         trial_seed = seed + trial
         rng, draw = problem.draw(trial_seed)
+        why = ""
         for _ in range(MAX_REDRAWS):
+            budget.tick()
             try:
                 with np.errstate(all="ignore"):  # non-finite values are redrawn below
                     pairs = evaluate(draw)
                 break
-            except OutOfDomain:
-                draw = problem.redraw(rng, trial_seed)
-            except (np.linalg.LinAlgError, FloatingPointError):
+            except (OutOfDomain, np.linalg.LinAlgError, FloatingPointError) as reason:
+                why = str(reason)
                 draw = problem.redraw(rng, trial_seed)
         else:
             raise UnsupportedError(f"could not draw a point inside every operator's domain "
-                                   f"in {MAX_REDRAWS} attempts (seed {trial_seed})")
+                                   f"in {MAX_REDRAWS} attempts (seed {trial_seed})"
+                                   + (f"; the last gave {why}" if why else ""))
         sizes.append(draw.named_sizes)
         for index, (left, right) in enumerate(pairs):
             error = relative_error(left, right)
@@ -499,6 +503,20 @@ def _run_trials(problem: Problem, evaluate: Callable[[Draw], list[tuple[Any, Any
     return _Outcome(True, worst, sizes, seed, None)
 
 
+def _check_options(trials, seed, tolerance) -> None:
+    """The sampling options: a positive number of trials within the limit, a seed that
+    numpy takes (None or a non-negative integer), a positive tolerance."""
+    if isinstance(trials, bool) or not isinstance(trials, int) or trials < 1:
+        raise UsageError(f"`trials` must be a positive integer, not {trials!r}")
+    budget.check("trials", trials, "the number of trials")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2**63):
+        raise UsageError(f"`seed` is None or an integer from 0 to 2^63 - 1, not {seed!r}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) \
+            or not tolerance > 0:
+        raise UsageError(f"`tolerance` is a positive number, not {tolerance!r}")
+
+
 def _plain(value: Any) -> Any:
     array = np.asarray(value, dtype=np.float64)
     return float(array) if array.ndim == 0 else array
@@ -506,6 +524,7 @@ def _plain(value: Any) -> Any:
 
 # -- check ------------------------------------------------------------------------------------
 
+@public
 def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_TRIALS, *,
           order: int = 1, seed: int | None = None,
           tolerance: float = TOLERANCE) -> CheckReport:
@@ -563,6 +582,7 @@ def check(expr: Expr | str, wrt, result=None, where=None, trials: int = DEFAULT_
 
 # -- verify -------------------------------------------------------------------------------------
 
+@public
 def verify(statement: str | Statement, where=None, trials: int = DEFAULT_TRIALS, *,
            seed: int | None = None, tolerance: float = TOLERANCE) -> Verdict:
     """Judge "LHS = RHS" or "d/dX EXPR = RHS" under the declared assumptions; a false
@@ -618,6 +638,8 @@ def _transposed_shape(stmt: Statement, rigid: frozenset[str], error: ShapeError,
     try:
         problem, evaluator, labels = _judge(flipped, rigid)
         outcome = _run_trials(problem, evaluator(), trials, seed, tolerance, labels)
+    except LimitError:
+        raise
     except MatrixCalcError:
         outcome = None
     if outcome is None or not outcome.ok:
@@ -811,7 +833,8 @@ def _symbolic_verdict(stmt: Statement, where) -> str | None:
     (calculus.by_differentials), which shares nothing with the index form's but the
     simplifier, gives that form too. None otherwise.
 
-    Whenever the engine fails, the numeric judgment alone decides. Even a symbolic match
+    Whenever the engine fails, the numeric judgment alone decides; but a claim past a
+    limit is refused (LimitError), as every other call refuses it. Even a symbolic match
     is confirmed numerically, so a simplifier bug cannot make a false claim true.
     """
     from ..calculus.derive import derive, simplify  # the engine loads SymPy: on first use
@@ -822,6 +845,8 @@ def _symbolic_verdict(stmt: Statement, where) -> str | None:
         right = simplify(stmt.rhs, where=where)
         if simplify(left, where=where) != right:
             return None
+    except LimitError:
+        raise
     except MatrixCalcError:
         return None
     if stmt.kind == "derivative" and _by_differentials(stmt, where, right):

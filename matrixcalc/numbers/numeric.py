@@ -26,6 +26,7 @@ from ..errors import UnsupportedError, UsageError
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, untyped
 from ..language.shapes import SCALAR, Dim, Shape, dim_size, normalize
 from ..ops import lookup
+from ..ops.spec import version
 from .backends import backend
 
 SizeOf = Callable[[Dim], int]
@@ -51,7 +52,7 @@ def run(expr: Expr, env: Mapping[str, Any], B, size_of: SizeOf,
                 raise UsageError(f"missing input `{node.name}`: pass a value for it")
             out = env[node.name]
         elif isinstance(node, Number):
-            out = B.scalar(float(node.value))
+            out = B.scalar(node.as_float())
             if node.ty is not None and not node.ty.is_scalar:  # a zero of a derivative's shape
                 out = out * B.ones(size_of(node.ty.rows)) @ B.ones(size_of(node.ty.cols)).T
         elif isinstance(node, Const):
@@ -87,11 +88,12 @@ def run_definition(op: str, x: Any, B) -> Any:
     """An elementwise function by its record's `definition` (an expression in the scalar
     x), entry by entry: the value of the definition's tree with x bound to `x` (a record
     with a definition and no `evaluate` is evaluated so)."""
-    return run(_definition_tree(lookup(op).definition), {"x": x}, B, _no_sizes)
+    return run(_definition_tree(lookup(op).definition, version()), {"x": x}, B, _no_sizes)
 
 
 @lru_cache(maxsize=256)
-def _definition_tree(text: str) -> Expr:
+def _definition_tree(text: str, table_version: int) -> Expr:
+    """The definition's tree, as the operator table of `table_version` reads it."""
     from ..language.parse import parse
     return untyped(parse(text, {"x": "scalar"}))  # x stands for an array: no shape checks
 
@@ -132,7 +134,12 @@ def to_user(value: Any, shape: Shape, B, size_of: SizeOf) -> Any:
 
 
 def to_internal(name: str, kind: str, value: Any, B) -> Any:
-    """A user's value for a symbol of `kind` as a 2-D float64 array; UsageError if unfit."""
+    """A user's value for a symbol of `kind` as a 2-D float64 array; UsageError if unfit
+    (complex values too: the engine is real, and a cast would drop the imaginary part)."""
+    if is_complex(value):
+        raise UsageError(f"the value of `{name}` is complex; matrixcalc computes with real "
+                         "numbers", hint="pass the real part (or split real and imaginary "
+                                         "parts into two inputs)")
     try:
         array = B.asarray(value)
     except (TypeError, ValueError) as error:
@@ -149,6 +156,17 @@ def to_internal(name: str, kind: str, value: Any, B) -> Any:
     if len(shape) != 2:
         raise UsageError(f"`{name}` is a matrix: pass a 2-D array, not shape {shape}")
     return array
+
+
+def is_complex(value: Any) -> bool:
+    """Whether a user's value (a number, list, numpy array or torch tensor) is complex."""
+    tensor_test = getattr(value, "is_complex", None)  # a torch tensor
+    if callable(tensor_test) and not isinstance(value, (complex, np.generic)):
+        return bool(tensor_test())
+    try:
+        return bool(np.iscomplexobj(value))
+    except (TypeError, ValueError):
+        return False  # not an array at all: to_internal says so
 
 
 def bind_sizes(infos: Mapping[str, SymbolInfo], env: Mapping[str, Any],
@@ -298,7 +316,11 @@ def evaluate(expr: Expr, values: Mapping[str, Any], *, sizes: Mapping[str, int] 
         if name in values:
             env[name] = to_internal(name, info.kind, values[name], B)
     size_of = size_function(bind_sizes(infos, env, sizes))
-    value = run(expr, env, B, size_of)
+    try:
+        value = run(expr, env, B, size_of)
+    except np.linalg.LinAlgError as error:  # the checker redraws on it; a user is told
+        raise UsageError(f"`{expr}` has no value at these inputs: {error} (a matrix it "
+                         "inverts or factors is singular or not positive definite)") from None
     layout = layout or getattr(expr, "layout", None)
     if layout is not None:
         result = to_jacrev_layout(value, layout.user_dims(size_of), B)
@@ -306,5 +328,6 @@ def evaluate(expr: Expr, values: Mapping[str, Any], *, sizes: Mapping[str, int] 
     return to_user(value, expr.ty or SCALAR, B, size_of)
 
 
-__all__ = ["Layout", "bind_sizes", "evaluate", "from_jacrev_layout", "matrix_form", "run",
-           "size_function", "to_internal", "to_jacrev_layout", "to_user", "user_dims"]
+__all__ = ["Layout", "bind_sizes", "evaluate", "from_jacrev_layout", "is_complex",
+           "matrix_form", "run", "size_function", "to_internal", "to_jacrev_layout", "to_user",
+           "user_dims"]

@@ -3,6 +3,7 @@ SymPy, evaluation and generated code."""
 
 from __future__ import annotations
 
+from ..errors import UnsupportedError
 from ..language.expr import Apply, Symbol, walk
 from ..language.shapes import SCALAR, Shape
 from .spec import (
@@ -67,6 +68,11 @@ def _add_lower(L, node, idx):
     return out
 
 
+# Terms per line of generated code: Python's compiler recurses once per `+`, so a long sum
+# is added up in partial sums, each a line of its own.
+CODE_TERMS = 100
+
+
 PLUS_TRANSPOSE = """def _mc_plus_transpose(m, block=64):
     # m + m.T tile by tile: a tile and its mirror stay in cache (the plain sum reads m.T
     # with a stride of a whole row, and runs at a fraction of the memory's bandwidth)
@@ -93,6 +99,8 @@ def _add_code(g, node, a):
         return g.helper("_mc_plus_transpose", PLUS_TRANSPOSE, a[0])
     parts = [a[0].raw]
     for arg, operand in zip(node.args[1:], a[1:]):
+        if len(parts) == CODE_TERMS:
+            parts = [g.temporary("".join(parts))]
         neg = isinstance(arg, Apply) and arg.op == "neg" and operand.raw.startswith("-")
         parts.append(f" - {operand.raw[1:]}" if neg else f" + {operand.raw}")
     return "".join(parts)
@@ -190,7 +198,11 @@ def _div_shape(ctx, node, types):
 
 
 def _div_lower(L, node, idx):
+    """M/s = M s^-1; an s identically 0 has no reciprocal (0/0 is not 0, whatever M)."""
     numerator, denominator = node.args
+    if L.vanishes(denominator):
+        raise UnsupportedError(f"`{denominator}` is identically 0, so `{node}` divides by "
+                               "zero: it has no value and no derivative")
     reciprocal = L.build.apply("power", denominator, L.build.num(-1))
     return L.times(L.lower(numerator, idx), L.lower(reciprocal, (None, None)))
 

@@ -22,6 +22,7 @@ from .linalg import (
     power_code,
     power_derivative,
     power_differential,
+    power_value,
 )
 from .spec import (
     ATOM,
@@ -147,7 +148,7 @@ register(OpSpec(
     shape=_epow_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="elementwise power", rule="d(M.^p) = p M.^(p-1) ⊙ dM",
     differential=Differential(power_differential),
-    scalar=lambda S, node, x, k: x ** k, sympy_matrix=lambda S, node, a: S.epow(node, a),
+    scalar=lambda S, node, x, k: power_value(x, k), sympy_matrix=lambda S, node, a: S.epow(node, a),
     code=power_code,
     domains=("positive", "real"), flags=frozenset({"elementwise", "scalar_context"}),
     source="elementwise power: d(x^k) = k x^(k-1)", example="x.^3"))

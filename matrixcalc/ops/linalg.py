@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from ..budget import check, check_power_digits
 from ..errors import UnsupportedError
 from ..language.expr import Apply, Expr, Number, Symbol, number
 from ..language.shapes import SCALAR
@@ -53,6 +54,14 @@ def exponent_text(p, exponent: Expr) -> str:
 
 def exponent_latex(p, exponent: Expr) -> str:
     return "{" + p.arg(exponent, 0) + "}"
+
+
+def power_value(x, k):
+    """x^k on SymPy scalars; numbers whose power would have more digits than the limit
+    allows are refused before SymPy computes them (9^{9^9})."""
+    if getattr(x, "is_Rational", False) and getattr(k, "is_Rational", False):
+        check_power_digits(Fraction(int(x.p), int(x.q)), Fraction(int(k.p), int(k.q)))
+    return x ** k
 
 
 def power_code(g, node, a):
@@ -208,16 +217,67 @@ def _matpow_shape(ctx, node, types):
     return types[0]
 
 
+# Up to this exponent a matrix power is lowered as the product it stands for (X^3 = X X X),
+# so that it cancels against the same product written out; a higher one stays one factor,
+# differentiated by its rule, whose terms contraction merges back into powers.
+CHAIN_POWER = 4
+
+
 def _matpow_lower(L, node, idx):
-    """X^k = X X … X (k factors); X^-k the same of X^-1."""
+    """X^k = X X … X (k factors, for |k| ≤ CHAIN_POWER); X^-k the same of X^-1."""
     (base,), (k,) = node.args, node.attrs
     if k == 0:
         return L.lower(L.build.identity(base.ty.rows), idx)
+    if abs(k) > CHAIN_POWER:
+        return L.leaf(node, idx)
     single = base if k > 0 else L.build.apply("inv", base)
     chain = single
     for _ in range(abs(k) - 1):
         chain = L.build.apply("matmul", chain, single)
     return L.lower(chain, idx)
+
+
+def matrix_power(build, base: Expr, k: int) -> Expr:
+    """X^k as a tree: X, X^-1 (inv) or matpow; k ≠ 0."""
+    if k == 1:
+        return base
+    return build.apply("inv", base) if k == -1 else build.apply("matpow", base, attrs=(k,))
+
+
+def _matpow_derivative(d, node, idx):
+    """d(X^k) = Σ_{m<k} X^m dX X^(k-1-m); d(X^-k) = -Σ_{m<k} X^-(m+1) dX X^-(k-m)
+    (the product rule over k factors, d(X^-1) = -X^-1 dX X^-1): k terms, so bounded by
+    the power limit; under a trace, where they are one, d tr(X^k) = k tr(X^(k-1) dX) for
+    any integer k (Matrix Cookbook (121)). Contraction merges the powers of each term."""
+    (base,), (k,) = node.args, node.attrs
+    i, j = idx
+    if i == j:  # under a trace the k terms are one: tr(X^m dX X^(k-1-m)) = tr(X^(k-1) dX)
+        a, b = d.fresh(), d.fresh()
+        return d.times(d.term(d.factor(matrix_power(d.build, base, k - 1), (b, a)), coeff=k),
+                       d.expr(base, (a, b)))
+    check("power", abs(k), f"the number of terms of the derivative of X^{k}")
+    sign, n = (1, k) if k > 0 else (-1, -k)
+    out = []
+    for m in range(n):
+        left, right = (m, n - 1 - m) if k > 0 else (-(m + 1), -(n - m))
+        a = d.fresh() if left else i
+        b = d.fresh() if right else j
+        parts = [d.expr(base, (a, b))]
+        if left:
+            parts.insert(0, d.term(d.factor(matrix_power(d.build, base, left), (i, a))))
+        if right:
+            parts.append(d.term(d.factor(matrix_power(d.build, base, right), (b, j))))
+        out += [t.scaled(sign) for t in d.times(*parts)]
+    return out
+
+
+def _matpow_text(p, node):
+    """X^5; a base with a postfix of its own is parenthesized: (X^T)^5, not X^T^5."""
+    (base,) = node.args
+    shown = p.base(base)
+    if p.style == "text" and isinstance(base, Apply) and p.prec(base) == POSTFIX:
+        shown = f"({shown})"
+    return f"{shown}^{node.attrs[0]}"
 
 
 def _matpow_differential(D, node, dargs):
@@ -226,6 +286,7 @@ def _matpow_differential(D, node, dargs):
     (x,), (k,), (dx,) = node.args, node.attrs, dargs
     if k == 0:
         return None
+    check("power", abs(k), f"the number of terms of the differential of X^{k}")
     power = lambda j: D.matrix_power(x, j if k > 0 else -j)  # noqa: E731
     terms = [D.chain(power(j), dx, power(abs(k) - 1 - j)) if k > 0 else
              D.chain(power(j + 1), dx, power(abs(k) - j)) for j in range(abs(k))]
@@ -235,11 +296,13 @@ def _matpow_differential(D, node, dargs):
 
 register(OpSpec(
     "matpow", 1, POSTFIX,
-    text=lambda p, node: f"{p.base(node.args[0])}^{node.attrs[0]}",
+    text=_matpow_text,
     latex=lambda p, node: f"{p.base(node.args[0])}^{{{node.attrs[0]}}}",
     shape=_matpow_shape,
     evaluate=lambda B, node, x: B.xp.linalg.matrix_power(x, node.attrs[0]),
-    lower=_matpow_lower, sympy_matrix=lambda S, node, a: S.MatPow(a[0], node.attrs[0]),
+    lower=_matpow_lower, derivative=_matpow_derivative,
+    title="matrix power", rule="d(X^k) = Σ_{m<k} X^m dX X^(k-1-m)",
+    sympy_matrix=lambda S, node, a: S.MatPow(a[0], node.attrs[0]),
     differential=Differential(_matpow_differential, "matrix power",
                               "d(X^k) = dX X^(k-1) + X dX X^(k-2) + … + X^(k-1) dX"),
     code=lambda g, node, a: g.call("linalg.matrix_power", a[0], str(node.attrs[0])),
@@ -258,6 +321,9 @@ def power_derivative(d, node, idx):
     """d(s^p) = p s^(p-1) ds, elementwise for .^ (p constant)."""
     base, exponent = node.args
     p = d.constant_exponent(exponent)
+    if p < 0 and d.vanishes(base):  # 1/0: no value, so no derivative (never a quiet 0)
+        raise UnsupportedError(f"`{base}` is identically 0, so `{node}` divides by zero: "
+                               "it has no value and no derivative")
     trees = [] if p == 1 else [base if p == 2 else
                                d.build.apply(node.op, base, d.tree(p - 1, exponent))]
     return [t.scaled(p) for t in d.entrywise_times(trees, base, idx)]
@@ -279,8 +345,9 @@ register(OpSpec(
     shape=_power_shape, evaluate=lambda B, node, x, k: x ** k,
     derivative=power_derivative, title="power", rule="d(s^p) = p s^(p-1) ds",
     differential=Differential(power_differential),
-    scalar=lambda S, node, x, k: x ** k,
-    sympy_matrix=lambda S, node, a: S.scalar(a[0]) ** S.scalar(a[1]), code=power_code,
+    scalar=lambda S, node, x, k: power_value(x, k),
+    sympy_matrix=lambda S, node, a: power_value(S.scalar(a[0]), S.scalar(a[1])),
+    code=power_code,
     domains=("positive", "real"), flags=frozenset({"scalar_context"}), source="definition",
     example="α^3 + β^0.5", example_where="α, β: scalar"))
 

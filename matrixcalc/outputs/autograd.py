@@ -22,6 +22,7 @@ from ..language import build
 from ..language.expr import Expr, Symbol, SymbolInfo
 from ..language.parse import as_expr
 from ..language.shapes import ONE
+from ..guard import public
 from .codegen import Output, compile_source, engine_derive, generate
 
 
@@ -52,6 +53,7 @@ def vjp_scalar(f: Expr, g: Symbol) -> Expr:
     return build.apply("tr", build.apply("matmul", build.apply("transpose", g), f))
 
 
+@public
 def autograd_function(expr, inputs: Sequence[str], where=None):
     """A `torch.autograd.Function` subclass: `F.apply(*values)` takes the inputs in the
     order of `inputs` (tensors in SPEC section 5's forms: scalars 0-d, vectors 1-D,
@@ -62,6 +64,9 @@ def autograd_function(expr, inputs: Sequence[str], where=None):
 
     derive = engine_derive()
     e = as_expr(expr, where)
+    if isinstance(inputs, (str, Symbol)) or not isinstance(inputs, (list, tuple)):
+        raise UsageError(f"`inputs` is a list of the input symbols' names, not "
+                         f"{type(inputs).__name__}", hint='inputs=["W", "x", "b"]')
     names = [i.name if isinstance(i, Symbol) else i for i in inputs]
     if not names or not all(isinstance(n, str) and n for n in names):
         raise UsageError("`inputs` lists the input symbols' names, e.g. [\"W\", \"x\", \"b\"]")

@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import keyword
 import linecache
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -32,16 +33,18 @@ from typing import Any
 
 from ..calculus.tensor import TensorResult, einsum_plan
 from ..errors import MatrixCalcError, UnsupportedError, UsageError
+from ..guard import public
 from ..index.ir import Factor
 from ..index.scalars import from_sympy
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.parse import as_expr
-from ..optional import require
 from ..language.shapes import ONE, SCALAR, Dim, Shape, dim_size, dim_text
 from ..ops.spec import BACKENDS, lookup
+from ..optional import require
 from .transposes import transposed_partners
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
+CHAIN_ORDERED = 32  # factors of a product ordered at once (the ordering is cubic)
 F64 = "dtype=torch.float64"
 
 
@@ -116,12 +119,14 @@ class Generator:
             for s in out.symbols():
                 self.symbols.setdefault(s.name, s)
         self.params: dict[str, str] = {}
+        chosen: set[str] = set()  # the params' values (a set: 10,000 inputs are linear)
         for name in self.symbols:
             param = self._param_name(name)
-            while param in self.params.values():
+            while param in chosen:
                 param += "_"
             self.params[name] = param
-        self.taken = set(self.params.values()) | RESERVED
+            chosen.add(param)
+        self.taken = chosen | RESERVED
         self.refs: dict[Any, int] = {}
         self.names: dict[Any, Operand] = {}
         self.lines: list[str] = []
@@ -207,7 +212,8 @@ class Generator:
                 return Operand(self.bound[node.name], node.ty, False)
             return Operand(self.params[node.name], node.ty, False)
         if isinstance(node, Number):
-            text = repr(float(node.value))
+            value = node.as_float()  # past the float range, 1e999: inf with no name
+            text = repr(value) if math.isfinite(value) else "1e999"
             if node.ty.is_scalar:
                 return Operand(text, node.ty, True)
             operand = Operand(self.full(node.ty, text), node.ty, False)
@@ -259,7 +265,8 @@ class Generator:
         scale_leaf = scale and sizes[smallest] < _size(node.ty.rows) * _size(node.ty.cols)
         if scale_leaf:
             leaf = ops[smallest]
-            ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False)
+            diagonal = leaf.diagonal and f"({scale} * {leaf.diagonal})"
+            ops[smallest] = Operand(f"{scale} * {leaf.code}", leaf.shape, False, diagonal)
         result = self._multi_dot(ops) or self._order(ops)
         if scale and not scale_leaf:
             return Operand(f"{scale} * {result.code}", node.ty, pyfloat)
@@ -279,7 +286,15 @@ class Generator:
                 self._flatten(arg, factors, scalars)
 
     def _order(self, ops: list[Operand]) -> Operand:
-        """The matrix-chain dynamic program (cost of (p×q)(q×r) is p·q·r)."""
+        """The matrix-chain dynamic program (cost of (p×q)(q×r) is p·q·r); a chain longer
+        than CHAIN_ORDERED (cubic to order) is ordered in pieces of that length, each
+        piece's product a line of its own."""
+        if len(ops) > CHAIN_ORDERED:
+            pieces = [self._order(ops[k:k + CHAIN_ORDERED])
+                      for k in range(0, len(ops), CHAIN_ORDERED)]
+            pieces = [replace(p, raw=self.temporary(p.raw), diagonal=None)
+                      if not p.diagonal else p for p in pieces]
+            return self._order(pieces)
         n = len(ops)
         dims = [_size(ops[0].shape.rows)] + [_size(op.shape.cols) for op in ops]
         cost = [[0] * n for _ in range(n)]
@@ -301,7 +316,7 @@ class Generator:
     def _diagonal(self, node: Apply) -> Operand:
         """diag(v) as a factor of a product: kept as v, applied by broadcasting."""
         vector = self.emit(node.args[0])
-        return Operand(f"diag({vector.raw})", node.ty, False, diagonal=vector.code)
+        return Operand(self.call("diag", vector), node.ty, False, diagonal=vector.code)
 
     def product(self, left: Operand, right: Operand) -> Operand:
         shape = Shape(left.shape.rows, right.shape.cols)
@@ -310,8 +325,8 @@ class Generator:
         if solved is not None:
             return solved
         if left.diagonal and right.diagonal:
-            return Operand(f"diag({left.diagonal} * {right.diagonal})", shape, False,
-                           diagonal=f"({left.diagonal} * {right.diagonal})")
+            both = f"({left.diagonal} * {right.diagonal})"
+            return Operand(self.call("diag", both), shape, False, diagonal=both)
         if left.diagonal:  # diag(v) M scales M's rows
             rows = left.diagonal if right.kind == "vector" else f"{left.diagonal}[:, None]"
             return Operand(f"{rows} * {self._unwrapped(right)}", shape, False)
@@ -330,6 +345,12 @@ class Generator:
         size = f"({self.dim(shape.rows)}, {self.dim(shape.cols)})"
         spread = f"{left.code}[:, None]" if right.ones else f"{right.code}[None, :]"
         return f"{self.xp}.broadcast_to({spread}, {size})"
+
+    def temporary(self, code: str) -> str:
+        """`code` computed on a line of its own; its temporary's name."""
+        name = self.fresh()
+        self.lines.append(f"{name} = {code}")
+        return name
 
     def _unwrapped(self, operand: Operand) -> str:
         if operand.diagonal:
@@ -451,7 +472,12 @@ class Generator:
                     fallback = "" if name in self.params else \
                         f" if {name!r} in unused else sizes[{atom!r}]"
                     self.needs_sizes |= bool(fallback)
-                    return f"{value}.shape[{axis}]{fallback}"
+                    if fallback:
+                        return f"{value}.shape[{axis}]{fallback}"
+                    # read through a helper: an input with too few axes (a number for a
+                    # vector) is the shape check's ValueError, not an IndexError
+                    self.helpers["_mc_axis"] = AXIS_READ
+                    return f"_mc_axis({name!r}, {value}, {axis}, {_kind_text(info)!r})"
         self.needs_sizes = True  # no input fixes it: the caller passes sizes={"n": 3}
         return f"sizes[{atom!r}]"
 
@@ -586,6 +612,20 @@ SHAPE_CHECK = '''def _mc_shape(name, value, shape, kind):
 '''
 
 
+AXIS_READ = '''def _mc_axis(name, value, axis, kind):
+    got = tuple(getattr(value, "shape", ()))
+    if len(got) <= axis:
+        raise ValueError(f"`{name}` is {kind}, not of shape {got}")
+    return got[axis]
+'''
+
+
+def _kind_text(info) -> str:
+    """`vector (n)`, `matrix (n×m)`: a symbol's kind and dimensions, as messages say."""
+    dims = [d for d in (info.rows, info.cols) if d]
+    return info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
+
+
 def _shape_checks(g: Generator) -> list[str]:
     """One line per input: its shape is what the expression implies (as matrixcalculus.org's
     fAndG asserts), with a message naming the symbol and its dimensions."""
@@ -596,8 +636,8 @@ def _shape_checks(g: Generator) -> list[str]:
             continue
         dims = [d for d in (info.rows, info.cols) if d]
         expected = ", ".join(g.dim(d) for d in dims) + ("," if len(dims) == 1 else "")
-        kind = info.kind if not dims else f"{info.kind} ({'×'.join(map(dim_text, dims))})"
-        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), {kind!r})")
+        lines.append(f"_mc_shape({name!r}, {g.params[name]}, ({expected}), "
+                     f"{_kind_text(info)!r})")
     if lines:
         g.helpers["_mc_shape"] = SHAPE_CHECK
     return lines
@@ -624,8 +664,21 @@ def compile_source(source: str, renamed: dict[str, str], backend: str = "numpy")
     return function
 
 
-def _finish(function: Callable, source: str, inputs: list[str], backend: str,
+def _finish(raw: Callable, source: str, inputs: list[str], backend: str,
             outputs: list[Expr]) -> Callable:
+    from ..numbers.numeric import is_complex
+
+    def function(*args, **kwargs):
+        """The generated function, its inputs first refused where they are complex (the
+        code computes with reals; numpy would drop the imaginary part or fail later)."""
+        given = list(zip(inputs, args)) + list(kwargs.items())
+        for name, value in given:
+            if is_complex(value):
+                raise UsageError(f"the value of `{name}` is complex; the generated code "
+                                 "computes with real numbers")
+        return raw(*args, **kwargs)
+
+    function.__doc__ = raw.__doc__
     function.source = source
     function.inputs = tuple(inputs)
     function.backend = backend
@@ -633,6 +686,7 @@ def _finish(function: Callable, source: str, inputs: list[str], backend: str,
     return function
 
 
+@public
 def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     """A Python function computing `expr` from keyword (or positional) arguments.
 
@@ -657,6 +711,7 @@ def lambdify(expr, backend: str = "numpy", *, wrt=None, where=None) -> Callable:
     return _finish(compile_source(source, renamed, backend), source, inputs, backend, exprs)
 
 
+@public
 def value_and_grad(expr, wrt, *, where=None, backend: str = "numpy") -> Callable:
     """A function returning (value, gradient) of a scalar `expr`, the way
     matrixcalculus.org's fAndG does: the value and the derivative(s) with respect to

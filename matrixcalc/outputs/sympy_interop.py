@@ -47,6 +47,7 @@ from ..index import scalars
 from ..language.expr import Apply, Const, Dimension, Expr, Number, Symbol
 from ..language.shapes import Dim
 from ..ops.spec import lookup
+from ..guard import public
 
 UNSUPPORTED_HINT = "SymPy's matrix expressions have no counterpart for it"
 
@@ -63,6 +64,7 @@ def _scalar(value: Any) -> Any:
     return Trace(value) if isinstance(value, MatrixExpr) else value
 
 
+@public
 def to_sympy(expr, sizes: dict[str, int] | None = None, where=None):
     """The SymPy matrix expression of `expr` (text or Expr). Dimensions are SymPy
     symbols (integer, positive) named as matrixcalc names them, or the integers given
@@ -267,6 +269,7 @@ class Interop:
 _NAME = re.compile(r"[^\W\d]\w*$")
 
 
+@public
 def from_sympy(matrix_expr, where=None) -> Expr:
     """A matrixcalc expression with the meaning of a SymPy matrix (or scalar) expression.
 

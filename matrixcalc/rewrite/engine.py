@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from .. import budget
 from ..language.expr import Apply, Expr, memo_key
 
 Rule = Callable[[Expr], Expr | None]
@@ -34,6 +35,7 @@ def first(*rules: Rule) -> Rule:
     def apply(e: Expr) -> Expr | None:
         if not isinstance(e, Apply):
             return None
+        budget.tick()  # rules may work long on one deep node without building any
         for rule in candidates(e.op):
             result = rule(e)
             if result is not None:

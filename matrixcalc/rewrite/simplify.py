@@ -20,7 +20,7 @@ import sympy
 
 from ..index.scalars import from_sympy, to_sympy
 from ..language import build
-from ..language.expr import Apply, Const, Expr, Number, memo_key
+from ..language.expr import Apply, Const, Expr, Number, memo_key, names_in
 from ..ops.spec import lookup
 from .brackets import BRACKET_RULES
 from .constants import (
@@ -42,7 +42,7 @@ from .kron import (
     vec_of_vector,
     vec_outward,
 )
-from .patterns import assumes, is_const, is_op, is_square, simplification
+from .patterns import assumes, is_const, is_op, is_square, simplification, simplified
 from .rows import (
     common_hadamard_factor,
     diag_of_ones,
@@ -143,6 +143,16 @@ def transpose_of_inverse(e: Expr) -> Expr | None:
     return None
 
 
+@rewrites("transpose")
+def transpose_of_power(e: Expr) -> Expr | None:
+    """(X^k)^T = (X^T)^k: the transpose goes onto the symbol."""
+    if is_op(e, "transpose") and is_op(e.args[0], "matpow"):
+        power = e.args[0]
+        return build.apply("matpow", build.apply("transpose", power.args[0]),
+                           attrs=power.attrs)
+    return None
+
+
 def operator_rules(e: Expr) -> Expr | None:
     """An operator's own identities, from its record: `rules` (dexpm(X, I) = expm(X)), and
     `transpose`, its value's transpose written through its arguments (expm(X)^T =
@@ -161,6 +171,26 @@ def operator_rules(e: Expr) -> Expr | None:
 
 
 # -- identities, ones, zeros ----------------------------------------------------------------
+
+@rewrites("div", "ediv", "power", "epow")
+def division_by_zero(e: Expr) -> Expr | None:
+    """s/0, M ./ 0 and 0^p for p < 0 have no value: an error, never rewritten (0/0 must
+    not become 0 because its numerator is 0). Applies no rewrite otherwise."""
+    if not isinstance(e, Apply):
+        return None
+    divisor = e.args[1] if e.op in ("div", "ediv") else e.args[0]
+    if e.op in ("power", "epow"):
+        exponent = to_sympy(e.args[1])
+        if exponent is None or not exponent.is_negative:
+            return None
+    elif build.is_zero(e.args[0]):  # 0/s is about to vanish: first make sure s is not 0
+        divisor = simplified(divisor)
+    if build.is_zero(divisor):
+        from ..errors import UnsupportedError
+        raise UnsupportedError(f"this divides by zero (`{e}`, the divisor identically 0): "
+                               "it has no value")
+    return None
+
 
 @rewrites("matmul", "mul")
 def product_with_identity(e: Expr) -> Expr | None:
@@ -250,7 +280,7 @@ def numbers_multiplied(e: Expr) -> Expr | None:
     if not (is_op(e, "mul") or is_op(e, "matmul")):
         return None
     factors = build.factors_of(e)
-    values = [to_sympy(f) for f in factors]
+    values = [to_sympy(f) if _constant(f) else None for f in factors]
     numbers = [n for n, v in enumerate(values) if v is not None and v.is_number]
     if len(numbers) < 2:
         return None
@@ -263,6 +293,12 @@ def numbers_multiplied(e: Expr) -> Expr | None:
         return chain
     return build.chain([from_sympy(coeff), chain]) if coeff.is_positive else \
         build.negate(build.chain([from_sympy(-coeff), chain]) if coeff != -1 else chain)
+
+
+def _constant(e: Expr) -> bool:
+    """Whether e holds no symbol and no size (a number, π, exp(1), …): only such factors
+    are worth asking SymPy about (a deep factor of a symbol would be converted whole)."""
+    return not names_in(e)
 
 
 @rewrites("mul", "matmul")
@@ -382,6 +418,7 @@ def cancel_inverse(e: Expr) -> Expr | None:
 
 
 NODE_RULES = first(
+    division_by_zero,
     outer_product_as_kron, split_over_kron, sum_of_unvecs, unvec_of_vec, kron_mixed_product,
     kron_with_a_column,
     transpose_of_kron, vec_of_vector, vec_outward,
@@ -390,6 +427,7 @@ NODE_RULES = first(
     left_associate, numbers_multiplied, hadamard_left_associate, ones_in_sum,
     transpose_of_scalar, transpose_of_transpose, transpose_of_symmetric,
     transpose_of_product, transpose_of_sum, row_sum_as_transpose, transpose_of_inverse,
+    transpose_of_power,
     operator_rules,
     product_with_identity,
     orthogonal_product, scale_by_one, hadamard_with_ones, diag_times_vector,

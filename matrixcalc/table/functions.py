@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import yaml
 
 from ..errors import MatrixCalcError, TableWarning, UnsupportedError
+from ..language.declarations import NAME_PATTERN
 from ..language.expr import Apply, Const, Expr, Symbol, substituted, untyped, walk
 from ..language.parse import parse_quietly
 from ..language.shapes import SCALAR, dim_size
@@ -39,7 +40,7 @@ from ..ops.spec import (
     restore,
     snapshot,
 )
-from .yaml_nodes import NAME_PATTERN, _Mapping, _parse_field, _Source
+from .yaml_nodes import _Mapping, _parse_field, _Source
 
 FUNCTION_KEYS = ("name", "elementwise", "argument", "definition", "derivative", "domain",
                  "source", "note")

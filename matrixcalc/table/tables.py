@@ -40,8 +40,10 @@ from ..language.expr import substituted, untyped
 from ..language.parse import Statement, parse_quietly, parse_statement
 from ..numbers.check import Verdict, check, verify
 from ..resources import identities_folder
+from ..guard import public
 from .functions import Function, _load_function, _registrations, unchecked_functions
-from .yaml_nodes import NAME_PATTERN, _compose, _Mapping, _parse_field, _Source, _where_dict
+from ..language.declarations import NAME_PATTERN
+from .yaml_nodes import _compose, _Mapping, _parse_field, _Source, _where_dict
 
 TOP_KEYS = ("table", "source", "description", "where", "identities", "functions")
 ENTRY_KEYS = ("id", "derivative", "hessian", "lhs", "wrt", "equals", "where", "ref",
@@ -150,6 +152,7 @@ class Table:
             progress(len(self.entries), len(self.entries), self.entries[-1])
         return out
 
+    @public
     def verify(self, trials: int = DEFAULT_TRIALS, seed: int | None = None) -> list[Verdict]:
         """One Verdict per entry, in order (SPEC section 5)."""
         return [r.verdict for r in self.results(trials, seed)]
@@ -247,6 +250,7 @@ def _shape_check(entry: Entry, where: dict[str, str]) -> None:
 
 # -- finding tables ------------------------------------------------------------------------
 
+@public
 def tables() -> list[str]:
     """The names of the built-in tables (the files in identities/), sorted."""
     folder = identities_folder()
@@ -254,6 +258,7 @@ def tables() -> list[str]:
                   if item.name.endswith(".yaml"))
 
 
+@public
 def load_table(name_or_path: str | Path) -> Table:
     """A built-in table by name (`mc.tables()`), or a YAML file by path."""
     text_name = str(name_or_path)
@@ -261,12 +266,24 @@ def load_table(name_or_path: str | Path) -> Table:
     if path.suffix in (".yaml", ".yml") or path.exists() or "/" in text_name:
         if not path.is_file():
             raise UsageError(f"no table file `{text_name}`")
-        return load_text(path.read_text(encoding="utf-8"), str(path))
+        return load_text(_utf8(path), str(path))
     if text_name not in tables():
         raise UsageError(f"no built-in table `{text_name}`",
                          hint=f"the built-in tables are: {', '.join(tables())}")
     resource = identities_folder().joinpath(f"{text_name}.yaml")
     return load_text(resource.read_text(encoding="utf-8"), f"identities/{text_name}.yaml")
+
+
+def _utf8(path: Path) -> str:
+    """A table file's text; a file that is not UTF-8 is a TableError naming the byte."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise TableError(f"{path}:{line}: the table, field `(file)`: not UTF-8 text (byte "
+                         f"0x{data[error.start]:02x} at offset {error.start})",
+                         hint="save the table as UTF-8") from None
 
 
 # -- loading -------------------------------------------------------------------------------

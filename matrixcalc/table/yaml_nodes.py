@@ -6,7 +6,6 @@ so errors can name them; nothing in a table is ever executed.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import yaml
@@ -16,7 +15,6 @@ from ..language.declarations import parse_where
 from ..language.expr import Expr
 from ..language.parse import parse_quietly
 
-NAME_PATTERN = re.compile(r"[A-Za-z\u0370-\u03ff][A-Za-z0-9_\u0370-\u03ff]*\Z")
 
 # -- reading the YAML with lines -----------------------------------------------------------
 
@@ -105,8 +103,19 @@ class _Mapping:
         return node.value.lower() in ("true", "yes", "on")
 
 
+# A table nests a few levels (table, identities, entry, where); YAML's composer recurses
+# once per level, so deeper text is refused before it is composed.
+MAX_NESTING = 32
+CORE_TAGS = frozenset(f"tag:yaml.org,2002:{t}" for t in
+                      ("str", "int", "float", "bool", "null", "seq", "map")) | {"!"}
+
+
 def _compose(src: _Source) -> yaml.Node:
+    """The node tree of a table, through a bounded reader: nesting past MAX_NESTING, a tag
+    other than YAML's core ones (`!!python/object`, `!foo`) and aliases that expand past
+    the file's own size are TableErrors, found before anything is built from them."""
     try:
+        _check_events(src)
         root = yaml.compose(src.text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -120,7 +129,59 @@ def _compose(src: _Source) -> yaml.Node:
         raise src.error(None, None, "(yaml)", f"not valid YAML: {error}") from None
     if not isinstance(root, yaml.MappingNode):
         raise src.error(root, None, "table", "a table is a mapping with `identities:`")
+    _check_expansion(src, root)
     return root
+
+
+def _check_events(src: _Source) -> None:
+    """Nesting and tags, from YAML's event stream (read without recursion)."""
+    depth = 0
+    for event in yaml.parse(src.text, Loader=yaml.SafeLoader):
+        tag = getattr(event, "tag", None)
+        if tag is not None and tag not in CORE_TAGS:
+            raise _event_error(src, event, f"the tag `{tag}` is not read in a table: "
+                                           "write plain YAML values")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _event_error(src, event, f"the YAML is nested more than "
+                                               f"{MAX_NESTING} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _event_error(src: _Source, event, message: str) -> TableError:
+    mark = event.start_mark
+    node = yaml.ScalarNode("tag:yaml.org,2002:str", "", mark, event.end_mark)
+    return src.error(node, None, "(yaml)", message, width=1)
+
+
+def _check_expansion(src: _Source, root: yaml.Node) -> None:
+    """Aliases share nodes; what reads the table walks them once per use. Refuse a tree
+    whose nodes, counted once per use, outnumber the characters of the file."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = _children(node)
+        if children_done or not children:
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[id(node)] > max(len(src.text), 1):
+                raise src.error(root, None, "(yaml)", "its aliases expand past the file's "
+                                                      "own size: write the entries out")
+            continue
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if id(c) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _where_dict(src: _Source, node: yaml.Node, entry_id: str | None) -> dict[str, str]:

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from .. import budget
 from ..errors import LimitError, MatrixCalcError, UsageError
 from ..outputs.json_objects import (
     ERROR_SCHEMA,
@@ -31,6 +32,7 @@ from ..outputs.json_objects import (
     verify_json,
 )
 from .mathml import to_mathml
+from .pool import ENGINE_SHARE
 from .request import Request
 
 MAX_RESPONSE = 4_000_000  # characters of JSON in one answer
@@ -47,12 +49,26 @@ def run(job: tuple[str, Request]) -> dict:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            body = JOBS[name](request)
+            with budget.budget():  # one clock for every engine call of the request
+                body = JOBS[name](request)
         except MatrixCalcError as error:
-            return error_json(error)
+            return error_json(_as_request_limit(error))
     if request.render and caught:
         body["warnings"] = [str(w.message) for w in caught]
     return _bounded(_finite(body))
+
+
+def _as_request_limit(error: MatrixCalcError) -> MatrixCalcError:
+    """The engine's time limit, met inside a worker, said as the request's: the page's user
+    cannot call mc.limits, the server's operator sets --timeout (the pool gives the engine
+    ENGINE_SHARE of it)."""
+    engine_seconds = budget.current().seconds
+    if not (isinstance(error, LimitError) and error.limit == "seconds" and engine_seconds):
+        return error
+    request_seconds = engine_seconds / ENGINE_SHARE
+    return LimitError(f"the computation took longer than the time limit of "
+                      f"{request_seconds:g} s and was stopped",
+                      hint="matrixcalc serve --timeout SECONDS raises it")
 
 
 def is_error(body: dict) -> bool:

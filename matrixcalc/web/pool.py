@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from ..budget import limits as engine_limits
 from ..errors import LimitError
 
 START_SECONDS = 120.0  # a worker that is not ready by then is broken
+ENGINE_SHARE = 0.8  # of a request's time, what the engine may compute (the rest: rendering)
 READY = "ready"
 
 
@@ -54,7 +56,7 @@ class Worker:
         context = multiprocessing.get_context("spawn")
         self.conn, child = context.Pipe()
         self.process = context.Process(target=work, daemon=True, name="matrixcalc-worker",
-                                       args=(child, handler, limits.memory_mb, warm_up))
+                                       args=(child, handler, limits, warm_up))
         self.process.start()
         child.close()
 
@@ -89,13 +91,16 @@ def _receive(conn: Connection):
         return None
 
 
-def work(conn: Connection, handler: Callable[[Any], Any], memory_mb: int,
+def work(conn: Connection, handler: Callable[[Any], Any], limits: Limits,
          warm_up: Callable[[], None] | None) -> None:
-    """The worker's loop: answer jobs until the pipe closes (the server is gone)."""
+    """The worker's loop: answer jobs until the pipe closes (the server is gone). The
+    engine's own time limit is set a little below the pool's, so that a long request
+    ends with the engine's LimitError (an answer) before the worker would be killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
     if warm_up is not None:
         warm_up()
-    _limit_memory(memory_mb)
+    engine_limits(seconds=ENGINE_SHARE * limits.seconds, scope="process")
+    _limit_memory(limits.memory_mb)
     conn.send(READY)
     while (job := _receive(conn)) is not None:
         outcome = _answer(handler, job)

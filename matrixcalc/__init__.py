@@ -33,8 +33,8 @@ _LAZY = {
     "simplify": "calculus.derive", "jvp": "calculus.modes", "vjp": "calculus.modes",
     "hvp": "calculus.modes", "explain": "calculus.explain",
     # numeric truth (numbers/): numpy, torch
-    "check": "numbers.check", "verify": "numbers.check", "CheckReport": "numbers.check",
-    "Counterexample": "numbers.check", "Verdict": "numbers.check",
+    "check": "numbers.check", "verify": "numbers.check", "CheckReport": "numbers.reports",
+    "Counterexample": "numbers.reports", "Verdict": "numbers.reports",
     # identity tables (table/, SPEC section 6)
     "tables": "table.tables", "load_table": "table.tables",
     # outputs: generated code, torch.autograd.Function, SymPy interop (outputs/)

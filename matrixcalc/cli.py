@@ -556,7 +556,7 @@ def statement_argument(parser: argparse.ArgumentParser) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     import matrixcalc as mc
 
-    from .numbers.check import format_verdict
+    from .numbers.reports import format_verdict
 
     verdict = mc.verify(args.statement, where=args.where, trials=args.trials, seed=args.seed)
     if args.output == "json":

@@ -263,7 +263,7 @@ def test_generated_gradient_code_matches_evaluation(text, by, where, backend):
     # numpy code uses scipy's expm_frechet and solve_sylvester; torch and JAX their own
     # routines (matrix_exp of a block matrix, a Kronecker solve, the eigendecomposition)
     from test_codegen import draw_point, torch_inputs
-    from matrixcalc.numbers.check import relative_error
+    from matrixcalc.numbers.reports import relative_error
     gradient = mc.derive(text, by, where=where)
     point = next(p for p in (draw_point(gradient, seed) for seed in range(20)) if p)
     inputs, want = point

@@ -21,7 +21,7 @@ import matrixcalc as mc
 from matrixcalc.calculus.by_differentials import agrees, derive_by_differentials
 from matrixcalc.language import build
 from matrixcalc.numbers.backends import backend
-from matrixcalc.numbers.check import relative_error
+from matrixcalc.numbers.reports import relative_error
 from matrixcalc.language.expr import Apply, walk
 from matrixcalc.index.scalars import derivative_parts, function
 from matrixcalc.ops import REGISTRY

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 import matrixcalc as mc
-from matrixcalc.numbers.check import format_verdict
+from matrixcalc.numbers.reports import format_verdict
 
 TRUE = [
     # plain equalities

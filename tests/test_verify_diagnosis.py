@@ -12,7 +12,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import matrixcalc as mc
-from matrixcalc.numbers.check import format_verdict
+from matrixcalc.numbers.reports import format_verdict
 
 from strategies import expressions
 

@@ -38,7 +38,8 @@ import yaml
 from ..errors import MatrixCalcError, ShapeError, TableError, UsageError
 from ..language.expr import substituted, untyped
 from ..language.parse import Statement, parse_quietly, parse_statement
-from ..numbers.check import Verdict, check, verify
+from ..numbers.check import check, verify
+from ..numbers.reports import Verdict
 from ..resources import identities_folder
 from ..guard import public
 from .functions import Function, _load_function, _registrations, unchecked_functions
@@ -239,7 +240,7 @@ def _typed_statement(entry: Entry, where: dict[str, str] | None = None) -> State
 
 def _shape_check(entry: Entry, where: dict[str, str]) -> None:
     """Both sides typed together; a derivative's claim shaped as SPEC section 3 says."""
-    from ..numbers.check import _build_claim, _equality
+    from ..numbers.claims import _build_claim, _equality
     stmt = _typed_statement(entry, where)
     if entry.kind == "equality":
         _equality(stmt)

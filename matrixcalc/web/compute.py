@@ -151,7 +151,7 @@ def _check(expr, request: Request, results):
 def verify_job(request: Request) -> dict:
     import matrixcalc as mc
 
-    from ..numbers.check import format_verdict
+    from ..numbers.reports import format_verdict
 
     statement = request.need("statement")
     verdict = mc.verify(statement, where=request.where, trials=request.trials,

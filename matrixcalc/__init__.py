@@ -38,7 +38,7 @@ _LAZY = {
     # identity tables (table/, SPEC section 6)
     "tables": "table.tables", "load_table": "table.tables",
     # outputs: generated code, torch.autograd.Function, SymPy interop (outputs/)
-    "lambdify": "outputs.codegen", "value_and_grad": "outputs.codegen",
+    "lambdify": "outputs.codegen.api", "value_and_grad": "outputs.codegen.api",
     "autograd_function": "outputs.autograd", "to_sympy": "outputs.sympy_interop",
     "from_sympy": "outputs.sympy_interop",
 }

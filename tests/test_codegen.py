@@ -19,7 +19,7 @@ from test_evaluate import RESOLVED, case_of
 import matrixcalc as mc
 from matrixcalc.numbers.backends import backend
 from matrixcalc.numbers.reports import relative_error
-from matrixcalc.outputs.codegen import is_atomic
+from matrixcalc.outputs.codegen.operand import is_atomic
 from matrixcalc.ops import REGISTRY
 from matrixcalc.ops.spec import BACKENDS
 from matrixcalc.errors import MatrixCalcError, UnsupportedError

@@ -23,7 +23,8 @@ from ..language.expr import Expr, Symbol, SymbolInfo
 from ..language.parse import as_expr
 from ..language.shapes import ONE
 from ..guard import public
-from .codegen import Output, compile_source, engine_derive, generate
+from .codegen.api import engine_derive
+from .codegen.source import Output, compile_source, generate
 
 
 def _incoming(f: Expr, taken: set[str]) -> Symbol:

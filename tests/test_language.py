@@ -440,7 +440,8 @@ def test_latex(text, latex):
     ("(X.^2)^T", "(X.^2)^T"),            # not X.^2^T, which reads as the power 2^T
     ("X^-1^T", "(X^-1)^T"),
     ("(sqrt(x).^-1)^T y", "(sqrt(x).^-1)^T y"),
-    ("(A^T)^2", "A^T^2"),                # a transpose needs no parentheses
+    ("(A^T)^2", "(A^T)^2"),              # a matrix power says what it raises
+    ("(X.^2)^3", "(X.^2)^3"),            # parenthesized once
     ("(X.^{p})^-1", "(X.^{p})^-1"),
 ])
 def test_text_parenthesizes_a_power_under_a_postfix(text, printed):

@@ -1,7 +1,8 @@
 """Text to typed expression trees: Lark (LALR) with a table-driven transformer.
 
-The transformer builds raw nodes whose operator names come from the grammar's aliases
-and, for calls, from the operator table's function spellings; `infer` then types and
+The transformer (language/tree_builder.py) builds raw nodes whose operator names come from
+the grammar's aliases and, for calls, from the operator table's function spellings; the
+post-lexer and the error messages are in language/tokens.py; `infer` then types and
 elaborates them. Invariants: no Lark exception escapes (every failure is a ParseError
 with position and caret, or a ShapeError), and no tree deeper than the `depth` limit,
 with more than `nodes` nodes or with a number of more than `digits` digits is built (a
@@ -10,315 +11,23 @@ LimitError, SPEC section 8), so no later pass can hit Python's recursion limit.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from functools import lru_cache
 
 import lark
-from lark import Lark, Token, Transformer
+from lark import Lark
 
 from .. import budget
 from ..errors import MatrixCalcError, ParseError, UsageError
 from ..guard import public
-from ..ops import FUNCTIONS
 from ..resources import grammar_text
 from .conventions import kind_warning, warn_kinds
 from .declarations import dimension_names, parse_where
-from .expr import Apply, Const, Dimension, Expr, Number, Symbol, walk
+from .expr import Apply, Dimension, Expr, Symbol, walk
 from .infer import infer
-from .notations import function_hint, pasted_hint
 from .shapes import Shape, name_dims
-
-CONSTANTS = {"I": "I", "ones": "ones"}
-NUMBER_NAMES = {"pi": "pi", "π": "pi"}  # named numbers: operators of no argument
-# Tokens after which an operand has ended: a bar there may close a |…| or ||…||.
-OPERAND_END = {"NAME", "NUMBER", "RPAR", "RSQB", "RBRACE", "RBAR", "RNORM", "TRANSPOSE",
-               "INVERSE_TRANSPOSE", "QUOTE", "SUPERSCRIPT"}
-SUPERSCRIPT_DIGITS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
-TOKEN_WORDS = {
-    "NAME": "a name", "NUMBER": "a number", "FUNC": "a function name", "STRING": "a string",
-    "LPAR": "(", "RPAR": ")", "LSQB": "[", "RSQB": "]", "LBRACE": "{", "RBRACE": "}",
-    "PLUS": "+", "MINUS": "-", "STAR": "*", "SLASH": "/", "COMMA": ",", "SEMICOLON": ";",
-    "EQUAL": "=", "CIRCUMFLEX": "^", "QUOTE": "'", "AT": "@", "HADAMARD": "⊙",
-    "TRANSPOSE": "^T", "INVERSE_TRANSPOSE": "^-T", "LBAR": "|", "RBAR": "closing |",
-    "LNORM": "||", "RNORM": "closing ||", "DERIV": "d/dX", "$END": "the end of the input",
-    "UNDERSCORE": "_", "SUPERSCRIPT": "a superscript",
-}
-
-
-OPENERS = {"LPAR": "(", "LSQB": "[", "LBRACE": "{"}
-CLOSERS = {"RPAR": "(", "RSQB": "[", "RBRACE": "{"}
-
-
-class BarClassifier:
-    """Post-lexer: tells opening bars from closing ones. A bar closes the innermost open
-    bar of its kind when an operand has just ended and no parenthesis, bracket or brace
-    opened inside that bar is still open; otherwise it opens a new one. So in
-    `||(a ||x||)||` the inner pair is a norm inside the parentheses."""
-
-    always_accept = ("BAR", "DOUBLE_BAR")
-
-    def process(self, stream):
-        open_bars: list[str] = []  # bars and the brackets opened inside them
-        previous = None
-        for token in stream:
-            if token.type in OPENERS:
-                open_bars.append(OPENERS[token.type])
-            elif token.type in CLOSERS and CLOSERS[token.type] in open_bars:
-                while open_bars.pop() != CLOSERS[token.type]:
-                    pass  # bars left open inside the parenthesis: the parser reports it
-            for out in self._classify(token, previous, open_bars):
-                previous = out.type
-                yield out
-
-    @staticmethod
-    def _classify(token, previous, open_bars):
-        if token.type not in ("BAR", "DOUBLE_BAR"):
-            return [token]
-        operand_ended = previous in OPERAND_END
-        if token.type == "DOUBLE_BAR" and operand_ended and open_bars[-1:] == ["|"]:
-            # `|A||B|`: the first bar closes, the second is read again
-            open_bars.pop()
-            first = Token.new_borrow_pos("RBAR", "|", token)
-            rest = Token("BAR", "|", token.start_pos + 1, token.line, token.column + 1,
-                         token.end_line, token.end_column, token.end_pos)
-            return [first] + BarClassifier._classify(rest, "RBAR", open_bars)
-        kind = "|" if token.type == "BAR" else "||"
-        if operand_ended and open_bars and open_bars[-1] == kind:
-            open_bars.pop()
-            return [Token.new_borrow_pos("RBAR" if kind == "|" else "RNORM", kind, token)]
-        open_bars.append(kind)
-        return [Token.new_borrow_pos("LBAR" if kind == "|" else "LNORM", kind, token)]
-
-
-NUMBER_PARTS = re.compile(r"(\d*)\.?(\d*)(?:[eE]([-+]?)(\d+))?\Z")
-
-
-def number_value(text: str, span: tuple[int, int] | None = None) -> Fraction:
-    """The exact value of a number literal (`2`, `0.5`, `1e-3`), its digits counted
-    before anything is computed: `1e999999999` is a LimitError, not a hang."""
-    whole, fraction, sign, exponent = NUMBER_PARTS.match(text).groups()
-    mantissa = (whole + fraction).lstrip("0")
-    if not mantissa:
-        return Fraction(0)
-    if len(exponent or "") > 15:
-        raise budget.exceeded("digits", "the exponent of a number literal (more than 15 digits)", None, span=span)
-    shift = (-1 if sign == "-" else 1) * int(exponent or 0) - len(fraction)
-    digits = len(mantissa) + shift if shift >= 0 else max(len(mantissa), -shift)
-    budget.check("digits", digits, "the number of digits of a number literal", span=span)
-    return Fraction(int(mantissa)) * Fraction(10) ** shift
-
-
-def _span(token: Token) -> tuple[int, int]:
-    return (token.start_pos, token.end_pos)
-
-
-@dataclass(frozen=True)
-class StringArgument:
-    value: str
-    span: tuple[int, int]
-
-
-@dataclass(frozen=True)
-class RawStatement:
-    kind: str  # "equality" or "derivative"
-    lhs: Expr
-    rhs: Expr
-    wrt: str | None
-    wrt_span: tuple[int, int] | None
-
-
-class TreeBuilder(Transformer):
-    """Grammar aliases to raw nodes; operator spans point at the operator token."""
-
-    # -- atoms ---------------------------------------------------------------------------
-    def number(self, children):
-        token = children[-1]
-        return Number(number_value(str(token), _span(token)), span=_span(token))
-
-    def negative_number(self, children):
-        minus, token = children
-        return Apply("neg", (self.number([token]),), span=_span(minus))
-
-    def name(self, children):
-        (token,) = children
-        name = str(token)
-        if name in CONSTANTS:
-            return Const(CONSTANTS[name], span=_span(token))
-        if name in NUMBER_NAMES:  # π is a number, not a symbol
-            return Apply(NUMBER_NAMES[name], (), span=_span(token))
-        return Symbol(name, span=_span(token))
-
-    def atom(self, children):  # ( sum )
-        return children[1]
-
-    def exponent(self, children):  # { sum }
-        return children[1]
-
-    def start(self, children):
-        return children[0]
-
-    # -- operators -----------------------------------------------------------------------
-    def add(self, children):  # term (+|- term)+
-        terms = [children[0]]
-        for sign, term in zip(children[1::2], children[2::2]):
-            terms.append(term if sign.type == "PLUS" else
-                         Apply("neg", (term,), span=_span(sign)))
-        budget.check("terms", len(terms), "the number of terms of a sum",
-                     span=(children[0].span or (0, 0))[:1] + _span(children[-2])[1:])
-        return _flat_sum(terms, _span(children[-2]))
-
-    def neg(self, children):
-        minus, operand = children
-        return Apply("neg", (operand,), span=_span(minus))
-
-    def product(self, children):
-        if len(children) == 2:  # juxtaposition: point at the right operand's start
-            left, right = children
-            return Apply("product", (left, right), span=right.span)
-        left, star, right = children
-        return Apply("product", (left, right), span=_span(star))
-
-    def _binary(op):  # noqa: N805
-        def build(self, children):
-            left, token, right = children
-            return Apply(op, (left, right), span=_span(token))
-        return build
-
-    div = _binary("div")
-    hadamard = _binary("hadamard")
-    ediv = _binary("ediv")
-    kron = _binary("kron")
-
-    def _postfix(op):  # noqa: N805
-        def build(self, children):
-            operand, token = children
-            return Apply(op, (operand,), span=_span(token))
-        return build
-
-    def transpose(self, children):
-        operand, token = children
-        if isinstance(operand, Number):  # `1^T x`: the all-ones vector is meant
-            span = (operand.span[0], token.end_pos)
-            raise ParseError("cannot transpose a number", span=span,
-                             hint=_ones_hint(operand.value))
-        return Apply("transpose", (operand,), span=_span(token))
-
-    inverse_transpose = _postfix("inverse_transpose")
-
-    def caret(self, children):
-        base, hat, exponent = children
-        return Apply("caret", (base, exponent), span=_span(hat))
-
-    def starpow(self, children):  # `**`, as numpy and Python write a power
-        base, stars, exponent = children
-        return Apply("starpow", (base, exponent), span=_span(stars))
-
-    def superscript(self, children):  # `A⁻¹`, `x²`: the power they stand for
-        base, token = children
-        text = str(token).translate(SUPERSCRIPT_DIGITS)
-        value = Number(Fraction(int(text.lstrip("-"))), span=_span(token))
-        exponent = Apply("neg", (value,), span=_span(token)) if text[0] == "-" else value
-        return Apply("caret", (base, exponent), span=_span(token))
-
-    def epow(self, children):
-        base, hat, exponent = children
-        return Apply("epow", (base, exponent), span=_span(hat))
-
-    # -- delimiters ----------------------------------------------------------------------
-    def bars(self, children):
-        left, inner, _ = children
-        return Apply("bars", (inner,), span=_span(left))
-
-    def normbars(self, children):
-        left, inner = children[0], children[1]
-        order = children[3] if len(children) > 3 else ""  # "": no order written
-        return Apply("normbars", (inner,), (order,), span=_span(left))
-
-    def norm_order(self, children):
-        tokens = [c for c in children if c.type in ("NUMBER", "NAME")]
-        if not tokens:
-            return "*"  # `_*`: the nuclear norm
-        order = str(tokens[0])
-        if order in ("2", "1", "F"):
-            return order
-        raise ParseError(f"unknown norm `_{order}`: write ||x||, ||x||_2, ||x||_1, "
-                         "||X||_F or ||X||_*", span=_span(tokens[0]))
-
-    def bracket(self, children):
-        rows = [c for c in children if isinstance(c, list)]
-        width = len(rows[0])
-        for row in rows:
-            if len(row) != width:
-                raise ParseError(f"every row of a bracket literal needs {width} entries; "
-                                 f"this one has {len(row)}", span=row[0].span)
-        entries = tuple(entry for row in rows for entry in row)
-        budget.check("terms", len(entries), "the number of entries of a bracket literal",
-                     span=_span(children[0]))
-        return Apply("bracket", entries, (len(rows), width), span=_span(children[0]))
-
-    def row(self, children):
-        return [c for c in children if not isinstance(c, Token)]
-
-    # -- calls ---------------------------------------------------------------------------
-    def call(self, children):
-        func, _, arguments, _ = children
-        name, span = str(func), _span(func)
-        exprs = tuple(a for a in arguments if not isinstance(a, StringArgument))
-        strings = tuple(a for a in arguments if isinstance(a, StringArgument))
-        spec = FUNCTIONS.get(name)
-        if spec is None:
-            if len(name) == 1 and len(exprs) == 1 and not strings:
-                return Apply("product", (Symbol(name, span=span), exprs[0]), span=span)
-            raise ParseError(f"unknown function `{name}`", span=span,
-                             hint=function_hint(name))
-        if strings and "string_args" not in spec.flags:
-            raise ParseError(f"`{name}` takes no string argument", span=strings[0].span)
-        if spec.arity is not None and len(exprs) != spec.arity:
-            raise ParseError(f"`{name}` takes {spec.arity} argument"
-                             f"{'s' if spec.arity != 1 else ''}, got {len(exprs)}",
-                             span=span)
-        return Apply(spec.name, exprs, tuple(s.value for s in strings), span=span)
-
-    def arguments(self, children):
-        return [c for c in children if not (isinstance(c, Token) and c.type == "COMMA")]
-
-    def argument(self, children):
-        (token,) = children
-        return StringArgument(str(token)[1:-1], _span(token))
-
-    # -- statements ----------------------------------------------------------------------
-    def equality(self, children):
-        lhs, _, rhs = children
-        return RawStatement("equality", lhs, rhs, None, None)
-
-    def derivative_claim(self, children):
-        deriv, expr, _, rhs = children
-        text = str(deriv)
-        wrt = text[3:]
-        span = (deriv.start_pos + 3, deriv.end_pos)
-        return RawStatement("derivative", expr, rhs, wrt, span)
-
-
-def _flat_sum(parts: list[Expr], span) -> Apply:
-    """Sums are n-ary: `a + b - c` is add(a, b, neg(c)); a parenthesized sum among the
-    terms is spliced in. The span is the last sign's."""
-    terms: list[Expr] = []
-    for part in parts:
-        if isinstance(part, Apply) and part.op == "add":
-            terms.extend(part.args)
-        else:
-            terms.append(part)
-    return Apply("add", tuple(terms), span=span)
-
-
-def _ones_hint(value: Fraction) -> str:
-    if value == 1:
-        return "the all-ones vector is `ones`: write `ones^T x`"
-    shown = str(value.numerator) if value.denominator == 1 else format(float(value), "g")
-    return (f"a number is its own transpose: drop the `^T`; for a row of {shown}s write "
-            f"`{shown} ones^T` (`ones` is the all-ones vector)")
+from .tokens import BarClassifier, translate
+from .tree_builder import TreeBuilder
 
 
 @lru_cache(maxsize=None)
@@ -335,50 +44,7 @@ def _run(text: str, start: str):
     except MatrixCalcError as error:
         raise error.with_source(text) from None
     except lark.exceptions.UnexpectedInput as error:
-        raise _translate(error, text) from None
-
-
-def _translate(error: lark.exceptions.UnexpectedInput, text: str) -> ParseError:
-    """A Lark error in words: what was found, where, and what was expected."""
-    position = getattr(error, "pos_in_stream", None) or 0
-    expected = _expected_words(error)
-    hint = None
-    if isinstance(error, lark.exceptions.UnexpectedCharacters):
-        char = text[position] if position < len(text) else ""
-        message = f"unexpected character `{char}`"
-        span = (position, position + 1)
-        hint = pasted_hint(text, position)
-    elif isinstance(error, lark.exceptions.UnexpectedEOF) or (
-            isinstance(error, lark.exceptions.UnexpectedToken)
-            and error.token.type == "$END"):
-        message = "the input ends too early"
-        span = (len(text), len(text) + 1)
-    else:
-        token = error.token
-        shown = {"RBAR": "|", "RNORM": "||", "LBAR": "|", "LNORM": "||"}.get(
-            token.type, str(token))
-        message = f"unexpected `{shown}`"
-        span = (token.start_pos, max(token.end_pos, token.start_pos + 1))
-    if expected and hint is None:
-        message += f"; expected {expected}"
-    return ParseError(message, text, span, hint=hint)
-
-
-def _expected_words(error) -> str:
-    names = sorted(getattr(error, "expected", None) or getattr(error, "allowed", None) or [])
-    words = []
-    for name in names:
-        word = TOKEN_WORDS.get(name)
-        if word is None:
-            continue
-        if word not in words:
-            words.append(word)
-    if not words:
-        return ""
-    operand_words = {"a name", "a number", "a function name", "(", "[", "|", "||", "-"}
-    if operand_words & set(words) and len(words) > 6:
-        return "an operand (a name, a number, a function call or a parenthesis)"
-    return ", ".join(words[:-1]) + (" or " if len(words) > 1 else "") + words[-1]
+        raise translate(error, text) from None
 
 
 def _check_size(root: Expr, text: str) -> None:

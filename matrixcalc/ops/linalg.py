@@ -274,8 +274,8 @@ def _matpow_derivative(d, node, idx):
 def _matpow_text(p, node):
     """X^5; a base with a postfix of its own is parenthesized: (X^T)^5, not X^T^5."""
     (base,) = node.args
-    shown = p.base(base)
-    if p.style == "text" and isinstance(base, Apply) and p.prec(base) == POSTFIX:
+    shown = p.base(base)  # parenthesizes every other postfix already
+    if p.style == "text" and isinstance(base, Apply) and base.op == "transpose":
         shown = f"({shown})"
     return f"{shown}^{node.attrs[0]}"
 

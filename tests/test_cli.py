@@ -59,7 +59,7 @@ def test_parse_latex_prints_only_latex():
 
 
 def test_parse_json_schema():
-    # --json: one object, schema matrixcalc.parse/1 (documented in cli.py and the README)
+    # --json: one object, schema matrixcalc.parse/1 (documented in cli/json_output.py, README)
     result = run("parse", "x^T A x", "--where", "A: symmetric", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -207,7 +207,7 @@ def test_unicode_output_under_an_ascii_locale():
 
 
 def test_cli_module_is_imported_by_nothing():
-    # DESIGN: cli.py sits on top; `import matrixcalc` does not load it
+    # DESIGN: the cli package sits on top; `import matrixcalc` does not load it
     code = "import sys, matrixcalc; print('matrixcalc.cli' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False"
@@ -244,15 +244,17 @@ def test_demo_derives_and_checks_every_lesson_case():
 
 def test_a_bug_is_an_internal_error_not_a_traceback(monkeypatch, capsys):
     # an exception that is not a MatrixCalcError: one line on stderr, exit 3
-    from matrixcalc import cli
+    from matrixcalc.cli import main
+    from matrixcalc.cli.arguments import expression_argument
+    from matrixcalc.cli.registry import COMMANDS, EXIT_INTERNAL, Command
 
     def broken(args):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setitem(cli.COMMANDS, "parse", cli.Command(
-        "parse", "broken", (), (cli.expression_argument,), broken))
+    monkeypatch.setitem(COMMANDS, "parse", Command(
+        "parse", "broken", (), (expression_argument,), broken))
     monkeypatch.delenv("MATRIXCALC_DEBUG", raising=False)
-    assert cli.main(["parse", "x"]) == cli.EXIT_INTERNAL
+    assert main(["parse", "x"]) == EXIT_INTERNAL
     err = capsys.readouterr().err
     assert "internal error" in err and "ZeroDivisionError: boom" in err
     assert "Traceback" not in err

@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from matrixcalc import cli
+from matrixcalc.cli import main
+from matrixcalc.cli.registry import COMMANDS
 
 REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = [example for name, command in cli.COMMANDS.items() if name != "serve"
+EXAMPLES = [example for name, command in COMMANDS.items() if name != "serve"
             for example in command.examples]
 
 
 def test_every_command_shows_examples():
     # a command without an example in its --help is harder to learn
-    assert all(command.examples for command in cli.COMMANDS.values())
+    assert all(command.examples for command in COMMANDS.values())
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -28,7 +29,7 @@ def test_a_help_example_runs(example, monkeypatch, capsys):
     monkeypatch.chdir(REPO)
     argv = shlex.split(example)
     assert argv[0] == "matrixcalc"
-    status = cli.main(argv[1:])
+    status = main(argv[1:])
     out, err = capsys.readouterr()
     assert status in (0, 1), f"{example}\n{err}"
     assert "internal error" not in err and "Traceback" not in err

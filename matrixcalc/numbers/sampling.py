@@ -32,7 +32,7 @@ from ..errors import ShapeError, UnsupportedError, UsageError
 from ..language.expr import Apply, Dimension, Expr, Symbol, walk
 from ..language.shapes import ONE, Dim, Shape, Unifier
 from ..ops import lookup
-from ..ops.linalg import integer_literal
+from ..ops.powers import integer_literal
 from ..ops.spec import DOMAINS
 
 PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from ..language.expr import Apply
 from ..language.shapes import ONE, SCALAR, Shape
-from .linalg import (
+from .powers import (
     exponent_latex,
     exponent_text,
     power_code,

@@ -20,8 +20,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..language.shapes import ONE, SCALAR, Shape, dim_size
-from .linalg import norm_text
 from .linear_maps import HIGHAM, NO_DIFFERENTIAL, SCIPY, helper_template, square_shape
+from .norms import norm_text
 from .spec import ATOM, OpSpec, call_latex, call_text, needs, register
 from .structure import square
 

@@ -223,6 +223,12 @@ def lookup(name: str) -> OpSpec:
         raise UnsupportedError(f"no operator named `{name}` in the operator table") from None
 
 
+def registered(name: str) -> bool:
+    """Whether the table holds `name` now: a record of a family imported later (sqrtm,
+    the matrix norms) may not be registered yet, or at all."""
+    return name in REGISTRY
+
+
 # -- printing helpers shared by the operator families ------------------------------------
 
 def call_text(name: str) -> PrintFn:

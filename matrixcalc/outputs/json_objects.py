@@ -1,6 +1,6 @@
 """The `--json` objects, built from results: one builder per schema, shared by the CLI
 (`matrixcalc ... --json`) and the web API (`matrixcalc serve`), so that both print the
-same thing. The schemas are documented field by field in the docstring of cli.py.
+same thing. The schemas are documented field by field in the docstring of cli/json_output.py.
 
 Invariant: every builder returns plain JSON data (dicts, lists, strings, numbers, None);
 nothing here imports the engine at module level, so importing it stays light.

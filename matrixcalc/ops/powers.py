@@ -1,15 +1,15 @@
-"""Linear-algebra operators: inverse, powers, determinants, norms and the constant π. One
-block each: shape, printing, index form or derivative rule (with its source), SymPy,
+"""Powers and inverses: `^k` and `**` (syntax), X^-T, inv, the matrix power and the
+scalar power, with the printing and evaluation helpers the elementwise power shares.
+One block each: shape, printing, index form or derivative rule (with its source), SymPy,
 evaluation and generated code.
 
-The syntax forms `^k`, `^-T`, `|X|`, `||x||_p` and `norm(x, p)` mean different things
-for scalars and matrices; they are syntax-only records whose `elaborate` hook picks the
-resolved operator once the operand's kind is known.
+The syntax forms `^k`, `^-T` and `**` mean different things for scalars and matrices;
+they are syntax-only records whose `elaborate` hook picks the resolved operator once the
+operand's kind is known.
 """
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
 from ..budget import check, check_power_digits
@@ -17,18 +17,8 @@ from ..errors import UnsupportedError
 from ..language.expr import Apply, Expr, Number, Symbol, number
 from ..language.shapes import SCALAR
 from .arithmetic import COOKBOOK
-from .spec import (
-    ATOM,
-    POSTFIX,
-    Differential,
-    OpSpec,
-    call_latex,
-    call_text,
-    constant,
-    lookup,
-    register,
-)
-from .structure import by_kind, on_arrays, square
+from .spec import POSTFIX, Differential, OpSpec, register, registered
+from .structure import square
 
 
 def integer_literal(node: Expr) -> int | None:
@@ -70,7 +60,7 @@ def power_code(g, node, a):
     return f"{base_code} ** {exponent.code}"
 
 
-# -- powers and inverses -------------------------------------------------------------------
+# -- the records ------------------------------------------------------------------------
 
 def _caret_elaborate(ctx, node, types):
     base, exponent = node.args
@@ -98,7 +88,7 @@ def _fractional_power_hint(base: Expr, exponent: Expr) -> str:
     shown = "p" if value is None else format(float(value), "g")
     elementwise = f"`{name}.^{shown}` for the elementwise power"
     roots = {Fraction(1, 2): f"sqrtm({name})", Fraction(-1, 2): f"inv(sqrtm({name}))"}
-    if value not in roots or not _registered("sqrtm"):
+    if value not in roots or not registered("sqrtm"):
         return f"write {elementwise}"
     return f"for the matrix square root write `{roots[value]}`; {elementwise}"
 
@@ -114,14 +104,6 @@ def _literal_value(node: Expr) -> Fraction | None:
         top, bottom = (_literal_value(a) for a in node.args)
         return None if top is None or not bottom else top / bottom
     return None
-
-
-def _registered(name: str) -> bool:
-    try:
-        lookup(name)
-    except UnsupportedError:
-        return False
-    return True
 
 
 register(OpSpec(
@@ -350,247 +332,3 @@ register(OpSpec(
     code=power_code,
     domains=("positive", "real"), flags=frozenset({"scalar_context"}), source="definition",
     example="α^3 + β^0.5", example_where="α, β: scalar"))
-
-
-# -- determinants --------------------------------------------------------------------------
-
-def _det_shape(ctx, node, types):
-    if not types[0].is_scalar:
-        square(ctx, node, types[0], node.op)
-    return SCALAR
-
-
-def _det_lower(L, node, idx):
-    """det(s) = s for a scalar; det(M) is kept whole (its rule is its derivative)."""
-    if node.args[0].ty.is_scalar:
-        return L.lower(node.args[0], idx)
-    return L.leaf(node, idx)
-
-
-def _det_derivative(d, node, idx):
-    """d det(M) = det(M) tr(M^-1 dM) (Matrix Cookbook (41))."""
-    (m,) = node.args
-    k, l = d.fresh(), d.fresh()
-    return d.times(d.term(d.factor(node, (None, None)),
-                          d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
-
-
-def _det_differential(D, node, dargs):
-    """d det(M) = det(M) tr(M^-1 dM); det(s) = s for a scalar."""
-    (m,), (dm,) = node.args, dargs
-    if m.ty.is_scalar:
-        return dm
-    return D.build.apply("mul", node, D.trace_of(D.chain(D.build.apply("inv", m), dm)))
-
-
-register(OpSpec(
-    "det", 1, ATOM, text=call_text("det"), latex=call_latex(r"\det"), shape=_det_shape,
-    evaluate=lambda B, node, x: B.xp.linalg.det(x).reshape(1, 1), call_names=("det",),
-    lower=_det_lower, derivative=_det_derivative,
-    title="determinant", rule="d det(M) = det(M) tr(M^-1 dM)",
-    differential=Differential(_det_differential),
-    scalar=lambda S, node, a: a,
-    sympy_matrix=lambda S, node, a: S.on_scalar(node, a, S.Determinant),
-    code=on_arrays("{xp}.linalg.det({0})"),
-    domains=("invertible",), flags=frozenset({"vanishes_at_zero", "number_code"}),
-    source=f"{COOKBOOK}, section 2.1, (41)", example="det(A X)",
-    example_where="A, X: square"))
-
-
-def _logdet_derivative(d, node, idx):
-    """d log|det M| = tr(M^-1 dM) (Matrix Cookbook (43)); d log|s| = ds / s."""
-    (m,) = node.args
-    if m.ty.is_scalar:
-        return d.times(d.term(d.factor(d.build.reciprocal(m), (None, None))),
-                       d.expr(m, (None, None)))
-    k, l = d.fresh(), d.fresh()
-    return d.times(d.term(d.factor(d.build.apply("inv", m), (l, k))), d.expr(m, (k, l)))
-
-
-def _logdet_differential(D, node, dargs):
-    """d log|det M| = tr(M^-1 dM); d log|s| = ds/s."""
-    (m,), (dm,) = node.args, dargs
-    if m.ty.is_scalar:
-        return D.build.apply("div", dm, m)
-    return D.trace_of(D.chain(D.build.apply("inv", m), dm))
-
-
-register(OpSpec(
-    "logdet", 1, ATOM, text=call_text("logdet"),
-    latex=lambda p, node: f"\\log\\left|{p.arg(node.args[0], 0)}\\right|",
-    shape=_det_shape, evaluate=lambda B, node, x: B.xp.linalg.slogdet(x)[1].reshape(1, 1),
-    call_names=("logdet",), derivative=_logdet_derivative,
-    title="log-determinant", rule="d log|det M| = tr(M^-1 dM)",
-    differential=Differential(_logdet_differential),
-    sympy_matrix=lambda S, node, a: S.logdet(node, a),
-    code=lambda g, node, a: (g.call("log", g.call("abs", a[0])) if a[0].shape.is_scalar
-                             else f"{g.call('linalg.slogdet', *a)}[1]"),
-    domains=("invertible",), source=f"{COOKBOOK}, section 2.1.1 (43), (57): log|det X|",
-    example="logdet(X)", example_where="X: square"))
-
-
-_bars_elaborate = by_kind(
-    {"matrix": "det", "scalar": "abs"},
-    "|…| is the determinant of a matrix or the absolute value of a scalar",
-    hint="write abs(x) for elementwise absolute values or ||x|| for the norm")
-
-
-register(OpSpec(
-    "bars", 1, ATOM, elaborate=_bars_elaborate, syntax_only=True,
-    source="|X| is det(X) for a matrix, the absolute value for a scalar"))
-
-
-# -- norms ---------------------------------------------------------------------------------
-
-# Norms of a matrix other than the Frobenius norm, by order: records of the matrix
-# functions' module (looked up when a norm is resolved).
-MATRIX_NORMS = {"2": "normspec", "*": "normnuc"}
-MATRIX_NORM_HINT = "write ||X||_F (Frobenius), ||X||_2 (spectral) or ||X||_* (nuclear)"
-
-
-def _resolve_norm(ctx, node, ty, p: str):
-    """The norm an order means for the operand's kind; "" is no order written: the
-    Euclidean norm of a vector, and for a matrix a choice left to the user (numpy's
-    norm(X) is Frobenius, a textbook's ||A|| often spectral)."""
-    if p == "F":
-        return "normF"
-    if ty.kind == "matrix":
-        if p in MATRIX_NORMS and _registered(MATRIX_NORMS[p]):
-            return MATRIX_NORMS[p]
-        raise UnsupportedError(f"the induced {p}-norm of a matrix is not supported" if p else
-                               "the norm of a matrix needs its order: there are several",
-                               span=node.span, hint=MATRIX_NORM_HINT)
-    if p == "*":
-        raise UnsupportedError("the nuclear norm ||X||_* takes a matrix", span=node.span,
-                               hint="write ||x|| for the Euclidean norm of a vector")
-    return "norm1" if p == "1" else "norm2"
-
-
-def _normbars_elaborate(ctx, node, types):
-    (p,) = node.attrs
-    return Apply(_resolve_norm(ctx, node, types[0], p), node.args, span=node.span)
-
-
-register(OpSpec(
-    "normbars", 1, ATOM, elaborate=_normbars_elaborate, syntax_only=True,
-    source="||x|| and ||x||_2 Euclidean, ||x||_1, ||X||_F Frobenius, ||X||_2 spectral, "
-           "||X||_* nuclear"))
-
-NORM_ORDERS = {Fraction(1): "1", Fraction(2): "2"}
-NORM_STRINGS = {"fro": "F", "F": "F", "1": "1", "2": "2", "nuc": "*"}
-
-
-def _norm_call_elaborate(ctx, node, types):
-    args, strings = node.args, node.attrs
-    if len(args) == 2 and not strings and isinstance(args[1], Number) \
-            and args[1].value in NORM_ORDERS:
-        p = NORM_ORDERS[args[1].value]
-    elif len(args) == 1 and len(strings) == 1 and strings[0] in NORM_STRINGS:
-        p = NORM_STRINGS[strings[0]]
-    elif len(args) == 1 and not strings:
-        p = ""
-    else:
-        raise UnsupportedError("norm takes norm(x), norm(x, 1), norm(x, 2), "
-                               "norm(X, \"fro\") or norm(X, \"nuc\")", span=node.span)
-    return Apply(_resolve_norm(ctx, node, types[0], p), args[:1], span=node.span)
-
-
-register(OpSpec(
-    "norm", None, ATOM, call_names=("norm",), elaborate=_norm_call_elaborate,
-    syntax_only=True, flags=frozenset({"string_args"}),
-    source="norm(x), norm(x, 1), norm(X, \"fro\"), norm(X, 2), norm(X, \"nuc\")"))
-
-
-def norm_text(suffix: str):
-    """`||x||_1`; an argument containing bars is parenthesized (`||(a ||x||)||`), since
-    `||a ||x||||` would not read back."""
-    def text(p, node):
-        inner = p.arg(node.args[0], 0)
-        return f"||({inner})||{suffix}" if "|" in inner else f"||{inner}||{suffix}"
-    return text
-
-
-def _norm_latex(suffix: str):
-    return lambda p, node: f"\\left\\|{p.arg(node.args[0], 0)}\\right\\|_{suffix}"
-
-
-def _vector_norm_shape(ctx, node, types):
-    if types[0].kind == "matrix":
-        ctx.fail(f"this norm takes a vector, not {ctx.describe(types[0])}", node)
-    return SCALAR
-
-
-def _refuse_norm_of_zero(ctx, node, v):
-    """||0|| has no derivative (0/0): either engine's context says whether v vanishes."""
-    if ctx.vanishes(v):
-        raise UnsupportedError(f"`{node}` is the norm of something identically zero: it "
-                               "has no derivative there (0/0), so the derivative is not "
-                               "defined")
-
-
-def _euclidean_derivative(d, node, idx):
-    """d||v|| = v^T dv / ||v|| (Matrix Cookbook (129)); the same for ||X||_F (130)."""
-    (v,) = node.args
-    _refuse_norm_of_zero(d, node, v)
-    inner = d.inner(v)
-    scale = d.factor(d.build.reciprocal(node), (None, None))
-    return d.times(d.term(scale, d.factor(v, inner)), d.expr(v, inner))
-
-
-def _euclidean_differential(D, node, dargs):
-    """d||v|| = v^T dv / ||v||; d||X||_F = tr(X^T dX) / ||X||_F."""
-    (v,) = node.args
-    _refuse_norm_of_zero(D, node, v)
-    return D.build.apply("div", D.inner(v, dargs[0]), node)
-
-
-def _one_norm_derivative(d, node, idx):
-    """d||v||_1 = sign(v)^T dv, away from zero entries."""
-    (v,) = node.args
-    inner = d.inner(v)
-    return d.times(d.term(d.factor(d.build.apply("sign", v), inner)), d.expr(v, inner))
-
-
-def _euclidean(name, suffix, shape, source, example, rule):
-    register(OpSpec(
-        name, 1, ATOM, text=norm_text(suffix and f"_{suffix}"), latex=_norm_latex(suffix or "2"),
-        shape=shape, evaluate=lambda B, node, x: B.xp.sqrt((x * x).sum()).reshape(1, 1),
-        derivative=_euclidean_derivative, rule=rule,
-        differential=Differential(_euclidean_differential),
-        title="Frobenius norm" if suffix else "Euclidean norm",
-        sympy_matrix=lambda S, node, a: S.norm2(node, a),
-        code={"numpy": "np.linalg.norm({0})", "torch": "torch.linalg.vector_norm({0})",
-              "jax": "jnp.linalg.norm({0})"},
-        flags=frozenset({"vanishes_at_zero"}), source=source, example=example))
-
-
-_euclidean("norm2", "", _vector_norm_shape, f"{COOKBOOK}, section 2.6 (129)",
-           "||A x - b||", "d||v|| = v^T dv / ||v||")
-_euclidean("normF", "F", lambda ctx, node, types: SCALAR, f"{COOKBOOK}, section 2.7 (130)",
-           "||A X - B||_F", "d||X||_F = tr(X^T dX) / ||X||_F")
-
-register(OpSpec(
-    "norm1", 1, ATOM, text=norm_text("_1"), latex=_norm_latex("1"), shape=_vector_norm_shape,
-    evaluate=lambda B, node, x: B.xp.abs(x).sum().reshape(1, 1),
-    derivative=_one_norm_derivative, title="1-norm", rule="d||v||_1 = sign(v)^T dv",
-    differential=Differential(
-        lambda D, node, dargs: D.inner(D.build.apply("sign", node.args[0]), dargs[0])),
-    code={"numpy": "np.sum(np.abs({0}))", "torch": "torch.linalg.vector_norm({0}, 1)",
-          "jax": "jnp.sum(jnp.abs({0}))"},
-    flags=frozenset({"vanishes_at_zero"}), source=f"{COOKBOOK}, section 2.6",
-    example="||A x||_1"))
-
-
-# -- constants -----------------------------------------------------------------------------
-
-register(OpSpec(
-    "pi", 0, ATOM, text=lambda p, node: "pi", latex=lambda p, node: r"\pi",
-    shape=lambda ctx, node, types: SCALAR,
-    evaluate=lambda B, node: B.scalar(math.pi), derivative=lambda d, node, idx: [],
-    title="constant", rule="dπ = 0", scalar=lambda S, node: S.pi,
-    differential=constant("dπ = 0"),
-    sympy_matrix=lambda S, node, a: S.pi,
-    code={"numpy": "np.pi", "torch": "torch.pi", "jax": "jnp.pi"},
-    flags=frozenset({"number_code"}),
-    source="the circle constant π, as the derivative of erf needs it",
-    example="pi α^2", example_where="α: scalar"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..index.scalars import from_sympy, to_sympy
 from ..language import build
 from ..language.expr import Apply, Expr, Number
-from ..language.shapes import SCALAR
+from ..language.shapes import ONE, SCALAR
 from ..ops import lookup
 from .engine import rewrites
 
@@ -63,17 +63,21 @@ def elementwise_of_number(e: Expr) -> Expr | None:
 
 @rewrites("softmax", "logsumexp")
 def vector_function_of_number(e: Expr) -> Expr | None:
-    """softmax(c) = ones/sum(ones) and logsumexp(c) = c + log(sum(ones)), c a number."""
+    """softmax(c) = ones/sum(ones) and logsumexp(c) = c + log(sum(ones)), c a number; of a
+    matrix, row by row: softmax(c) = ones ones^T/sum(ones) (ones as wide as a row) and
+    logsumexp(c) = (c + log(sum(ones))) ones, a column."""
     if not (isinstance(e, Apply) and e.op in ("softmax", "logsumexp")
             and _is_number(e.args[0])):
         return None
-    ones = build.ones(e.args[0].ty.rows)
-    count = build.apply("sum", ones)
+    shape = e.args[0].ty
+    rowwise = bool(shape.cols) and shape.cols != ONE  # a matrix: the function of each row
+    count = build.apply("sum", build.ones(shape.cols if rowwise else shape.rows))
     if e.op == "softmax":
-        return build.apply("div", ones, count)
+        return build.apply("div", build.filled_ones(e.ty), count)
     log_count = build.apply("log", count)
     c = _as_scalar(e.args[0])
-    return log_count if build.is_zero(c) else build.total([c, log_count], e.ty)
+    value = log_count if build.is_zero(c) else build.total([c, log_count], SCALAR)
+    return build.chain([value, build.ones(shape.rows)]) if rowwise else value
 
 
 def _is_number(e: Expr) -> bool:

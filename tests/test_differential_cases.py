@@ -72,3 +72,15 @@ def test_structured_entries_are_derived_from_the_unstructured_one():
         unstructured = derive_by_differentials(entry.expr, entry.wrt, entry.where or None)
         assert agrees(unstructured.result, mc.derive(entry.expr, entry.wrt,
                                                      where=entry.where or None))
+
+
+@pytest.mark.parametrize("expr, wrt, expected", [
+    ("||kron(A^0, C + C)||_F", "A", "0"),          # A^0 is I: no rule sees a constant
+    ("tr(A^0 B) + x^T A x", "A", "x x^T"),
+    ("||X^0 y||^2 + sum(X)", "X", "ones ones^T"),
+])
+def test_a_part_constant_in_the_variable_has_no_differential(expr, wrt, expected):
+    # found by the agreement property: the norm's rule was asked for d of a constant
+    result = derive_by_differentials(expr, wrt).result
+    assert str(result) == expected == str(mc.derive(expr, wrt))
+    assert mc.check(expr, wrt, result=result, seed=3).ok

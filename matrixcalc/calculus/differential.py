@@ -103,8 +103,10 @@ class Differentials:
             return self.dwrt
         key = memo_key(e)
         if key not in self._memo:
-            rule = rule_of(e.op)[0]
-            self._memo[key] = rule.apply(self, e, tuple(self.of(a) for a in e.args))
+            dargs = tuple(self.of(a) for a in e.args)
+            # arguments that do not vary (A^0 is I) make a constant: no rule is asked
+            constant = bool(e.args) and all(d is None for d in dargs)
+            self._memo[key] = None if constant else rule_of(e.op)[0].apply(self, e, dargs)
         return self._memo[key]
 
     def one_level(self, e: Apply) -> tuple[Expr | None, tuple[str, str]]:

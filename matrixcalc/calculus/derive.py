@@ -245,7 +245,7 @@ def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
     contracted = contract(terms, free)
     variants = [contracted]
     expanded = expand(contracted, supply, limit=expansion_limit(contracted))
-    if expanded is not None:
+    if expanded is not None and expanded != contracted:  # nothing expanded: the same form
         variants.append(contract(expanded, free))
     forms, failure = [], None
     for variant in variants:

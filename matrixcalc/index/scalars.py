@@ -213,8 +213,8 @@ class _Converter:
             return Dimension(value.name, ty=SCALAR)
         if value.is_Symbol:
             return names.get(value.name) or Symbol(value.name, ty=SCALAR)
-        if value.is_Add:
-            terms = sorted(value.as_ordered_terms(), key=sympy.default_sort_key)
+        if value.is_Add:  # its own terms, in a fixed order (SymPy's term ordering is slow)
+            terms = sorted(value.args, key=sympy.default_sort_key)
             return build.total([self.tree(t) for t in terms], build.num(0).ty)
         if value.is_Mul:
             return self._product(value)

@@ -106,7 +106,9 @@ class Inference:
                 elaborated = spec.elaborate(self.ctx, typed, types)
                 if elaborated is not None:
                     return self.type(elaborated)
-            return replace(typed, ty=spec.shape(self.ctx, typed, types))
+            # the node is new and not yet shared: its shape is set in place, not copied
+            object.__setattr__(typed, "ty", spec.shape(self.ctx, typed, types))
+            return typed
         except ShapeError as error:
             # the operators being typed when it failed, innermost first (used by rule 3)
             if not hasattr(error, "ancestors"):
@@ -304,24 +306,31 @@ def _finalize(typed: list[Expr], attempt: Inference, declared, origins,
               known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
     """Name the dimensions (in order of first appearance) and annotate every node."""
     unifier = attempt.ctx.unifier
+    # each distinct shape once, in order of first appearance: a sum of thousands of
+    # terms holds a few shapes thousands of times
+    shapes = dict.fromkeys(node.ty for root in typed for node in walk(root))
     order: dict[str, None] = {}
-    for root in typed:
-        for node in walk(root):
-            shape = unifier.resolve_shape(node.ty)
-            for atom in shape.rows + shape.cols:
-                if isinstance(atom, str) and atom.startswith("?"):
-                    order.setdefault(atom)
+    for shape in shapes:
+        shape = unifier.resolve_shape(shape)
+        for atom in shape.rows + shape.cols:
+            if isinstance(atom, str) and atom.startswith("?"):
+                order.setdefault(atom)
     taken = set(_symbol_names(typed)) | dimension_names(declared)
     taken |= {n.name for root in typed for n in walk(root) if isinstance(n, Dimension)}
     for info in (known or {}).values():
         taken.update(a for a in info.rows + info.cols if isinstance(a, str))
     names = name_dims(list(order), taken)
 
+    finals: dict[Shape, Shape] = {}  # the unifier is settled: one answer per shape
+
     def final(shape: Shape) -> Shape:
-        shape = unifier.resolve_shape(shape)
-        rename = lambda dim: tuple(sorted((names.get(a, a) for a in dim),  # noqa: E731
-                                          key=lambda a: (isinstance(a, str), str(a))))
-        return Shape(rename(shape.rows), rename(shape.cols))
+        known = finals.get(shape)
+        if known is None:
+            resolved = unifier.resolve_shape(shape)
+            rename = lambda dim: tuple(sorted((names.get(a, a) for a in dim),  # noqa: E731
+                                              key=lambda a: (isinstance(a, str), str(a))))
+            known = finals[shape] = Shape(rename(resolved.rows), rename(resolved.cols))
+        return known
 
     infos: dict[str, SymbolInfo] = {}
     for name, shape in attempt.symbol_shapes.items():
@@ -333,7 +342,8 @@ def _finalize(typed: list[Expr], attempt: Inference, declared, origins,
 
     def annotate(node: Expr) -> Expr:
         if isinstance(node, Apply):
-            node = replace(node, args=tuple(annotate(a) for a in node.args))
+            return replace(node, args=tuple(annotate(a) for a in node.args),
+                           ty=final(node.ty))
         if isinstance(node, Symbol):
             return replace(node, ty=final(node.ty), info=infos[node.name])
         return replace(node, ty=final(node.ty))

@@ -107,6 +107,8 @@ class Unifier:
     def resolve(self, dim: Dim) -> Dim:
         """The product with every bound variable replaced, iteratively; each binding met
         is rewritten to its resolved form (path compression), so chains stay short."""
+        if len(dim) == 1 and isinstance(dim[0], str) and dim[0] not in self._bindings:
+            return dim  # one free name or variable: already in canonical form
         atoms: list[Atom] = []
         for atom in dim:
             if isinstance(atom, str) and atom in self._bindings:

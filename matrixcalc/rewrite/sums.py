@@ -7,6 +7,7 @@ each rule fires only when it reduces the number of terms or of factors.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 
@@ -186,14 +187,26 @@ def common_factor(e: Expr) -> Expr | None:
 
 def _common_coefficient(coeffs: list[sympy.Expr]) -> sympy.Expr:
     """The largest scalar dividing every coefficient (its sign taken when all share it)."""
-    common = coeffs[0]
-    for c in coeffs[1:]:
-        common = sympy.gcd(common, c)
+    if len(coeffs) > 1 and all(c.is_Rational for c in coeffs):
+        common = rational_gcd(coeffs)
+    else:
+        common = coeffs[0]
+        for c in coeffs[1:]:
+            common = sympy.gcd(common, c)
     if common == 0:
         return sympy.Integer(1)
     if all(c.could_extract_minus_sign() for c in coeffs):
         common = -abs(common) if common.is_number else -common
     return common
+
+
+def rational_gcd(coeffs: list[sympy.Rational]) -> sympy.Rational:
+    """SymPy's gcd folded over two or more rationals, in machine integers (a sum of
+    thousands of terms would call SymPy's polynomial gcd once per term): the gcd of the
+    numerators over the lcm of the denominators, never negative (0 where all are 0)."""
+    numerators = math.gcd(*(int(c.p) for c in coeffs))
+    denominators = math.lcm(*(int(c.q) for c in coeffs))
+    return sympy.Rational(numerators, denominators)
 
 
 @rewrites("add")

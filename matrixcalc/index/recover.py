@@ -79,6 +79,8 @@ def _solve(graph: Graph, shape: Shape | None, depth: int) -> tuple[Graph, Expr |
 
 
 def _reduce(graph: Graph) -> None:
+    if _irreducible(graph):
+        return
     for _ in range(10 * len(graph.factors) + 10):
         graph.contract()
         if _ones_as_vectors(graph) or parallel_matrices(graph) \
@@ -87,6 +89,15 @@ def _reduce(graph: Graph) -> None:
         if not any(rule(graph) for rule in STRUCTURAL):
             return
     raise NoMatrixForm("could not reduce the index structure")  # pragma: no cover
+
+
+def _irreducible(graph: Graph) -> bool:
+    """Whether no rule can apply: plain factors only (no copy or pair tensor), each index
+    free and held once (a_i, A_ij B_k). Every rule needs a summed index, an index held
+    twice, or a structural factor; most terms of a long sum are this simple."""
+    held = [i for f in graph.factors for i in f.idx]
+    return (all(not f.is_structural for f in graph.factors)
+            and len(set(held)) == len(held) and graph.free.issuperset(held))
 
 
 def _ones_as_vectors(graph: Graph) -> bool:

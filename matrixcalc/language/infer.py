@@ -12,13 +12,14 @@ scalar; an upper-case name never does. A shape error that remains is explained b
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from itertools import combinations
 
 from ..errors import MatrixCalcError, ShapeError, UsageError
 from ..ops.spec import lookup
 from .declarations import SQUARE, Declaration, conventional_kind, dimension_names
 from .expr import Apply, Const, Dimension, Expr, Number, Symbol, SymbolInfo, walk
-from .shapes import ONE, SCALAR, Shape, Unifier, name_dims, normalize
+from .shapes import ONE, SCALAR, Dim, Shape, Unifier, name_dims, normalize
 
 MAX_RULE3_SUBSETS = 64
 
@@ -305,32 +306,31 @@ def _declared_kind(name: str, declared: dict[str, Declaration]) -> bool:
 def _finalize(typed: list[Expr], attempt: Inference, declared, origins,
               known: dict[str, SymbolInfo] | None = None) -> list[Expr]:
     """Name the dimensions (in order of first appearance) and annotate every node."""
-    unifier = attempt.ctx.unifier
-    # each distinct shape once, in order of first appearance: a sum of thousands of
-    # terms holds a few shapes thousands of times
-    shapes = dict.fromkeys(node.ty for root in typed for node in walk(root))
-    order: dict[str, None] = {}
-    for shape in shapes:
-        shape = unifier.resolve_shape(shape)
-        for atom in shape.rows + shape.cols:
-            if isinstance(atom, str) and atom.startswith("?"):
-                order.setdefault(atom)
-    taken = set(_symbol_names(typed)) | dimension_names(declared)
-    taken |= {n.name for root in typed for n in walk(root) if isinstance(n, Dimension)}
+    # the unifier is settled: each distinct dimension and shape is worked out once (a
+    # sum of thousands of terms holds a few shapes thousands of times)
+    resolved = cache(attempt.ctx.unifier.resolve)
+    shapes: dict[Shape, None] = {}
+    taken = set(dimension_names(declared))
+    for root in typed:
+        for node in walk(root):
+            shapes.setdefault(node.ty)
+            if isinstance(node, (Symbol, Dimension)):
+                taken.add(node.name)
+    order = dict.fromkeys(atom for shape in shapes for dim in (shape.rows, shape.cols)
+                          for atom in resolved(dim)
+                          if isinstance(atom, str) and atom.startswith("?"))
     for info in (known or {}).values():
         taken.update(a for a in info.rows + info.cols if isinstance(a, str))
     names = name_dims(list(order), taken)
 
-    finals: dict[Shape, Shape] = {}  # the unifier is settled: one answer per shape
+    @cache
+    def rename(dim: Dim) -> Dim:
+        return tuple(sorted((names.get(a, a) for a in resolved(dim)),
+                            key=lambda a: (isinstance(a, str), str(a))))
 
+    @cache
     def final(shape: Shape) -> Shape:
-        known = finals.get(shape)
-        if known is None:
-            resolved = unifier.resolve_shape(shape)
-            rename = lambda dim: tuple(sorted((names.get(a, a) for a in dim),  # noqa: E731
-                                              key=lambda a: (isinstance(a, str), str(a))))
-            known = finals[shape] = Shape(rename(resolved.rows), rename(resolved.cols))
-        return known
+        return Shape(rename(shape.rows), rename(shape.cols))
 
     infos: dict[str, SymbolInfo] = {}
     for name, shape in attempt.symbol_shapes.items():

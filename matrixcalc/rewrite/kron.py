@@ -184,10 +184,10 @@ def kron_common_factor(e: Expr) -> Expr | None:
     """a (A ⊗ C) + b (B ⊗ C) = (a A + b B) ⊗ C, and the same for a common left factor
     (Kronecker products are bilinear): (I - 1/n ones ones^T) ⊗ D, the centring of a
     layer norm's Jacobian. Terminates: terms go."""
-    from .sums import Monomial, monomial, rebuild
+    from .sums import Monomial, monomials, rebuild
     if not is_op(e, "add"):
         return None
-    terms = [monomial(t) for t in e.args]
+    terms = monomials(e)
     krons = [n for n, m in enumerate(terms) if len(m.chain) == 1 and is_op(m.chain[0], "kron")]
     for side in (1, 0):
         groups: dict = {}

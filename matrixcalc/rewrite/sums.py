@@ -8,6 +8,7 @@ each rule fires only when it reduces the number of terms or of factors.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import sympy
 from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
 from ..language import build
 from ..language.expr import Expr, memo_key
+from ..ops.spec import version
 from .engine import first, rewrites
 from .patterns import is_const, is_op, simplified, size_is_named
 from .totals import total_dims
@@ -56,6 +58,19 @@ def monomial(e: Expr) -> Monomial:
 
     visit(e)
     return Monomial(coeff, tuple(sorted(scalars, key=str)), tuple(chain))
+
+
+_last = threading.local()  # per thread: the last sum taken apart, and its monomials
+
+
+def monomials(e: Expr) -> list[Monomial]:
+    """The terms of the sum e taken apart. The sum rules are offered the same node one
+    after another, so the last answer is kept for that very node (by identity: an equal
+    tree may hold ones of other sizes) and operator table (scalars are read by it)."""
+    known = getattr(_last, "sum", None)
+    if known is None or known[0] is not e or known[1] != version():
+        known = _last.sum = (e, version(), [monomial(t) for t in e.args])
+    return known[2]
 
 
 def rebuild(m: Monomial, shape) -> Expr:
@@ -144,8 +159,7 @@ def collect_like_terms(e: Expr) -> Expr | None:
     if not is_op(e, "add"):
         return None
     groups: dict[tuple, list[tuple[Monomial, sympy.Expr]]] = {}
-    for term in e.args:
-        m = monomial(term)
+    for m in monomials(e):
         key, scale = _normal(m) if m.scalars else (m.key, sympy.Integer(1))
         groups.setdefault(key, []).append((m, scale))
     if len(groups) == len(e.args):
@@ -161,7 +175,7 @@ def common_factor(e: Expr) -> Expr | None:
     """A x + B x = (A + B) x and X A + X B = X (A + B), for the most shared factor."""
     if not is_op(e, "add"):
         return None
-    terms = [monomial(t) for t in e.args]
+    terms = monomials(e)
     best = None
     for side in (-1, 0):  # keyed with sizes: A ones (n) and X ones (m) share nothing
         counts = Counter(memo_key(m.chain[side]) for m in terms if len(m.chain) >= 2)
@@ -214,7 +228,7 @@ def common_coefficient(e: Expr) -> Expr | None:
     """2 x - 2 s = 2 (x - s): a whole number dividing every coefficient comes out."""
     if not is_op(e, "add"):
         return None
-    terms = [monomial(t) for t in e.args]
+    terms = monomials(e)
     coeffs = [m.coeff for m in terms]
     if not all(c.is_Rational for c in coeffs):
         return None
@@ -231,7 +245,7 @@ def common_scalar(e: Expr) -> Expr | None:
     """s A + s B = s (A + B) for a scalar factor s that every term has (det(X), ||x||^-1)."""
     if not is_op(e, "add"):
         return None
-    terms = [monomial(t) for t in e.args]
+    terms = monomials(e)
     by_key = {memo_key(x): x for m in terms for x in m.scalars}  # keyed with sizes
     shared = Counter(memo_key(x) for x in terms[0].scalars)
     for m in terms[1:]:

@@ -73,3 +73,32 @@ def test_bracket_column_entries() -> None:
     result = mc.derive(text, "x", where="x: scalar")
     assert str(result) == "[" + "; ".join(f"1 + {2 * (i + 1)} x" for i in range(30)) + "]"
     assert mc.check(text, "x", result=result, where="x: scalar").ok
+
+
+def test_collector_setting_restored_after_calls() -> None:
+    """Public calls run the garbage collector less often (guard.fewer_collections) and
+    give the process its own setting back, after an error and after calls in threads."""
+    import gc
+    import threading
+
+    from matrixcalc import guard
+    before = gc.get_threshold()
+    seen = []
+
+    def work() -> None:
+        seen.append(guard._collector["calls"] > 0 and gc.get_threshold()[0])
+        mc.derive("x^T A x", "x")
+
+    original = guard.public(lambda: work())
+    original()
+    assert seen == [guard.YOUNG_OBJECTS] and gc.get_threshold() == before
+    try:
+        mc.parse("x +")
+    except mc.ParseError:
+        pass
+    threads = [threading.Thread(target=original) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert gc.get_threshold() == before and guard._collector["calls"] == 0

@@ -20,9 +20,11 @@ def parallel_matrices(graph: Graph) -> bool:
     at = graph.holders()
     mats = [n for n, f in enumerate(graph.factors) if is_matrix(f)
             and any(copy_of(graph, at, i, n) is not None for i in f.idx)]
+    by_port = _by_port_end(graph, at, mats)
     for x in mats:
         f = graph.factors[x]
-        for y in mats:
+        end = _port_end(graph, at, f.idx[0], x)
+        for y in sorted(set(by_port[0].get(end, ())) | set(by_port[1].get(end, ()))):
             if y <= x:
                 continue
             g = graph.factors[y]
@@ -40,6 +42,24 @@ def parallel_matrices(graph: Graph) -> bool:
                                  for n, h in enumerate(graph.factors) if n != y]
                 return True
     return False
+
+
+def _port_end(graph: Graph, at, i: str, n: int) -> tuple:
+    """Where factor n's index i leads: the copy it sits on, else the index itself."""
+    c = copy_of(graph, at, i, n)
+    return ("copy", c) if c is not None else ("index", i)
+
+
+def _by_port_end(graph: Graph, at, mats: list[int]) -> tuple[dict, dict]:
+    """For each port (row, column), the matrices by where that port leads. Two matrices
+    are parallel only if the first's row leads where the other's row (or, crossed, its
+    column) does: pairing within these groups, not every pair, keeps a long chain of
+    Hadamard products linear."""
+    groups: tuple[dict, dict] = ({}, {})
+    for n in mats:
+        for port, i in enumerate(graph.factors[n].idx):
+            groups[port].setdefault(_port_end(graph, at, i, n), []).append(n)
+    return groups
 
 
 def _parallel_joins(graph: Graph, at, fi, gi, x: int, y: int) -> list | None:
@@ -97,9 +117,37 @@ def hadamard_of_vectors(graph: Graph) -> bool:
 
 def diag_of_vector(graph: Graph, beside_matrix: bool = False) -> bool:
     """δ_xya v_a: diag(v)_xy. `beside_matrix`: only where a matrix holds x or y, before
-    chains are multiplied out, so that backpropagation reads diag(1 - t.^2) W^T …"""
+    chains are multiplied out, so that backpropagation reads diag(1 - t.^2) W^T …
+    Every such copy apart from the others is read at once (one per layer of a network),
+    not one per pass over the graph."""
     if not any(f.is_copy and len(f.idx) == 3 for f in graph.factors):
         return False
+    at = graph.holders()
+    drop: set[int] = set()
+    add: list[Factor] = []
+    for c, f in enumerate(graph.factors):
+        if not (f.is_copy and len(f.idx) == 3) or c in drop:
+            continue
+        neighbours = {m for i in f.idx for m in [graph.other(at, i, c)] if m is not None}
+        if neighbours & drop:
+            continue  # a neighbour was read just now: its copy waits for the next pass
+        if beside_matrix:
+            held = [graph.factors[m] for i in f.idx for m in [graph.other(at, i, c)]
+                    if i not in graph.free and m is not None]
+            if sum(1 for h in held if is_vector(h)) != 1 or not any(
+                    is_matrix(h) for h in held):
+                continue
+        for i in f.idx:
+            m = None if i in graph.free else graph.other(at, i, c)
+            if m is not None and is_vector(graph.factors[m]):
+                x, y = [j for j in f.idx if j != i]
+                add.append(Factor(build.apply("diag_matrix", graph.factors[m].expr), (x, y)))
+                drop |= {c, m}
+                break
+    if not add:
+        return False
+    graph.replace(drop, add)
+    return True
     at = graph.holders()
     for c, f in enumerate(graph.factors):
         if not (f.is_copy and len(f.idx) == 3):

@@ -176,8 +176,8 @@ def test_evaluate_refuses_values_that_are_not_numbers(web_server):
 
 
 def test_a_runaway_derivation_is_stopped_while_other_requests_are_served(web_server):
-    # RUNAWAY by X takes over a minute; the time limit stops it, the other worker
-    # answers meanwhile, and the server answers as before afterwards
+    # RUNAWAY by X takes over a minute; a limit stops it, the other worker answers
+    # meanwhile, and the server answers as before afterwards
     wait_for_idle_workers(web_server)
     answers = {}
 
@@ -195,7 +195,12 @@ def test_a_runaway_derivation_is_stopped_while_other_requests_are_served(web_ser
     assert answered < TIMEOUT
     status, answer = answers["hostile"]
     assert status == 400 and answer["error"]["type"] == "LimitError"
-    assert f"time limit of {TIMEOUT} s" in answer["error"]["message"]
-    assert "--timeout" in answer["error"]["hint"]
+    # since issue 19's speed-ups the engine may build its 100,000 nodes before the time
+    # limit (2.6 s on a busy machine): either limit stops the runaway, each said as such
+    if "nodes=" not in answer["error"]["message"]:
+        assert f"time limit of {TIMEOUT} s" in answer["error"]["message"]
+        assert "--timeout" in answer["error"]["hint"]
+    else:
+        assert "the number of nodes the computation built" in answer["error"]["message"]
     status, answer = post(web_server, "/api/derive", {"expression": "tr(X)", "wrt": "X"})
     assert status == 200 and answer["results"][0]["text"] == "I"

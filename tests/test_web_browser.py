@@ -193,8 +193,8 @@ def assert_not_injected(page) -> None:
 
 
 def test_a_runaway_input_is_stopped_while_a_parallel_request_answers(page, web_server):
-    # RUNAWAY by X runs for over a minute; the page shows the time limit, and a request
-    # sent meanwhile is answered by the other worker
+    # RUNAWAY by X runs for over a minute; the page shows the limit that stopped it, and
+    # a request sent meanwhile is answered by the other worker
     wait_for_idle_workers(web_server)
     compute(page, "derive", RUNAWAY, "X", wait=False)
     time.sleep(0.3)
@@ -208,7 +208,9 @@ def test_a_runaway_input_is_stopped_while_a_parallel_request_answers(page, web_s
     assert time.monotonic() - started < TIMEOUT
     assert wait_for_state(page) == "error"
     assert find(page, ".error-kind").text == "limit"
-    assert f"time limit of {TIMEOUT} s" in find(page, "pre.error").text
+    # since issue 19's speed-ups the node limit may stop it first (test_web_api says why)
+    message = find(page, "pre.error").text
+    assert f"time limit of {TIMEOUT} s" in message or "nodes=100,000" in message
 
 
 def test_the_link_reproduces_the_page(page):

@@ -37,7 +37,7 @@ class Limits:
     needs; each guards against an input that would hang or exhaust memory."""
 
     seconds: float | None = 60.0  # wall-clock time of one call (None: no limit)
-    nodes: int = 100_000  # nodes of a tree the engine builds (input, step or result)
+    nodes: int = 100_000  # nodes of an input; nodes one call builds (each once)
     power: int = 1000  # terms a matrix power X^k gives when differentiated (|k|)
     digits: int = 1000  # decimal digits of a number (numerator or denominator)
     depth: int = 200  # nesting depth of an expression
@@ -135,6 +135,7 @@ def current() -> Limits:
 class _Call:
     limits: Limits
     deadline: float | None
+    built: int = 0  # nodes built so far (see `count_built`)
 
 
 @contextmanager
@@ -161,6 +162,22 @@ def tick() -> None:
         # cannot run on past the limit
         raise error("seconds", f"the computation ran longer than the limit "
                                 f"seconds={call.limits.seconds:g}")
+
+
+def count_built(tree_size: int) -> None:
+    """One more node built. Within a call, the nodes the call built (each once: a part
+    shared by many trees is built once) are held to the `nodes` limit: what bounds the
+    call's memory and work, while a result may print far larger than it is built (the
+    chain rule shares an inner function between its value and its derivative). Outside
+    a call, the node's tree (`tree_size` nodes as printed) is held to it."""
+    call = getattr(_thread, "call", None)
+    if call is None:
+        check("nodes", tree_size, "the number of nodes of an expression the computation "
+                                  "built")
+        return
+    call.built += 1
+    if call.built > call.limits.nodes:
+        raise exceeded("nodes", "the number of nodes the computation built", call.built)
 
 
 def exceeded(name: str, what: str, amount: int | None = None, text: str | None = None,

@@ -13,6 +13,7 @@ from dataclasses import replace
 import sympy
 
 from ..errors import UnsupportedError, UsageError
+from ..guard import public
 from ..index.contract import contract
 from ..index.ir import Factor, IndexSupply, Term, multiply, pair
 from ..index.lower import expand, expansion_limit, lower
@@ -26,6 +27,7 @@ from ..language.expr import (
     Number,
     Symbol,
     SymbolInfo,
+    distinct_nodes,
     untyped,
     walk,
     with_infos,
@@ -34,7 +36,6 @@ from ..language.infer import infer
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import ONE, Shape, normalize
 from ..rewrite.simplify import canonical_input, simplify_tree
-from ..guard import public
 from .diff import Differentiator, depends_on
 from .tensor import TensorResult
 
@@ -51,6 +52,17 @@ def _known(e: Expr, x: Symbol) -> dict[str, SymbolInfo]:
 
 def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None) -> Expr:
     """Infer shapes afresh for an engine-built tree, keeping the symbols' dimensions."""
+    if expected is not None and build.is_zero(e):
+        return build.zero(expected)  # a zero takes the shape it stands for
+    typed = e if _settled(e, known) else inferred(e, known)
+    if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
+        typed = _pin(e, typed, known, expected)
+    return typed
+
+
+def inferred(e: Expr, known: dict[str, SymbolInfo]) -> Expr:
+    """e with its shapes inferred again from its symbols (`known`) and the I, ones and
+    zeros whose dimensions the engine knows."""
     def strip(node: Expr) -> Expr:
         if isinstance(node, Apply):
             return replace(node, args=tuple(strip(a) for a in node.args), ty=None)
@@ -59,13 +71,24 @@ def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None)
             return node  # an identity, ones or zero whose dimensions the engine knows
         return replace(node, ty=None)
 
-    if expected is not None and build.is_zero(e):
-        return build.zero(expected)  # a zero takes the shape it stands for
-    names = {n.name for n in walk(e) if isinstance(n, Symbol)}
+    names = {n.name for n in distinct_nodes(e) if isinstance(n, Symbol)}
     (typed,) = infer([strip(e)], {}, None, {k: v for k, v in known.items() if k in names})
-    if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
-        typed = _pin(e, typed, known, expected)
     return typed
+
+
+def _settled(e: Expr, known: dict[str, SymbolInfo]) -> bool:
+    """Whether inference would give `e` back as it is: every node has a shape with named
+    dimensions only, and every symbol its known kind and dimensions. Such a tree (most
+    results) is not inferred again, which would cost a pass over every occurrence of
+    every shared subtree."""
+    for node in distinct_nodes(e):
+        if node.ty is None or any(isinstance(a, str) and a.startswith("?")
+                                  for a in node.ty.rows + node.ty.cols):
+            return False
+        if isinstance(node, Symbol) and (node.info is None
+                                         or known.get(node.name, node.info) != node.info):
+            return False
+    return True
 
 
 def _free_sizes(e: Expr, shape: Shape) -> bool:
@@ -259,8 +282,17 @@ def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
 
 
 def _size(e: Expr) -> int:
-    """Nodes, not counting signs: `-1/n X^T (y - X w)` is as small as `1/n X^T (X w - y)`."""
-    return sum(1 for n in walk(e) if not (isinstance(n, Apply) and n.op == "neg"))
+    """Nodes as printed, not counting signs: `-1/n X^T (y - X w)` is as small as
+    `1/n X^T (X w - y)`. Counted once per shared subtree (then multiplied by its
+    occurrences), so that the count costs what the tree's distinct nodes do."""
+    counts: dict[int, int] = {}
+
+    def count(node: Expr) -> int:
+        if id(node) not in counts:
+            own = 0 if isinstance(node, Apply) and node.op == "neg" else 1
+            counts[id(node)] = own + sum(count(a) for a in node.children())
+        return counts[id(node)]
+    return count(e)
 
 
 def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
@@ -273,7 +305,8 @@ def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Di
     entries of bracket literals and for the inner derivatives it folds."""
     def matrix_form(terms, out, shape: Shape) -> Expr:
         form = closed_form(terms, out, shape, supply)
-        known = {n.name: n.info for n in walk(form) if isinstance(n, Symbol) and n.info}
+        known = {n.name: n.info for n in distinct_nodes(form)
+                 if isinstance(n, Symbol) and n.info}
         return retype(form, {**known, x.name: x.info} if x.info else known, shape)
     return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar,
                           matrix_form=matrix_form)

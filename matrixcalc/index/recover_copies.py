@@ -20,9 +20,11 @@ def parallel_matrices(graph: Graph) -> bool:
     at = graph.holders()
     mats = [n for n, f in enumerate(graph.factors) if is_matrix(f)
             and any(copy_of(graph, at, i, n) is not None for i in f.idx)]
+    by_port = _by_port_end(graph, at, mats)
     for x in mats:
         f = graph.factors[x]
-        for y in mats:
+        end = _port_end(graph, at, f.idx[0], x)
+        for y in sorted(set(by_port[0].get(end, ())) | set(by_port[1].get(end, ()))):
             if y <= x:
                 continue
             g = graph.factors[y]
@@ -40,6 +42,24 @@ def parallel_matrices(graph: Graph) -> bool:
                                  for n, h in enumerate(graph.factors) if n != y]
                 return True
     return False
+
+
+def _port_end(graph: Graph, at, i: str, n: int) -> tuple:
+    """Where factor n's index i leads: the copy it sits on, else the index itself."""
+    c = copy_of(graph, at, i, n)
+    return ("copy", c) if c is not None else ("index", i)
+
+
+def _by_port_end(graph: Graph, at, mats: list[int]) -> tuple[dict, dict]:
+    """For each port (row, column), the matrices by where that port leads. Two matrices
+    are parallel only if the first's row leads where the other's row (or, crossed, its
+    column) does: pairing within these groups, not every pair, keeps a long chain of
+    Hadamard products linear."""
+    groups: tuple[dict, dict] = ({}, {})
+    for n in mats:
+        for port, i in enumerate(graph.factors[n].idx):
+            groups[port].setdefault(_port_end(graph, at, i, n), []).append(n)
+    return groups
 
 
 def _parallel_joins(graph: Graph, at, fi, gi, x: int, y: int) -> list | None:

@@ -23,11 +23,11 @@ PRODUCT_OPS = frozenset({"mul", "matmul", "div", "hadamard", "ediv", "kron"})
 
 def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
     """`op(args)` with its shape; a shape failure here is a bug in the caller. Every node
-    the engine builds passes here: the call's clock and its `nodes` limit are checked."""
+    the engine builds passes here: the call's clock and its `nodes` limit (the nodes
+    the call built) are checked."""
     node = Apply(op, tuple(args), attrs)
     budget.tick()
-    budget.check("nodes", node.size(), "the number of nodes of an expression the "
-                                       "computation built")
+    budget.count_built(node.size())
     ctx = InferContext(None)
     try:
         ty = lookup(op).shape(ctx, node, [a.ty for a in args])
@@ -151,13 +151,17 @@ def factors_of(e: Expr) -> list[Expr]:
     """The factors of a product chain of `mul` and `matmul`, left to right. A scalar
     holding an inner product that scales something (`(x^T x) v`, `(x^T x α) v`) stays one
     factor: its x^T and x are not part of the chain, and after a matrix would not fit."""
-    if isinstance(e, Apply) and e.op == "matmul":
-        return factors_of(e.args[0]) + factors_of(e.args[1])
-    if isinstance(e, Apply) and e.op == "mul":
-        return [f for a in e.args
-                for f in ([a] if a.ty.is_scalar and not e.ty.is_scalar and _has_chain(a)
-                          else factors_of(a))]
-    return [e]
+    if not isinstance(e, Apply) or e.op not in ("matmul", "mul"):
+        return [e]
+    if e._factors is None:
+        if e.op == "matmul":
+            found = tuple(factors_of(e.args[0]) + factors_of(e.args[1]))
+        else:
+            found = tuple(f for a in e.args
+                          for f in ([a] if a.ty.is_scalar and not e.ty.is_scalar
+                                    and _has_chain(a) else factors_of(a)))
+        object.__setattr__(e, "_factors", found)
+    return list(e._factors)
 
 
 def _has_chain(e: Expr) -> bool:

@@ -10,7 +10,7 @@ node kinds are closed. Methods here only delegate to the modules that compute.
 from __future__ import annotations
 
 import math
-
+import threading
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -265,6 +265,12 @@ class Apply(Expr):
     # (operator table version, text form) once printed (language.printing): rules that
     # order factors by their text print deep subtrees again and again
     _text: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    # the factors of a product chain (language.build.factors_of): rules take every
+    # product apart, and a chain k long would be flattened again at each of its k levels
+    _factors: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    _heads: int | None = field(default=None, init=False, compare=False, repr=False)
+    # a node found equal to this one before (see __eq__)
+    _equal: Apply | None = field(default=None, init=False, compare=False, repr=False)
 
     def names(self) -> frozenset:
         """The names of the symbols and sizes (Dimension) inside, computed once: rules ask
@@ -274,6 +280,22 @@ class Apply(Expr):
                 a.names() if isinstance(a, Apply) else
                 (a.name,) if isinstance(a, (Symbol, Dimension)) else () for a in self.args)))
         return self._names
+
+    def holds(self, name: str) -> bool:
+        """Whether the operator or constant (I, ones) `name` occurs inside, from a bit
+        mask computed once: a rule that needs one (an inverse to cancel, a Kronecker
+        product to merge) skips at once a product chain that holds none, instead of
+        scanning its factors at every level."""
+        return bool(self._mask() & _head_bit(name))
+
+    def _mask(self) -> int:
+        if self._heads is None:
+            mask = _head_bit(self.op)
+            for a in self.args:
+                mask |= a._mask() if isinstance(a, Apply) else \
+                    _head_bit(a.name) if isinstance(a, Const) else 0
+            object.__setattr__(self, "_heads", mask)
+        return self._heads
 
     def size(self) -> int:
         """The number of nodes of the tree as printed (shared subtrees counted each time
@@ -293,8 +315,14 @@ class Apply(Expr):
             return True
         if type(other) is not Apply:
             return NotImplemented if not isinstance(other, Expr) else False
-        return (hash(self) == hash(other) and self.op == other.op
+        mine, theirs = self._equal or self, other._equal or other
+        if mine is theirs:
+            return True
+        same = (hash(self) == hash(other) and self.op == other.op
                 and self.attrs == other.attrs and self.args == other.args)
+        if same:  # remembered: equal trees built apart (a DAG and its copy) compare once
+            object.__setattr__(other, "_equal", mine)
+        return same
 
     def sized_leaves(self) -> tuple:
         if self._sized is None:
@@ -329,6 +357,33 @@ def walk(root: Expr) -> Iterator[Expr]:
     stack = [root]
     while stack:
         node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children()))
+
+
+_HEAD_BITS: dict[str, int] = {}  # operator or constant name -> its bit in Apply._mask
+_HEAD_BITS_LOCK = threading.Lock()
+
+
+def _head_bit(name: str) -> int:
+    bit = _HEAD_BITS.get(name)
+    if bit is None:
+        with _HEAD_BITS_LOCK:
+            bit = _HEAD_BITS.setdefault(name, 1 << len(_HEAD_BITS))
+    return bit
+
+
+def distinct_nodes(root: Expr) -> Iterator[Expr]:
+    """Every node object once, parents before children: a subtree shared by several
+    parents (as the chain rule shares an inner function and its derivative) is visited
+    once, so a pass that needs each node, not each occurrence, follows the work."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         yield node
         stack.extend(reversed(node.children()))
 

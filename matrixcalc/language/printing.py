@@ -129,6 +129,33 @@ def to_latex(expr: Expr) -> str:
     return Printer("latex").node(expr)
 
 
-def sort_key(expr: Expr) -> tuple:
-    """A total, deterministic order on trees (by printed form, then by structure)."""
-    return (to_text(expr), expr.structure())
+class SortKey:
+    """A total, deterministic order on trees: by printed form, then, only between trees
+    that print alike, by structure (spelled out only then: it is as long as the tree)."""
+
+    __slots__ = ("expr", "text")
+
+    def __init__(self, expr: Expr) -> None:
+        self.text, self.expr = to_text(expr), expr
+
+    def _pair(self) -> tuple:
+        return (self.text, self.expr.structure())
+
+    def __lt__(self, other: SortKey) -> bool:
+        if self.text != other.text:
+            return self.text < other.text
+        return self._pair() < other._pair()
+
+    def __gt__(self, other: SortKey) -> bool:
+        return other < self
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SortKey) and self.text == other.text and (
+            self.expr is other.expr or self._pair() == other._pair())
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+def sort_key(expr: Expr) -> SortKey:
+    return SortKey(expr)

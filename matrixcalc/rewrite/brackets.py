@@ -86,7 +86,7 @@ def _scalar_value(s: Expr) -> sympy.Expr | None:
 @rewrites("matmul")
 def product_of_literals(e: Expr) -> Expr | None:
     """[a_ik] [b_kj] = [Σ_k a_ik b_kj]: two adjacent literals of a product chain are one."""
-    if not is_op(e, "matmul"):
+    if not is_op(e, "matmul") or not e.holds("bracket"):
         return None
     factors = build.factors_of(e)
     for n in range(len(factors) - 1):

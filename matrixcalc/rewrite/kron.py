@@ -141,7 +141,7 @@ def kron_mixed_product(e: Expr) -> Expr | None:
     neighbour, (u ⊗ B) M = u ⊗ (B M) and M (u^T ⊗ B) = u^T ⊗ (M B), so that two of them
     can meet: (ones ⊗ I) diag(v) (ones^T ⊗ I) = ones ones^T ⊗ diag(v).
     Terminates: a factor of the chain goes."""
-    if not is_op(e, "matmul"):
+    if not is_op(e, "matmul") or not e.holds("kron"):
         return None
     factors = build.factors_of(e)
     pairs = list(zip(factors, factors[1:]))

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from ..language.expr import Apply, Const, Dimension, Expr, Symbol, walk
+from ..language.expr import Apply, Const, Dimension, Expr, Symbol, distinct_nodes
 
 _context = threading.local()  # per thread: calls in other threads never see it
 
@@ -41,7 +41,7 @@ def named_sizes(e: Expr) -> frozenset:
     (one the engine gave a dimension nobody named, `sum(ones)` of a free size) would read
     back as a new symbol, not as that size."""
     names: set = set()
-    for node in walk(e):
+    for node in distinct_nodes(e):
         if isinstance(node, Dimension):
             names.add(node.name)
         elif isinstance(node, Symbol) and node.info is not None \

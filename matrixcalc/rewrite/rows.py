@@ -40,7 +40,7 @@ def _is_ones_row(e: Expr) -> bool:
 def rows_sum_to_one(e: Expr) -> Expr | None:
     """… S ones = … ones and ones^T S^T … = ones^T … for a row-stochastic S.
     Terminates: S goes."""
-    if not is_op(e, "matmul"):
+    if not is_op(e, "matmul") or not e.holds("ones"):
         return None
     factors = build.factors_of(e)
     for n in range(len(factors) - 1):
@@ -239,7 +239,7 @@ def _signed_chain(term: Expr, others: list[Expr], after: bool) -> Expr:
 def ones_inner_product_in_chain(e: Expr) -> Expr | None:
     """… ones^T ones … = n …: inside a product chain (X ones ones^T ones = d X ones), where
     the size may be written by name. Terminates: two factors go."""
-    if not is_op(e, "matmul"):
+    if not is_op(e, "matmul") or not e.holds("ones"):
         return None
     factors = build.factors_of(e)
     scalars = [f for f in factors if f.ty.is_scalar]

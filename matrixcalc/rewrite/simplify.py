@@ -30,6 +30,7 @@ from .constants import (
     vector_function_of_number,
 )
 from .engine import bottom_up, first, fixpoint, rewrites, shape_preserving
+from .hadamard_chains import hadamard_left_associate, remembering
 from .kron import (
     kron_common_factor,
     kron_mixed_product,
@@ -333,27 +334,6 @@ def left_associate(e: Expr) -> Expr | None:
     return None
 
 
-@rewrites("hadamard")
-def hadamard_left_associate(e: Expr) -> Expr | None:
-    """A ⊙ (B ⊙ C) = A ⊙ B ⊙ C, the factors in canonical order (⊙ commutes): a
-    Hadamard product of three or more factors is one flat, sorted chain."""
-    if not is_op(e, "hadamard") or e.ty.is_scalar or not any(
-            is_op(a, "hadamard") and not a.ty.is_scalar for a in e.args):
-        return None
-    factors = _hadamard_factors(e)
-    ordered = sorted(factors, key=lambda f: (len(str(f)), str(f)))
-    rebuilt = ordered[0]
-    for f in ordered[1:]:
-        rebuilt = build.apply("hadamard", rebuilt, f)
-    return None if rebuilt == e else rebuilt
-
-
-def _hadamard_factors(e: Expr) -> list[Expr]:
-    if is_op(e, "hadamard") and not e.args[0].ty.is_scalar and not e.args[1].ty.is_scalar:
-        return _hadamard_factors(e.args[0]) + _hadamard_factors(e.args[1])
-    return [e]
-
-
 @rewrites("add")
 def ones_in_sum(e: Expr) -> Expr | None:
     """ones + v = 1 + v: in a sum, the all-ones vector is the broadcast number 1 (while
@@ -405,7 +385,7 @@ def _inverse_of(a: Expr, b: Expr) -> bool:
 @rewrites("matmul")
 def cancel_inverse(e: Expr) -> Expr | None:
     """… A A^-1 … = … …: a matrix next to its inverse in a product chain cancels."""
-    if not is_op(e, "matmul"):
+    if not is_op(e, "matmul") or not e.holds("inv"):
         return None
     factors = build.factors_of(e)
     for n in range(len(factors) - 1):
@@ -478,7 +458,7 @@ def simplify_tree(e: Expr) -> Expr:
         return memo[key]
     _state.memo = {}
     try:
-        with simplification(e, simplify_tree):
+        with simplification(e, simplify_tree), remembering():
             return _simplify(e)
     finally:
         _state.memo = None

@@ -1,0 +1,171 @@
+"""What keeps derivation cost near the work (issue 19): shared subtrees are handled once.
+
+Each shortcut is checked against the plain computation it stands for: the Hadamard
+chain rule that reuses a chain's leading part against a sort of all the factors, the
+remembered equality of trees against structural equality, the bit mask of what a tree
+holds against a walk, the skipped re-inference against inference, the cheap sort key
+against (text, structure). Deep nestings derive under the default limits, their results
+checked against autograd.
+"""
+
+from __future__ import annotations
+
+import pytest
+from derivative_cases import COOKBOOK, LESSON
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import matrixcalc as mc
+from matrixcalc.calculus import derive as derive_module
+from matrixcalc.language import build
+from matrixcalc.language.expr import Apply, Const, distinct_nodes, walk
+from matrixcalc.language.printing import sort_key, to_text
+from matrixcalc.rewrite.hadamard_chains import (
+    hadamard_factors,
+    hadamard_left_associate,
+    order_key,
+    remembering,
+)
+
+LEAVES = ["x", "y", "z", "exp(x)", "sin(y)", "x ⊙ y", "tanh(z)", "cos(z)", "2 x"]
+
+
+def _leaf(text: str):
+    return mc.parse(text, where="x, y, z: vector(n)")
+
+
+@st.composite
+def hadamard_trees(draw, depth: int = 4):
+    """A product of vectors under ⊙, nested any way, built by the engine's constructors."""
+    if depth == 0 or draw(st.booleans()):
+        return _leaf(draw(st.sampled_from(LEAVES)))
+    return build.apply("hadamard", draw(hadamard_trees(depth - 1)),
+                       draw(hadamard_trees(depth - 1)))
+
+
+def reference_chain(e):
+    """The canonical chain by the plain method: every factor, sorted, nested left."""
+    ordered = sorted(hadamard_factors(e), key=order_key)
+    chain = ordered[0]
+    for f in ordered[1:]:
+        chain = build.apply("hadamard", chain, f)
+    return chain
+
+
+def canonical(e):
+    """The rule to its fixpoint at the root (children first, as the simplifier does)."""
+    if isinstance(e, Apply) and e.op == "hadamard":
+        e = build.apply("hadamard", canonical(e.args[0]), canonical(e.args[1]))
+        again = hadamard_left_associate(e)
+        return canonical(again) if again is not None else e
+    return e
+
+
+@settings(max_examples=150)
+@given(hadamard_trees(), st.booleans())
+def test_hadamard_chain_is_the_sorted_chain(tree, remember):
+    if remember:
+        with remembering():
+            got = canonical(tree)
+    else:
+        got = canonical(tree)
+    want = reference_chain(tree) if len(hadamard_factors(tree)) > 2 else None
+    if want is not None:
+        assert to_text(got) == to_text(want)
+        assert got == want
+
+
+def test_a_chain_grown_one_factor_at_a_time_keeps_its_prefix():
+    """The chain rule's pattern: c_k ⊙ (c_(k-1) ⊙ (… ⊙ c_1)); each level adds one node."""
+    factors = [_leaf("sin(" * k + "x" + ")" * k) for k in range(1, 12)]
+    with remembering():
+        chain = build.apply("hadamard", factors[0], factors[1])  # two: in order as built
+        for f in factors[2:]:
+            grown = build.apply("hadamard", f, chain)
+            before, chain = chain, hadamard_left_associate(grown)
+            assert chain == reference_chain(grown)
+            assert chain.args[0] is before  # the longest factor goes last: nothing rebuilt
+    assert [to_text(f) for f in hadamard_factors(chain)] == \
+        sorted((to_text(f) for f in factors), key=lambda t: (len(t), t))
+
+
+@settings(max_examples=100)
+@given(hadamard_trees(), hadamard_trees())
+def test_remembered_equality_is_structural_equality(a, b):
+    """Equal trees built apart compare equal, and keep doing so; unequal ones never do,
+    whatever was compared before."""
+    copy_a = build.apply(a.op, *a.args, attrs=a.attrs) if isinstance(a, Apply) else a
+    assert (a == copy_a) and (copy_a == a)
+    same = to_text(a) == to_text(b) and a.structure() == b.structure()
+    assert (a == b) == same
+    assert (copy_a == b) == same
+    assert (b == copy_a) == same
+
+
+@settings(max_examples=100)
+@given(hadamard_trees())
+def test_holds_is_what_a_walk_finds(tree):
+    if not isinstance(tree, Apply):
+        return
+    names = {n.op for n in walk(tree) if isinstance(n, Apply)} | \
+        {n.name for n in walk(tree) if isinstance(n, Const)}
+    for name in ("hadamard", "exp", "sin", "tanh", "ones", "I", "mul", "kron", "inv"):
+        assert tree.holds(name) == (name in names)
+
+
+def test_distinct_nodes_visits_a_shared_subtree_once():
+    inner = _leaf("sin(x)")
+    tree = build.apply("hadamard", inner, build.apply("hadamard", inner, inner))
+    assert sum(1 for n in distinct_nodes(tree) if n is inner) == 1
+    assert sum(1 for n in walk(tree) if n is inner) == 3
+
+
+@pytest.mark.parametrize("case", LESSON + COOKBOOK, ids=str)
+def test_settled_results_need_no_inference(case):
+    """Where retype skips inference (every node typed with named dimensions, every symbol
+    as known), inference would have given the same tree, shapes and symbol facts."""
+    f = mc.parse(case.expr, where=case.where)
+    result = mc.derive(f, case.wrt, where=case.where)
+    known = derive_module._known(f, next(s for s in f.symbols() if s.name == case.wrt))
+    if not derive_module._settled(result, known):
+        return
+    again = derive_module.inferred(result, known)
+
+    def facts(e):
+        return [(type(n).__name__, getattr(n, "op", getattr(n, "name", None)), n.ty,
+                 getattr(n, "info", None)) for n in walk(e)]
+    assert facts(again) == facts(result)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.sampled_from(LEAVES + ["x + y", "-z", "x ⊙ x"]), min_size=2, max_size=6))
+def test_sort_key_orders_as_text_then_structure(texts):
+    trees = [_leaf(t) for t in texts]
+    by_key = sorted(trees, key=sort_key)
+    by_pair = sorted(trees, key=lambda e: (to_text(e), e.structure()))
+    assert [e.structure() for e in by_key] == [e.structure() for e in by_pair]
+
+
+@pytest.mark.parametrize(("depth", "how"), [(24, "derive"), (12, "hessian")])
+def test_deep_sin_nest_derives_under_default_limits(depth, how):
+    """Its printed result grows as depth² (depth³ for the Hessian); what is built, once
+    per shared part, grows as depth (depth²): the default limits let it through."""
+    text = "sum(" + "sin(" * depth + "x" + ")" * depth + ")"
+    result = getattr(mc, how)(text, "x")
+    order = 2 if how == "hessian" else 1
+    assert mc.check(text, "x", result=result, order=order, trials=2).ok
+
+
+def test_softmax_nest_jacobian_under_default_limits():
+    text = "softmax(" * 10 + "x" + ")" * 10
+    result = mc.jacobian(text, "x")
+    assert len(str(result)) > 20_000  # printed, it is large; built, it is not
+    assert mc.check(text, "x", result=result, trials=2).ok
+
+
+def test_nodes_limit_counts_what_a_call_builds():
+    text = "sum(" + "sin(" * 24 + "x" + ")" * 24 + ")"
+    with mc.limits(nodes=150), pytest.raises(mc.LimitError) as raised:
+        mc.hessian(text, "x")
+    assert "nodes the computation built" in str(raised.value)
+    assert "mc.limits(nodes=" in str(raised.value)

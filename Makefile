@@ -45,7 +45,18 @@ browser:
 fuzz: $(STAMP)
 	$(PY) -m pytest --runslow -k fuzz
 
-bench: $(STAMP)
+# tensorgrad, a peer of the derivation benchmark, lives in a venv of its own (its
+# dependencies are not the project's); bench/run.py skips it when the venv is absent.
+TG_VENV := bench/.venv-tensorgrad
+$(TG_VENV)/.installed:
+	@echo "== creating $(TG_VENV) for the tensorgrad peer (torch 2.13.0 CPU, tensorgrad 0.3.0)"
+	$(PYTHON) -m venv $(TG_VENV)
+	$(TG_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TG_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(TG_VENV)/bin/python -m pip install --quiet tensorgrad==0.3.0
+	touch $(TG_VENV)/.installed
+
+bench: $(STAMP) $(TG_VENV)/.installed
 	$(PY) bench/run.py
 
 # The web page under load: 8 clients for 60 s against `matrixcalc serve` (bench/RESULTS.md)

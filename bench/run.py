@@ -193,7 +193,8 @@ def targets(reports: dict) -> list[tuple[str, str, str, str]]:
                         d["tensorgrad"].get("reason", "not measured"), "n/a"))
     sc = reports.get("scaling")
     if sc and "series" in sc:
-        limits = {"sin nest: gradient": 1.3, "softmax nest: Jacobian": 1.3,
+        limits = {"sin nest: gradient": 1.3, "softmax nest: gradient": 1.3,
+                  "softmax nest: Jacobian": 1.3,
                   "tanh network: gradient by W1": 1.3, "sin nest: Hessian": 2.3,
                   "bracket column of k entries": 1.3, "sum of k terms": 1.3}
         for s in sc["series"]:

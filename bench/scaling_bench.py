@@ -4,7 +4,7 @@ whose work grows with a parameter k, with the fitted exponent of time ~ k^p.
 Series (each point in a fresh process, with a time limit, so a slow point cannot stop
 the run; after a point times out, larger ones are skipped):
 - `sin` nested k deep in a sum, its gradient and its Hessian;
-- `softmax` nested k deep, its Jacobian;
+- `softmax` nested k deep: the gradient of y^T softmax(…(x)), and the Jacobian;
 - the tanh network of depth k, the gradient by W1;
 - a bracket column of k entries, parsed and derived by a scalar;
 - a sum of k terms a_i^T x, parsed and derived;
@@ -83,6 +83,8 @@ SERIES = {
                            (1, 2, 4, 8, 16, 32, 64)),
     "sin nest: Hessian": (lambda k: f"sum({nested('sin', 'x', k)})", "x", "hessian",
                           (1, 2, 4, 8, 16, 32, 64)),
+    "softmax nest: gradient": (lambda k: "y^T " + nested("softmax", "x", k), "x", "derive",
+                               (1, 2, 4, 8, 16, 32, 64)),
     "softmax nest: Jacobian": (lambda k: nested("softmax", "x", k), "x", "jacobian",
                                (1, 2, 4, 8, 16, 32, 64)),
     "tanh network: gradient by W1": (network, "W1", "derive", (1, 2, 4, 8, 16, 32, 64)),

@@ -54,7 +54,7 @@ def retype(e: Expr, known: dict[str, SymbolInfo], expected: Shape | None = None)
     """Infer shapes afresh for an engine-built tree, keeping the symbols' dimensions."""
     if expected is not None and build.is_zero(e):
         return build.zero(expected)  # a zero takes the shape it stands for
-    typed = e if _settled(e, known) else inferred(e, known)
+    typed = _informed(e, known) if _settled(e, known) else inferred(e, known)
     if expected is not None and typed.ty.kind == expected.kind and typed.ty != expected:
         typed = _pin(e, typed, known, expected)
     return typed
@@ -85,10 +85,30 @@ def _settled(e: Expr, known: dict[str, SymbolInfo]) -> bool:
         if node.ty is None or any(isinstance(a, str) and a.startswith("?")
                                   for a in node.ty.rows + node.ty.cols):
             return False
-        if isinstance(node, Symbol) and (node.info is None
-                                         or known.get(node.name, node.info) != node.info):
-            return False
+        if isinstance(node, Symbol):
+            info = node.info or known.get(node.name)
+            if info is None or known.get(node.name, info) != info or info.shape != node.ty:
+                return False
     return True
+
+
+def _informed(e: Expr, known: dict[str, SymbolInfo]) -> Expr:
+    """A settled tree with its known facts given to the symbols the engine made without
+    them (a size `n` read back from a scalar coefficient), each shared subtree once."""
+    done: dict[int, Expr] = {}
+
+    def inform(node: Expr) -> Expr:
+        if id(node) not in done:
+            if isinstance(node, Symbol) and node.info is None:
+                done[id(node)] = replace(node, info=known[node.name])
+            elif isinstance(node, Apply):
+                args = tuple(inform(a) for a in node.args)
+                same = all(x is y for x, y in zip(args, node.args))
+                done[id(node)] = node if same else replace(node, args=args)
+            else:
+                done[id(node)] = node
+        return done[id(node)]
+    return inform(e)
 
 
 def _free_sizes(e: Expr, shape: Shape) -> bool:

@@ -18,15 +18,17 @@ c as (o, n), n fastest.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import sympy
 
 from ..index.ir import Factor, IndexGroups, Term
 from ..index.scalars import SizeSymbol, size
 from ..language.expr import SLOT, Derivation, Expr, Symbol, is_slot
 from ..language.shapes import Dim, dim_size, dim_text
+
+if TYPE_CHECKING:  # numpy is imported where a tensor is evaluated: deriving needs none
+    import numpy as np
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -149,6 +151,8 @@ class TensorResult(Expr):
 
     def evaluate(self, values: dict[str, Any], sizes: dict[str, int] | None = None) -> Any:
         """The tensor in jacrev layout: T[i, j, k, l] = ∂F_ij / ∂X_kl (numpy)."""
+        import numpy as np
+
         from ..numbers.numeric import size_function
         known = _sizes(self, values)
         known.update(sizes or {})
@@ -211,6 +215,7 @@ def _product(t: TensorResult, term: Term) -> Product:
 
 
 def _sizes(t: TensorResult, values: dict[str, Any]) -> dict:
+    import numpy as np
     sizes: dict = {}
     for name, info in t.shapes.items():
         if name in values and info.kind != "scalar":
@@ -222,12 +227,14 @@ def _sizes(t: TensorResult, values: dict[str, Any]) -> dict:
 
 
 def _bound(coeff: sympy.Expr, values, sizes) -> dict:
+    import numpy as np
     bound = {sympy.Symbol(k, real=True): v for k, v in values.items() if np.ndim(v) == 0}
     bound.update({s: sizes[s.name] for s in coeff.atoms(SizeSymbol)})
     return bound
 
 
 def _operand_value(op: Operand, values, sizes) -> np.ndarray:
+    import numpy as np
     if op.kind == "expr" and Factor(op.expr, ()).slot is not None:
         return _linear_map_value(op.expr, values, sizes)
     if op.kind == "eye":
@@ -244,6 +251,8 @@ def _operand_value(op: Operand, values, sizes) -> np.ndarray:
 def _linear_map_value(e: Expr, values, sizes) -> np.ndarray:
     """A linear map's factor (`dexpm(X, □)`) as an array, its value's axes then the
     slot's: the map applied to each unit direction in turn."""
+    import numpy as np
+
     from ..numbers.backends import backend
     from ..numbers.numeric import run, to_internal
     slot = Factor(e, ()).slot
@@ -251,7 +260,7 @@ def _linear_map_value(e: Expr, values, sizes) -> np.ndarray:
     B = backend("numpy")
     env = {name: to_internal(name, info.kind, values[name], B)
            for name, info in e.shapes.items() if name in values}
-    size_of = lambda dim: dim_size(dim, sizes)  # noqa: E731
+    size_of = lambda dim: dim_size(dim, sizes)
     rows, cols = size_of(slot.ty.rows), size_of(slot.ty.cols)
     applied = []
     for k in range(rows * cols):

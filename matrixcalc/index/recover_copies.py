@@ -117,9 +117,37 @@ def hadamard_of_vectors(graph: Graph) -> bool:
 
 def diag_of_vector(graph: Graph, beside_matrix: bool = False) -> bool:
     """δ_xya v_a: diag(v)_xy. `beside_matrix`: only where a matrix holds x or y, before
-    chains are multiplied out, so that backpropagation reads diag(1 - t.^2) W^T …"""
+    chains are multiplied out, so that backpropagation reads diag(1 - t.^2) W^T …
+    Every such copy apart from the others is read at once (one per layer of a network),
+    not one per pass over the graph."""
     if not any(f.is_copy and len(f.idx) == 3 for f in graph.factors):
         return False
+    at = graph.holders()
+    drop: set[int] = set()
+    add: list[Factor] = []
+    for c, f in enumerate(graph.factors):
+        if not (f.is_copy and len(f.idx) == 3) or c in drop:
+            continue
+        neighbours = {m for i in f.idx for m in [graph.other(at, i, c)] if m is not None}
+        if neighbours & drop:
+            continue  # a neighbour was read just now: its copy waits for the next pass
+        if beside_matrix:
+            held = [graph.factors[m] for i in f.idx for m in [graph.other(at, i, c)]
+                    if i not in graph.free and m is not None]
+            if sum(1 for h in held if is_vector(h)) != 1 or not any(
+                    is_matrix(h) for h in held):
+                continue
+        for i in f.idx:
+            m = None if i in graph.free else graph.other(at, i, c)
+            if m is not None and is_vector(graph.factors[m]):
+                x, y = [j for j in f.idx if j != i]
+                add.append(Factor(build.apply("diag_matrix", graph.factors[m].expr), (x, y)))
+                drop |= {c, m}
+                break
+    if not add:
+        return False
+    graph.replace(drop, add)
+    return True
     at = graph.holders()
     for c, f in enumerate(graph.factors):
         if not (f.is_copy and len(f.idx) == 3):

@@ -8,7 +8,6 @@ factor (`-2 x`, `-X^T r`), a negative later term of a sum is `neg` of the term.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from fractions import Fraction
 
 from .. import budget
@@ -33,7 +32,8 @@ def apply(op: str, *args: Expr, attrs: tuple = ()) -> Apply:
         ty = lookup(op).shape(ctx, node, [a.ty for a in args])
     except ShapeError as error:  # pragma: no cover - an engine bug, reported loudly
         raise AssertionError(f"engine built an ill-shaped {op}: {error.message}") from None
-    return replace(node, ty=ctx.resolve(ty))
+    object.__setattr__(node, "ty", ctx.resolve(ty))  # the node is new: nothing has seen it
+    return node
 
 
 def reciprocal(e: Expr) -> Expr:

@@ -21,6 +21,8 @@ KINDS = ("scalar", "vector", "matrix")
 
 def normalize(atoms: tuple[Atom, ...]) -> Dim:
     """A product in canonical order: concrete sizes folded into one, names sorted."""
+    if len(atoms) < 2:  # the common case, a single size: canonical already (but 1 is ())
+        return () if atoms and atoms[0] == 1 and isinstance(atoms[0], int) else tuple(atoms)
     size = prod(a for a in atoms if isinstance(a, int))
     names = sorted(a for a in atoms if isinstance(a, str))
     return ((size,) if size != 1 else ()) + tuple(names)
@@ -107,6 +109,8 @@ class Unifier:
     def resolve(self, dim: Dim) -> Dim:
         """The product with every bound variable replaced, iteratively; each binding met
         is rewritten to its resolved form (path compression), so chains stay short."""
+        if not self._bindings:
+            return normalize(dim)
         atoms: list[Atom] = []
         for atom in dim:
             if isinstance(atom, str) and atom in self._bindings:

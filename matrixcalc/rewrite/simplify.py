@@ -433,7 +433,12 @@ _full_pass = bottom_up(fixpoint(shape_preserving(first(NODE_RULES, _SUMS))), _re
 
 
 def _to_fixpoint(one_pass, e: Expr) -> Expr:
-    memo: dict = {}
+    """one_pass until nothing changes. What a pass made of each subtree is remembered
+    for the whole outermost simplification (the rules look at a subtree only, and the
+    sizes that may be named are the outermost call's): the inner sums that the sum rules
+    simplify hold subtrees simplified already, and are not walked again below them."""
+    memos = getattr(_state, "pass_memos", None)
+    memo: dict = {} if memos is None else memos.setdefault(one_pass, {})
     for _ in range(50):
         result = one_pass(e, memo)
         if result == e:
@@ -456,12 +461,12 @@ def simplify_tree(e: Expr) -> Expr:
         if key not in memo:
             memo[key] = _simplify(e)
         return memo[key]
-    _state.memo = {}
+    _state.memo, _state.pass_memos = {}, {}
     try:
         with simplification(e, simplify_tree), remembering():
             return _simplify(e)
     finally:
-        _state.memo = None
+        _state.memo, _state.pass_memos = None, None
 
 
 def _simplify(e: Expr) -> Expr:

@@ -321,8 +321,8 @@ class Apply(Expr):
         same = (hash(self) == hash(other) and self.op == other.op
                 and self.attrs == other.attrs and self.args == other.args)
         if same:  # remembered: equal trees built apart (a DAG and its copy) compare once
-            # the later-made object points to the other (by id, so no two threads can
-            # ever link two nodes both ways, and a chain of links has no cycle)
+            # the node with the higher id points to the other: no two threads can link
+            # two nodes both ways, and a chain of links has no cycle
             low, high = sorted((mine, theirs), key=id)
             object.__setattr__(high, "_equal", low)
         return same

@@ -141,7 +141,11 @@ def scaling_tables(report: dict):
 
 
 def machine_table(report: dict):
-    rows = [("memory bandwidth (triad)", f"{report['bandwidth_gb_s']:.1f} GB/s", "", ""),
+    threads = report.get("bandwidth_threads", 1)
+    rows = [(f"memory bandwidth (triad, {threads} threads: the bound)",
+             f"{report['bandwidth_gb_s']:.1f} GB/s", "", ""),
+            ("memory bandwidth (triad, 1 thread)",
+             f"{report.get('bandwidth_1thread_gb_s', float('nan')):.1f} GB/s", "", ""),
             ("multiply rate (float64)", f"{report['multiply_gflops']:.0f} GFLOP/s", "", "")]
     for k in report["kernels"]:
         if "fraction" in k:

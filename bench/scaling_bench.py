@@ -11,6 +11,11 @@ the run; after a point times out, larger ones are skipped):
 - tr(X^k), derived by X (the result should be k (X^T)^(k-1), whatever k).
 The exponent is the slope of log time against log k over the last three points (a
 linear cost gives 1, n log n about 1.1, a quadratic 2).
+
+Peak memory is the child's own high-water mark, VmHWM in /proc/self/status: ru_maxrss
+survives execve on Linux, so the child would report the parent's peak (the parent has
+loaded torch and JAX: every row read 1006 MB). Where /proc is absent, ru_maxrss (KB on
+Linux, bytes on macOS) is the fallback.
 """
 
 from __future__ import annotations
@@ -26,8 +31,23 @@ HERE = Path(__file__).resolve().parent
 CHILD = r"""
 import json, resource, sys, time
 import matrixcalc as mc
+
+
+def peak_mb():
+    # this process's own peak (ru_maxrss would include the parent's, kept across execve)
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2 ** 20 if sys.platform == "darwin" else peak / 1024
+
+
 mc.derive("x^T A x", "x")  # the engine loaded: its import is not the point's cost
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_mb()
 text, wrt, how = json.loads(sys.argv[1])
 where = "x: scalar" if how == "scalar" else None
 start = time.perf_counter()
@@ -40,8 +60,7 @@ shared = str(r.shared())
 print(json.dumps({"parse_seconds": parsed - start, "seconds": done - start,
                   "size": len(printed), "shared_size": len(shared),
                   "result": printed[:200],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "engine_rss_mb": base / 1024}))
+                  "peak_rss_mb": peak_mb(), "engine_rss_mb": base}))
 """
 
 

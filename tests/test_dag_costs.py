@@ -169,3 +169,33 @@ def test_nodes_limit_counts_what_a_call_builds():
         mc.hessian(text, "x")
     assert "nodes the computation built" in str(raised.value)
     assert "mc.limits(nodes=" in str(raised.value)
+
+
+def _copy(e):
+    """The same tree built again, node by node (equal, not identical)."""
+    if isinstance(e, Apply):
+        return build.apply(e.op, *(_copy(a) for a in e.args), attrs=e.attrs)
+    return e
+
+
+def test_remembered_equality_holds_under_threads_and_makes_no_cycle():
+    """Copies compared in every order from several threads: all equal, and every node's
+    chain of remembered links ends (links go one way only, whatever the interleaving)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from matrixcalc.language.expr import _representative
+    tree = _leaf("exp(sin(x) ⊙ y) ⊙ tanh(z + x) ⊙ (x ⊙ y)")
+    copies = [_copy(tree) for _ in range(8)]
+    pairs = [(a, b) for a in copies for b in copies] * 3
+
+    def compare(chunk):
+        return all(a == b for a, b in chunk)
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(compare, [pairs[k::4] for k in range(4)]))
+    for copy in copies:
+        assert _representative(copy) == tree
+        for node in walk(copy):
+            if isinstance(node, Apply):
+                assert _representative(node).structure() == node.structure()
+    different = _copy(_leaf("exp(sin(x) ⊙ y) ⊙ tanh(z + y) ⊙ (x ⊙ y)"))
+    assert all(c != different for c in copies)

@@ -315,13 +315,16 @@ class Apply(Expr):
             return True
         if type(other) is not Apply:
             return NotImplemented if not isinstance(other, Expr) else False
-        mine, theirs = self._equal or self, other._equal or other
+        mine, theirs = _representative(self), _representative(other)
         if mine is theirs:
             return True
         same = (hash(self) == hash(other) and self.op == other.op
                 and self.attrs == other.attrs and self.args == other.args)
         if same:  # remembered: equal trees built apart (a DAG and its copy) compare once
-            object.__setattr__(other, "_equal", mine)
+            # the node with the higher id points to the other: no two threads can link
+            # two nodes both ways, and a chain of links has no cycle
+            low, high = sorted((mine, theirs), key=id)
+            object.__setattr__(high, "_equal", low)
         return same
 
     def sized_leaves(self) -> tuple:
@@ -341,6 +344,19 @@ class Apply(Expr):
         inner = ", ".join(a.structure() for a in self.args)
         attrs = f", attrs={self.attrs!r}" if self.attrs else ""
         return f"Apply({self.op!r}, ({inner}){attrs})"
+
+
+def _representative(node: Apply) -> Apply:
+    """The node that `node` was found equal to, following the links to their end (each
+    link goes to a lower id, so the walk ends) and shortening them on the way."""
+    root = node
+    while root._equal is not None:
+        root = root._equal
+    while node._equal is not None and node._equal is not root:  # path compression
+        following = node._equal
+        object.__setattr__(node, "_equal", root)
+        node = following
+    return root
 
 
 def text_or_structure(e: Expr) -> str:

@@ -25,6 +25,7 @@ The modules, each importing only those listed after it:
   body, return) and compiled;
 - generator: the Generator, writing one line per operator with shared temporaries;
 - products: how a product chain is flattened, ordered and multiplied;
+- gram: M^T diag(v) M as a call to `_mc_gram`, a symmetric rank-k product (numpy);
 - arrays: dimensions read from the inputs, constants, filled arrays and einsum tensors;
 - checks: the helper sources the code defines and the input shape checks;
 - operand: the code of one value (`Operand`) and when it needs no parentheses.

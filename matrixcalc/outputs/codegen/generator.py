@@ -222,9 +222,9 @@ class Generator(ProductChains, Arrays):
             return f"torch.tensor({operand.raw}, {F64})"
         return f"{self.xp}.float64({operand.raw})"  # np, or jnp (JAX code has no np)
 
-    def helper(self, name: str, source: str, operand: Operand) -> str:
+    def helper(self, name: str, source: str, *operands: Operand) -> str:
         self.helpers[name] = source
-        return f"{name}({operand.raw})"
+        return f"{name}({', '.join(operand.raw for operand in operands)})"
 
     def returned(self, operand: Operand) -> str:
         """An output in its user form: float / 0-d tensor, 1-D, 1×n or 2-D."""

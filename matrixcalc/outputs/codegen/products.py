@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from ...language.expr import Apply, Expr
 from ...language.shapes import Dim, Shape, dim_size
+from .gram import GRAM, gram_parts
 from .operand import Operand
 
 BIG = 1000  # the size a symbolic dimension is assumed to have when ordering products
@@ -32,9 +33,13 @@ class ProductChains:
         factors: list[Expr] = []
         scalars: list[Expr] = []
         self._flatten(node, factors, scalars, top=True)
-        ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else
-               self._inverse(f) if self._solvable(f) and len(factors) > 1 else self.emit(f)
-               for f in factors]
+        gram = self.backend == "numpy" and gram_parts(factors)
+        if gram:  # one operand, the whole product's: scalars scale the result
+            factors, ops = [node], [self._gram(node, *gram)]
+        else:
+            ops = [self._diagonal(f) if _is_diag(f) and len(factors) > 1 else
+                   self._inverse(f) if self._solvable(f) and len(factors) > 1 else
+                   self.emit(f) for f in factors]
         scales = [self.emit(s) for s in scalars]
         scale = " * ".join(s.code for s in scales)
         pyfloat = all(x.pyfloat for x in ops + scales)
@@ -92,6 +97,11 @@ class ProductChains:
             k = split[i][j]
             return self.product(build(i, k), build(k + 1, j))
         return build(0, n - 1)
+
+    def _gram(self, node: Apply, base: Expr, weights: Expr) -> Operand:
+        """base^T diag(weights) base: a symmetric rank-k product (gram.py)."""
+        code = self.helper("_mc_gram", GRAM, self.emit(base), self.emit(weights))
+        return Operand(code, node.ty, False)
 
     def _diagonal(self, node: Apply) -> Operand:
         """diag(v) as a factor of a product: kept as v, applied by broadcasting."""

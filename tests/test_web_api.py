@@ -169,6 +169,17 @@ def test_evaluate_gives_the_value_and_the_derivative(web_server):
     assert result["value"] == pytest.approx((A + A.T) @ x)
 
 
+def test_an_engine_limit_is_said_as_the_servers(web_server):
+    # the page's user cannot call mc.limits: the hint says whose limit it is and how the
+    # library raises it
+    status, answer = post(web_server, "/api/derive", {"expression": "a^T X^5000 b",
+                                                      "wrt": "X"})
+    assert status == 400 and answer["error"]["type"] == "LimitError"
+    assert "more than the limit power=1,000" in answer["error"]["message"]
+    assert answer["error"]["hint"] == ("a limit of this server; in Python, "
+                                       "mc.limits(power=...) raises it")
+
+
 def test_evaluate_refuses_values_that_are_not_numbers(web_server):
     status, answer = post(web_server, "/api/evaluate",
                           {"expression": "x^T x", "values": {"x": ["a", "b"]}})
@@ -202,5 +213,6 @@ def test_a_runaway_derivation_is_stopped_while_other_requests_are_served(web_ser
         assert "--timeout" in answer["error"]["hint"]
     else:
         assert "the number of nodes the computation built" in answer["error"]["message"]
+        assert "a limit of this server" in answer["error"]["hint"]
     status, answer = post(web_server, "/api/derive", {"expression": "tr(X)", "wrt": "X"})
     assert status == 200 and answer["results"][0]["text"] == "I"

@@ -61,8 +61,14 @@ def run(job: tuple[str, Request]) -> dict:
 def _as_request_limit(error: MatrixCalcError) -> MatrixCalcError:
     """The engine's time limit, met inside a worker, said as the request's: the page's user
     cannot call mc.limits, the server's operator sets --timeout (the pool gives the engine
-    ENGINE_SHARE of it)."""
+    ENGINE_SHARE of it). Another limit is said as the server's, raised in Python."""
     engine_seconds = budget.current().seconds
+    if isinstance(error, LimitError) and getattr(error, "limit", None) not in (None, "seconds"):
+        said = LimitError(error.message, error.text, error.span,
+                          hint=f"a limit of this server; in Python, mc.limits({error.limit}=...) "
+                               f"raises it")
+        said.limit = error.limit
+        return said
     if not (isinstance(error, LimitError) and error.limit == "seconds" and engine_seconds):
         return error
     request_seconds = engine_seconds / ENGINE_SHARE

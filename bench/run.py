@@ -347,37 +347,53 @@ CAUSES = """\
 Written by hand from the profiles below and the runs that led here; the verdicts above
 are this run's.
 
-- **Hessian of x^T A x** (target ≥20× torch; 13–16× in the runs so far): the closed form
-  is `A + A^T`, one pass over a 2048×2048 matrix, and the generated code is exactly
-  `A + A.T`. That pass is memory-bound on the transposed read: numpy's own `A.T.copy()`
-  takes about as long (see "Hessian x^T A x: one transpose" below), so there is no engine
-  cost left to remove. Closing it needs a cache-blocked transpose-and-add kernel (a tiled
-  loop measured 24.7 ms against 30 ms, still short of the ~22 ms that 20× requires) or
-  consumers that take the symmetric matrix as `A` and `A^T` without forming the sum.
-- **Derivation against SymPy** (target ≥10×; 10.2× before the index form gained copy and
-  pair tensors, 8.8–9.7× since): the index form now writes Hadamard products, diag and
-  elementwise arguments with copy tensors and recovery reduces a graph, which costs about
-  15 % per derivation on this corpus (median of best-of-10 per case, old and new code
-  alternated in one run: 1.28 ms against 1.47 ms); the cases SymPy gets right stay above
-  12×. The simplifier is still two thirds of the time (profile below).
+- **softmax nested k deep** (gradient and Jacobian; target exponent ≤ 1.3, about 2.0
+  measured, and the node limit reached at k = 64): each level's derivative folds the
+  inner Jacobian into a closed matrix form and simplifies it, and the simplifier rewrites
+  the product with the inner Jacobian's terms, so each level makes new distinct subtrees
+  in proportion to its depth: 793, 3,299 and 11,683 distinct subtrees went through the
+  simplifier's node pass at k = 8, 16 and 32 (nodes built: 12,000 at k = 16, 31,000 at
+  k = 32). The result itself is shared (its shared form grows linearly). Closing it needs
+  reverse accumulation for a gradient (a vector per level, not a Jacobian) or n-ary
+  products that take a factor in front without rebuilding the chain.
+- **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
+  is now 16 n² bytes (A read once, the result written once, as the triad's bytes are
+  counted) at the triad's rate with a thread per core, so it is stricter than the 24 n²
+  bytes at one thread's rate of the earlier runs. The kernel reads A once (the tiles on
+  and above the diagonal, each mirror the sum's transpose) and deals rows of tiles to a
+  thread per core: 101 ms → about 60 ms at n = 4096. A plain `A.copy()`, with no
+  transpose at all, reaches only about 0.4 of the same bound; what holds the kernel back
+  is numpy's loop over a transposed tile (tiles of 32 to 512 measured, 64 best; contiguous
+  buffers and two-level tiling measured worse). Closing it needs a compiled transpose.
+- **logistic Hessian X^T diag(s) X as a fraction of the multiply bound** (target ≥ 0.67,
+  0.36 before): the generated code scales the rows by sqrt(s) and lets numpy's matmul see
+  one array times its transpose, so BLAS computes one triangle (syrk). The syrk itself, on
+  rows scaled beforehand, reaches about 0.70; the scaling pass (a read and a write of X,
+  about 3.5 of 14.5 ms) is the rest. SciPy's syrk was tried first: in a process whose
+  numpy BLAS threads had just worked (X w comes first) it ran 2-3× slower, two OpenBLAS
+  thread pools sharing 2 cores; numpy's own path does not.
+- **Hessian of x^T A x against torch** (target ≥ 20×): both sides are memory-bound; the
+  generated kernel is the one above.
+- **Derivation against SymPy and tensorgrad** (met): the per-case median went from about
+  2.1 to about 1.5 ms on this corpus, in one A/B run. Causes removed: a Hadamard chain was
+  re-sorted and rebuilt at every level of a nesting; equal trees built apart were compared
+  once per occurrence of each shared subtree (equality is now remembered); results were
+  re-inferred from scratch (now only where some shape is not settled); product chains were
+  taken apart again by every rule at every level (cached, and rules skip chains that hold
+  none of what they need); SymPy's gcd was called per term; Python's cyclic collector ran
+  every 700 new objects during a call (every 50,000 now, restored afterwards).
 - **Swell: the printed tree of the network gradient** grows quadratically, by nature:
   each layer's activation `tanh(W_k … tanh(W1 x))` occurs twice (in its own derivative and
   as the next layer's input). `r.shared()` (and `matrixcalc derive --shared`) names each
   repeated part once (`… where t1 = tanh(W1 x)`), and that form grows by the same number
-  of characters per layer: that is the row marked met. Derivation time at depth 8 went
-  from 2.3 s to ~10 ms when expanding composite factors (tried so that like terms can
-  cancel) was bounded: a product of k sums expanded into 2^k terms, then had to be
-  factored back; Expr nodes also cache their hash now.
-- **Fixed earlier** (kept for the record): the logistic Hessian and the network gradient
-  materialised `np.diag(v)` (n×n) before a product; codegen now broadcasts `v[:, None] * X`.
-- **Run-to-run noise**: on this 2-core VM the start-up figures vary by ±20 % between runs
-  (`matrixcalc derive` 505–650 ms), the logistic Hessian at d=32 (0.1–0.25 ms, so
-  8.7–18.9× against torch in consecutive runs), and sub-millisecond timings need many repeats (the
-  benchmark now repeats a call for up to 0.5 s and keeps the best); treat verdicts within
+  of characters per layer: that is the row marked met.
+- **Run-to-run noise**: on this 2-core VM the start-up figures vary by ±20 % between runs,
+  sub-millisecond timings (the gradients, the logistic Hessian at d = 32) by more, and
+  the benchmark repeats a call for up to 0.5 s and keeps the best; treat verdicts within
   ±20 % of a target as borderline.
-- **Start-up**: `matrixcalc derive` spends about 0.3 s importing SymPy (the engine's
-  scalar coefficients; see the importtime list). `import matrixcalc` alone (lark, numpy and
-  the package) is ~0.16 s.
+- **Start-up**: `matrixcalc derive` spends most of its time importing SymPy (the engine's
+  scalar coefficients); it no longer imports numpy. `import matrixcalc` imports lark and
+  the package only.
 - **tensorgrad's correctness** is not checked: its evaluator needs torch's named
   tensors, which torch 2.13 no longer has (`refine_names` is gone); only its timings
   and whether a Derivative is left are recorded."""

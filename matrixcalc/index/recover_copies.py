@@ -148,21 +148,3 @@ def diag_of_vector(graph: Graph, beside_matrix: bool = False) -> bool:
         return False
     graph.replace(drop, add)
     return True
-    at = graph.holders()
-    for c, f in enumerate(graph.factors):
-        if not (f.is_copy and len(f.idx) == 3):
-            continue
-        if beside_matrix:
-            held = [graph.factors[m] for i in f.idx for m in [graph.other(at, i, c)]
-                    if i not in graph.free and m is not None]
-            if sum(1 for h in held if is_vector(h)) != 1 or not any(
-                    is_matrix(h) for h in held):
-                continue
-        for i in f.idx:
-            m = None if i in graph.free else graph.other(at, i, c)
-            if m is not None and is_vector(graph.factors[m]):
-                x, y = [j for j in f.idx if j != i]
-                diag = Factor(build.apply("diag_matrix", graph.factors[m].expr), (x, y))
-                graph.replace({c, m}, [diag])
-                return True
-    return False

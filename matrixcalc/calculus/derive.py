@@ -35,7 +35,7 @@ from ..language.expr import (
 from ..language.infer import infer
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import ONE, Shape, normalize
-from ..rewrite.simplify import canonical_input, sharing, simplify_tree
+from ..rewrite.simplify import canonical_input, simplify_tree
 from .diff import Differentiator, depends_on
 from .tensor import TensorResult
 
@@ -277,9 +277,8 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     """The derivative's matrix form: as derived, and with composite factors expanded so
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    with sharing():  # the inner derivatives folded on the way are simplified once
-        terms = differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
-        return closed_form(terms, out, shape, supply)
+    terms = differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
+    return closed_form(terms, out, shape, supply)
 
 
 def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:

@@ -15,8 +15,6 @@ number of terms or of factors.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import sympy
 
@@ -45,15 +43,7 @@ from .kron import (
     vec_of_vector,
     vec_outward,
 )
-from .patterns import (
-    assumes,
-    is_const,
-    is_op,
-    is_square,
-    named_sizes,
-    simplification,
-    simplified,
-)
+from .patterns import assumes, is_const, is_op, is_square, simplification, simplified
 from .rows import (
     common_hadamard_factor,
     diag_of_ones,
@@ -471,37 +461,12 @@ def simplify_tree(e: Expr) -> Expr:
         if key not in memo:
             memo[key] = _simplify(e)
         return memo[key]
-    store = _store(e)
-    _state.memo, _state.pass_memos = store.setdefault("results", {}), \
-        store.setdefault("passes", {})
+    _state.memo, _state.pass_memos = {}, {}
     try:
         with simplification(e, simplify_tree), remembering():
             return _simplify(e)
     finally:
         _state.memo, _state.pass_memos = None, None
-
-
-def _store(e: Expr) -> dict:
-    """Where an outermost simplification keeps what it learns: its own, or, within
-    `sharing()`, the one kept for every simplification with the same sizes written by
-    name (what the rules may write depends on those alone)."""
-    shared = getattr(_state, "shared", None)
-    return {} if shared is None else shared.setdefault(named_sizes(e), {})
-
-
-@contextmanager
-def sharing() -> Iterator[None]:
-    """Within the block, simplifications share what they learn (one derivation folds
-    inner derivatives into matrix forms one after another, each holding the one before:
-    simplified once, not once per fold)."""
-    if getattr(_state, "shared", None) is not None:
-        yield
-        return
-    _state.shared = {}
-    try:
-        yield
-    finally:
-        _state.shared = None
 
 
 def _simplify(e: Expr) -> Expr:

@@ -349,13 +349,16 @@ are this run's.
 
 - **softmax nested k deep** (gradient and Jacobian; target exponent ≤ 1.3, about 1.9
   measured, and the node limit reached at k = 64): every few levels the derivative folds
-  the inner Jacobian into a closed matrix form and simplifies it. The folds now share what
-  the simplifier learned (3× faster at k = 32), but each fold still rewrites inside the
-  Jacobian it holds (transposes pushed in, common factors pulled out of its terms), so a
-  fold costs in proportion to the depth: at k = 32 the seven folds built 752, 1,795, …,
-  5,856 nodes for inputs of 313 to 1,610 distinct nodes. The result itself is shared (its
-  shared form grows linearly). Closing it needs reverse accumulation for a gradient (a
-  vector per level, not a Jacobian) or a folded Jacobian the rules treat as a leaf.
+  the inner Jacobian into a closed matrix form and simplifies it, and each fold rewrites
+  inside the Jacobian it holds (transposes pushed in, common factors pulled out of its
+  terms), so a fold costs in proportion to the depth: at k = 32 the seven folds built
+  752, 1,795, …, 5,856 nodes for inputs of 313 to 1,610 distinct nodes. Letting the folds
+  share the simplifier's memory was tried: 0.82 → 0.65 s at k = 32, but peak memory
+  432 → 796 MB, and the same exponent; not kept. Memory here is mostly the printed text
+  each shared node caches (the Jacobian prints as 177,000 characters). The result itself
+  is shared (its shared form grows linearly). Closing it needs reverse accumulation for a
+  gradient (a vector per level, not a Jacobian) or a folded Jacobian the rules treat as
+  a leaf.
 - **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
   is now 16 n² bytes (A read once, the result written once, as the triad's bytes are
   counted) at the triad's rate with a thread per core, so it is stricter than the 24 n²

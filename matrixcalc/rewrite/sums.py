@@ -63,13 +63,15 @@ def monomial(e: Expr) -> Monomial:
 _last = threading.local()  # per thread: the last sum taken apart, and its monomials
 
 
-def monomials(e: Expr) -> list[Monomial]:
+def monomials(e: Expr) -> tuple[Monomial, ...]:
     """The terms of the sum e taken apart. The sum rules are offered the same node one
     after another, so the last answer is kept for that very node (by identity: an equal
-    tree may hold ones of other sizes) and operator table (scalars are read by it)."""
+    tree may hold ones of other sizes; the node is held, so its id is not reused) and
+    operator table (scalars are read by it). A tuple: the rules share it, none may change
+    it."""
     known = getattr(_last, "sum", None)
     if known is None or known[0] is not e or known[1] != version():
-        known = _last.sum = (e, version(), [monomial(t) for t in e.args])
+        known = _last.sum = (e, version(), tuple(monomial(t) for t in e.args))
     return known[2]
 
 

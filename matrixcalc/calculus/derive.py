@@ -144,9 +144,9 @@ def _higher_order(f: Expr, x: Symbol, vec: bool):
     free = tuple(i for i in f_idx + x_idx if i is not None)
     dims = {ROW: f.ty.rows, COL: f.ty.cols, WRT_ROW: x.ty.rows, WRT_COL: x.ty.cols}
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    terms = differentiator(x, tuple(i for i in x_idx if i), supply).terms(
-        lower(canonical_input(f), f_idx, supply))
-    return TensorResult(_smallest_terms(terms, free, supply), free,
+    d = differentiator(x, tuple(i for i in x_idx if i), supply)
+    terms = d.terms(lower(canonical_input(f), f_idx, supply))
+    return TensorResult(tuple(d.unfold(list(_smallest_terms(terms, free, supply)))), free,
                         tuple(dims[i] for i in free), _knowing(f, x), x)
 
 
@@ -208,8 +208,8 @@ def vec_derivative(f: Expr, x: Symbol) -> Expr:
         flat = build.apply("transpose", flat)
     x_row, x_col = supply.fresh(), supply.fresh()
     x_idx = tuple(i for i, d in ((x_row, x.ty.rows), (x_col, x.ty.cols)) if d)
-    terms = differentiator(x, x_idx, supply).terms(lower(canonical_input(flat), (rows, None),
-                                                         supply))
+    d = differentiator(x, x_idx, supply)
+    terms = d.terms(lower(canonical_input(flat), (rows, None), supply))
     if x.ty.kind == "matrix":  # vec(X)_c = X_kl with c = (l, k)
         terms = multiply(terms, [Term(sympy.Integer(1), (pair(cols, x_col, x_row, x.ty.cols,
                                                              x.ty.rows),))])
@@ -217,7 +217,7 @@ def vec_derivative(f: Expr, x: Symbol) -> Expr:
         terms = [t.renamed({x_row: cols}) for t in terms]
     shape = Shape(flat.ty.rows, normalize(x.ty.rows + x.ty.cols))
     try:
-        form = closed_form(terms, (rows, cols), shape, supply)
+        form = d.unfold(closed_form(terms, (rows, cols), shape, supply))
     except NoMatrixForm as error:
         index = _higher_order(f, x, vec=False)
         index = index.index() if isinstance(index, TensorResult) else str(index)
@@ -277,8 +277,8 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
     """The derivative's matrix form: as derived, and with composite factors expanded so
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    terms = differentiator(x, x_idx, supply).terms(lower(f, f_idx, supply))
-    return closed_form(terms, out, shape, supply)
+    d = differentiator(x, x_idx, supply)
+    return d.unfold(closed_form(d.terms(lower(f, f_idx, supply)), out, shape, supply))
 
 
 def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:

@@ -12,6 +12,8 @@ naming it: never a silent zero, never a loop.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from collections.abc import Callable
 
 import sympy
@@ -22,12 +24,14 @@ from ..index.lower import Idx, Lowerer, factor, lower
 from ..index.recover import NoMatrixForm
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
 from ..language import build
-from ..language.expr import Apply, Expr, Number, Symbol, is_slot, memo_key, walk
+from ..language.expr import (Apply, Expr, Number, Symbol, SymbolInfo, is_slot, memo_key,
+                             names_in, walk)
 from ..language.shapes import ONE as ONE_DIM, Shape
 from ..ops.spec import lookup
 
 ONE = sympy.Integer(1)
 FOLD_TERMS = 16  # an inner derivative of more terms is folded into its matrix form
+FOLDED = "∂#"  # the names of folded Jacobians held as symbols (no name a user can write)
 
 
 def depends_on(e: Expr, name: str) -> bool:
@@ -60,6 +64,9 @@ class Differentiator:
         # d e at indices once found, by e: its summed indices are this supply's, used in
         # no other term, so the terms serve again renamed at their free indices
         self._memo: dict = {}
+        self._folds: dict[str, Expr] = {}  # a folded Jacobian's symbol name: its form
+        self._unfolds: dict[int, Expr] = {}  # a node (by id, kept alive): it unfolded
+        self._keep: list[Expr] = []  # the nodes `_unfolds` names by id, kept alive
 
     def terms(self, terms: list[Term]) -> list[Term]:
         out: list[Term] = []
@@ -110,7 +117,40 @@ class Differentiator:
             jacobian = self._matrix_form(terms, out, shape)
         except NoMatrixForm:
             return None
-        return [Term(ONE, (Factor(jacobian, tuple(present)),))]
+        return [Term(ONE, (Factor(self._held(jacobian), tuple(present)),))]
+
+    def _held(self, jacobian: Expr) -> Expr:
+        """A folded Jacobian as a symbol of its shape, until `unfold`: the next fold
+        multiplies it into its own terms, and its matrix form (rules rewriting inside,
+        expansion) would otherwise be simplified again at every fold, and printed for
+        the canonical order, at a cost that grows with the depth (softmax nested k
+        deep: k^2). Each fold's form is simplified once, where it is made."""
+        if not isinstance(jacobian, Apply):
+            return jacobian
+        ty = jacobian.ty
+        name = f"{FOLDED}{len(self._folds) + 1}"
+        self._folds[name] = jacobian
+        return Symbol(name, info=SymbolInfo(name, ty.kind, ty.rows, ty.cols), ty=ty)
+
+    def unfold(self, e):
+        """A derivative's matrix form (or its index terms) with each folded Jacobian's
+        symbol replaced by its form, itself unfolded; each shared node once, so that the
+        result shares what the folds built. What leaves the engine is unfolded."""
+        if isinstance(e, list):
+            return [Term(t.coeff, tuple(f if f.is_structural else Factor(self.unfold(f.expr),
+                                                                           f.idx)
+                                        for f in t.factors)) for t in e]
+        if not self._folds or not any(n.startswith(FOLDED) for n in names_in(e)):
+            return e
+        done = self._unfolds.get(id(e))
+        if done is None:
+            if isinstance(e, Symbol):
+                done = self.unfold(self._folds[e.name])
+            else:
+                done = replace(e, args=tuple(self.unfold(a) for a in e.args))
+            self._unfolds[id(e)] = done
+            self._keep.append(e)
+        return done
 
     def of(self, e: Expr, idx: Idx) -> list[Term]:
         """d of `e` at `idx`: an opaque operator by its rule, anything else through its

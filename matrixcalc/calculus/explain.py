@@ -223,7 +223,7 @@ def _explain_by_indices(expr, wrt, where=None) -> Explanation:
         for k, f in enumerate(term.factors):
             if not depends_on(f.expr, x.name):
                 continue
-            derivative = d.factor_derivative(f)
+            derivative = d.unfold(d.factor_derivative(f))
             dt, dl = _terms(derivative)
             rules_text.append(f"∂{_factor_name(f)}/∂{x_name} = {dt}   "
                               f"({_rule_words(f.expr, x)})")

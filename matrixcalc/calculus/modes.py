@@ -91,30 +91,32 @@ def _known_all(e: Expr, x: Symbol, d: Expr) -> dict[str, SymbolInfo]:
 
 
 def _differentiated(e: Expr, x: Symbol):
-    """dF/dX in index form: (terms, supply, F's index pair, X's index pair, X's indices)."""
+    """dF/dX in index form: (terms, supply, F's index pair, X's index pair, X's indices,
+    the differentiator, which unfolds the matrix form made of the terms)."""
     f_idx = _pair(e.ty, F_ROW, F_COL)
     x_pair = _pair(x.ty, X_ROW, X_COL)
     x_idx = tuple(i for i in x_pair if i)
     supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
-    terms = differentiator(x, x_idx, supply).terms(lower(canonical_input(e), f_idx, supply))
-    return terms, supply, f_idx, x_pair, x_idx
+    d = differentiator(x, x_idx, supply)
+    terms = d.terms(lower(canonical_input(e), f_idx, supply))
+    return terms, supply, f_idx, x_pair, x_idx, d
 
 
 def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
     if not depends_on(e, x.name):
         return build.zero(e.ty)
-    terms, supply, f_idx, x_pair, _ = _differentiated(e, x)
+    terms, supply, f_idx, x_pair, _, d = _differentiated(e, x)
     terms = multiply(terms, lower(v, x_pair, supply))
-    result = closed_form(terms, f_idx, e.ty, supply)
+    result = d.unfold(closed_form(terms, f_idx, e.ty, supply))
     return retype(result, _known_all(e, x, v), e.ty)
 
 
 def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
     if not depends_on(e, x.name):
         return build.zero(x.ty)
-    terms, supply, f_idx, x_pair, x_idx = _differentiated(e, x)
+    terms, supply, f_idx, x_pair, x_idx, d = _differentiated(e, x)
     terms = multiply(terms, lower(u, f_idx, supply))
-    result = closed_form(terms, x_pair, x.ty, supply)
+    result = d.unfold(closed_form(terms, x_pair, x.ty, supply))
     return retype(result, _known_all(e, x, u), x.ty)
 
 

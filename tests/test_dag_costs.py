@@ -197,6 +197,27 @@ def test_folded_jacobians_in_products_with_a_direction():
     assert "∂#" not in str(mc.explain("y^T " + f, "x", where=NEST_WHERE))
 
 
+LAYERS = ["softmax({})", "softmax(A {})", "tanh({})", "x ⊙ {}", "softmax({}) + {}"]
+
+
+@settings(max_examples=8)
+@given(layers=st.lists(st.sampled_from(LAYERS), min_size=5, max_size=7),
+       top=st.sampled_from(["y^T {}", "sum({})", "{}"]), wrt=st.sampled_from(["x", "A"]))
+def test_derivatives_through_folded_jacobians_agree_with_autograd(layers, top, wrt):
+    """Compositions deep enough that inner Jacobians are folded (at least five levels of
+    two terms each), differentiated by the vector inside or by a matrix in a layer."""
+    text = "softmax(x)"
+    for layer in layers:
+        text = layer.replace("{}", f"({text})")
+    text = top.format(f"({text})")
+    if wrt not in text:
+        wrt = "x"
+    where = "x, y: vector(n); A: matrix(n, n)"
+    result = mc.derive(text, wrt, where=where)
+    assert "∂#" not in str(result)
+    assert mc.check(text, wrt, result=result, where=where, trials=2).ok
+
+
 def _nodes_built(monkeypatch, how, text) -> int:
     from matrixcalc import budget
     built = []

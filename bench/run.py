@@ -361,21 +361,25 @@ are this run's.
   calls across a chunk's edge allocates one per call: a loop of 4-deep recursions run
   from 130 or 265 frames down took 37× as long as from anywhere else.
 - **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
-  is now 16 n² bytes (A read once, the result written once, as the triad's bytes are
-  counted) at the triad's rate with a thread per core, so it is stricter than the 24 n²
-  bytes at one thread's rate of the earlier runs. The kernel reads A once (the tiles on
-  and above the diagonal, each mirror the sum's transpose) and deals rows of tiles to a
-  thread per core: 101 ms → about 60 ms at n = 4096. A plain `A.copy()`, with no
-  transpose at all, reaches only about 0.4 of the same bound; what holds the kernel back
-  is numpy's loop over a transposed tile (tiles of 32 to 512 measured, 64 best; contiguous
-  buffers and two-level tiling measured worse). Closing it needs a compiled transpose.
-- **logistic Hessian X^T diag(s) X as a fraction of the multiply bound** (target ≥ 0.67,
-  0.36 before): the generated code scales the rows by sqrt(s) and lets numpy's matmul see
-  one array times its transpose, so BLAS computes one triangle (syrk). The syrk itself, on
-  rows scaled beforehand, reaches about 0.70; the scaling pass (a read and a write of X,
-  about 3.5 of 14.5 ms) is the rest. SciPy's syrk was tried first: in a process whose
-  numpy BLAS threads had just worked (X w comes first) it ran 2-3× slower, two OpenBLAS
-  thread pools sharing 2 cores; numpy's own path does not.
+  is 16 n² bytes (A read once, the result written once, as the triad's bytes are
+  counted) at the triad's rate with a thread per core. The kernel now makes one numpy
+  call per thread: A seen as tiles [I, a, J, b] and read in the order (I, J, a, b), so a
+  tile and its mirror stay in cache; it reads A twice, but the one call per pair of tiles
+  it replaces spent more in Python: n = 4096, 62 → 48 ms; 2048, 15 → 9 ms; 1024, 2.8 →
+  1.7 ms (idle, best of 7). Two threads copying A into a fresh array, no transpose,
+  take about 19 ms (0.67 of the bound; 11 ms into an array already touched, so about
+  8 ms is the kernel's first touch of the new pages). numba 0.68 was measured too: a
+  plain tiled loop took 104 to 131 ms, slower than numpy, before any tuning, and it adds
+  a second of compiling to a generated function's first call; not used. Closing the gap
+  needs a tuned compiled transpose.
+- **logistic Hessian X^T diag(s) X as a fraction of the multiply bound** (target ≥ 0.67):
+  the generated code scales the rows by sqrt(s) and lets numpy's matmul see one array
+  times its transpose, so BLAS computes one triangle (syrk). The syrk alone, on rows
+  scaled beforehand, takes 11.9 ms against the bound's 7.8 ms: 0.66, the ceiling of this
+  way; the scaling pass (a read and a write of X) is the rest. Scaling row blocks into a
+  buffer kept in cache and adding their syrks measured worse (0.30 to 0.51 for blocks of
+  256 to 2048 rows). SciPy's syrk ran 2-3× slower in a process whose numpy BLAS threads
+  had just worked (X w comes first): two OpenBLAS thread pools sharing 2 cores.
 - **Hessian of x^T A x against torch** (target ≥ 20×): both sides are memory-bound; the
   generated kernel is the one above.
 - **Derivation against SymPy and tensorgrad** (met): the per-case median went from about

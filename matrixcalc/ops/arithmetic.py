@@ -86,7 +86,8 @@ PLUS_TRANSPOSE = """def _mc_plus_transpose(m, tile=32):
     size = m.shape[0]
     tiles = size // tile
     inner = tiles * tile
-    out = np.empty(m.shape, dtype=m.dtype)  # C order: splitting its axes gives views
+    # C order, so that splitting its axes gives views; the dtype m + m.T would have
+    out = np.empty(m.shape, dtype=np.promote_types(m.dtype, m.dtype))
     grid = (tiles, tile, tiles, tile)
     own = m[:inner, :inner].reshape(grid).transpose(0, 2, 1, 3)
     mirror = m[:inner, :inner].reshape(grid).transpose(2, 0, 3, 1)

@@ -218,6 +218,15 @@ def test_derivatives_through_folded_jacobians_agree_with_autograd(layers, top, w
     assert mc.check(text, wrt, result=result, where=where, trials=2).ok
 
 
+@pytest.mark.parametrize("how", [mc.derive, mc.jacobian, mc.explain])
+def test_a_symbol_named_as_the_engines_own_is_refused(how):
+    """A tree built by hand could name a symbol `∂#1`, which unfolding would take for a
+    folded Jacobian: it is refused, not differentiated into a wrong result."""
+    e = mc.parse("y^T softmax(x)", where="x, y: vector(n)").subs({"y": mc.Symbol("∂#1")})
+    with pytest.raises(mc.UsageError, match="keeps for its own symbols"):
+        how(e, "x")
+
+
 def _nodes_built(monkeypatch, how, text) -> int:
     from matrixcalc import budget
     built = []

@@ -24,6 +24,7 @@ from ..index.recover import NoMatrixForm
 from ..index.scalars import derivative_parts, from_sympy, symbol, to_sympy
 from ..language import build
 from ..language.expr import (
+    ENGINE_NAMES,
     Apply,
     Expr,
     Number,
@@ -40,7 +41,6 @@ from ..ops.spec import lookup
 
 ONE = sympy.Integer(1)
 FOLD_TERMS = 16  # an inner derivative of more terms is folded into its matrix form
-FOLDED = "∂#"  # the names of folded Jacobians held as symbols (no name a user can write)
 
 
 def depends_on(e: Expr, name: str) -> bool:
@@ -137,7 +137,7 @@ class Differentiator:
         if not isinstance(jacobian, Apply):
             return jacobian
         ty = jacobian.ty
-        name = f"{FOLDED}{len(self._folds) + 1}"
+        name = f"{ENGINE_NAMES}{len(self._folds) + 1}"
         self._folds[name] = jacobian
         return Symbol(name, info=SymbolInfo(name, ty.kind, ty.rows, ty.cols), ty=ty)
 
@@ -149,7 +149,7 @@ class Differentiator:
             return [Term(t.coeff, tuple(f if f.is_structural else Factor(self.unfold(f.expr),
                                                                            f.idx)
                                         for f in t.factors)) for t in e]
-        if not self._folds or not any(n.startswith(FOLDED) for n in names_in(e)):
+        if not self._folds or not any(n.startswith(ENGINE_NAMES) for n in names_in(e)):
             return e
         done = self._unfolds.get(id(e))
         if done is None:

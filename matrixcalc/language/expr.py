@@ -413,6 +413,11 @@ def _sized_leaves(e: Expr) -> tuple:
     return ()
 
 
+# Names the engine gives symbols of its own (a folded Jacobian held while the outer levels
+# are derived, calculus.diff): no name a user can write, and refused in a built tree.
+ENGINE_NAMES = "∂#"
+
+
 def names_in(e: Expr) -> frozenset:
     """The names of the symbols and sizes in `e` (cached on its operator nodes)."""
     if isinstance(e, Apply):

@@ -23,7 +23,7 @@ from ..guard import public
 from ..resources import grammar_text
 from .conventions import kind_warning, warn_kinds
 from .declarations import dimension_names, parse_where
-from .expr import Apply, Dimension, Expr, Symbol, walk
+from .expr import ENGINE_NAMES, Apply, Dimension, Expr, Symbol, names_in, walk
 from .infer import infer
 from .shapes import Shape, name_dims
 from .tokens import BarClassifier, translate
@@ -129,6 +129,10 @@ def wrt_symbol(e: Expr, wrt, where=None, taken: set[str] = frozenset()) -> Symbo
     if not isinstance(name, str) or not name.strip():
         raise UsageError(f"`wrt` names a symbol, not {wrt!r}")
     name = name.strip()
+    engine = sorted(n for n in names_in(e) if n.startswith(ENGINE_NAMES))
+    if engine:
+        raise UsageError(f"`{engine[0]}` is a name the engine keeps for its own symbols",
+                         hint="rename that symbol")
     for s in e.symbols():
         if s.name == name:
             return s

@@ -218,6 +218,43 @@ def test_derivatives_through_folded_jacobians_agree_with_autograd(layers, top, w
     assert mc.check(text, wrt, result=result, where=where, trials=2).ok
 
 
+WARM_LAYERS = LAYERS + ["exp({})", "log(1 + exp({}))", "A {}", "sin({}) ⊙ cos({})",
+                        "sigmoid(A^T {})"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(layers=st.lists(st.sampled_from(WARM_LAYERS), min_size=1, max_size=4),
+       top=st.sampled_from(["y^T {}", "sum({})", "||{}||^2"]),
+       how=st.sampled_from(["derive", "hessian"]), wrt=st.sampled_from(["x", "A"]))
+def test_deriving_inner_levels_first_changes_no_result(layers, top, how, wrt):
+    """The arguments of operators with rules are derived innermost first, before the
+    rules ask for them (a deep nest then recurses a few frames deep): the results are
+    those of deriving them when asked."""
+    from matrixcalc.calculus.diff import Differentiator
+    text = "x"
+    for layer in layers:
+        text = layer.replace("{}", f"({text})")
+    text = top.format(f"({text})")
+    if how == "hessian" and wrt == "A":
+        how = "derive"
+    where = "x, y: vector(n); A: matrix(n, n)"
+    warmed = str(getattr(mc, how)(text, wrt, where=where))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Differentiator, "_warm", lambda self, root: None)
+        assert str(getattr(mc, how)(text, wrt, where=where)) == warmed
+
+
+@pytest.mark.parametrize("text", ["sum(" + "sin(" * 150 + "x" + ")" * 150 + ")",
+                                  "sum(" + "tanh(" * 150 + "A x" + ")" * 150 + ")"])
+def test_nests_near_the_depth_limit_derive(text):
+    """Nests 150 deep (the depth limit is 200) derive and agree with autograd; derived
+    outermost first, each level's rule asking for the next, they met Python's recursion
+    limit (a LimitError)."""
+    result = mc.derive(text, "x", where="x: vector(n); A: matrix(n, n)")
+    assert mc.check(text, "x", result=result, where="x: vector(n); A: matrix(n, n)",
+                    trials=2).ok
+
+
 @pytest.mark.parametrize("how", [mc.derive, mc.jacobian, mc.explain])
 def test_a_symbol_named_as_the_engines_own_is_refused(how):
     """A tree built by hand could name a symbol `∂#1`, which unfolding would take for a

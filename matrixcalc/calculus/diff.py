@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import sympy
 
-from ..errors import UnsupportedError
+from ..errors import ShapeError, UnsupportedError, UsageError
 from ..index.ir import Factor, IndexSupply, Term, copy, product
 from ..index.lower import Idx, Lowerer, factor, lower
 from ..index.recover import NoMatrixForm
@@ -76,6 +76,9 @@ class Differentiator:
         self._folds: dict[str, Expr] = {}  # a folded Jacobian's symbol name: its form
         self._unfolds: dict[int, Expr] = {}  # a node (by id, kept alive): it unfolded
         self._keep: list[Expr] = []  # the nodes `_unfolds` names by id, kept alive
+        self._depends: dict[int, tuple[Expr, bool]] = {}  # a node (kept alive): holds wrt
+        self._warmed: set[int] = set()  # nodes `_warm` has visited (a hint only)
+        self._warming = False
 
     def terms(self, terms: list[Term]) -> list[Term]:
         out: list[Term] = []
@@ -85,7 +88,7 @@ class Differentiator:
                 if dcoeff != 0:
                     out.append(Term(dcoeff, term.factors))
             for k, f in enumerate(term.factors):
-                if f.is_structural or not depends_on(f.expr, self.wrt.name):
+                if f.is_structural or not self.depends(f.expr):
                     continue
                 rest = Term(term.coeff, term.factors[:k] + term.factors[k + 1:])
                 out += [rest.times(d) for d in self.factor_derivative(f)]
@@ -97,10 +100,13 @@ class Differentiator:
         each of its own terms, so composed rules of two terms each (softmax of softmax of
         …) would otherwise give 2^depth terms; folded, the chain rule keeps the product
         of Jacobians that the textbook writes."""
-        if not depends_on(e, self.wrt.name):
+        if not self.depends(e):
             return []
         key = (memo_key(e), tuple(i is None for i in idx))
         known = self._memo.get(key)
+        if known is None:
+            self._warm(e)
+            known = self._memo.get(key)
         if known is not None:  # a rule asks again (softmax: for its own and cross terms)
             was, terms = known
             mapping = {a: b for a, b in zip(was, idx) if a is not None}
@@ -110,6 +116,66 @@ class Differentiator:
             terms = self._folded(e, idx, terms) or terms
         self._memo[key] = (idx, terms)
         return terms
+
+    def depends(self, e: Expr) -> bool:
+        """Whether e holds the variable, once per node: asked at every level of a deep
+        nest, a walk down to the variable each time would cost the depth squared."""
+        if not isinstance(e, Apply):
+            return isinstance(e, Symbol) and e.name == self.wrt.name
+        if self.wrt.name not in e.names():
+            return False
+        known = self._depends.get(id(e))
+        if known is None:
+            stack = [e]  # children first, iteratively: no depth limit
+            while stack:
+                node = stack[-1]
+                pending = [a for a in node.args if isinstance(a, Apply)
+                           and id(a) not in self._depends and self.wrt.name in a.names()]
+                if pending:
+                    stack += pending
+                    continue
+                stack.pop()
+                self._depends[id(node)] = (node, any(self.depends(a) for a in node.args))
+            known = self._depends[id(e)]
+        return known[1]
+
+    def _warm(self, root: Expr) -> None:
+        """Derive, innermost first, the arguments of the operators inside `root` that have
+        rules (what those rules ask for), so that a nest k deep is derived one level at a
+        time, each finding the level below remembered: the recursion stays a few frames
+        deep, not k times as many (Python's own limit, and its cost per frame)."""
+        if self._warming:
+            return
+        self._warming = True
+        try:
+            for node in self._inside(root):
+                if node is root or lookup(node.op).derivative is None:
+                    continue
+                for a in node.args:
+                    if isinstance(a, Apply) and self.depends(a):
+                        self._warm_one(a)
+        finally:
+            self._warming = False
+
+    def _warm_one(self, e: Apply) -> None:
+        try:
+            self.expr(e, self.inner(e))
+        except (UnsupportedError, UsageError, ShapeError):
+            pass  # a rule that needs it raises it again; one that does not (sign' = 0) not
+
+    def _inside(self, root: Expr):
+        """The operator nodes under `root` that hold the variable, children before their
+        parents, each once per differentiator (iterative: no depth limit)."""
+        stack = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                yield node
+            elif id(node) not in self._warmed and isinstance(node, Apply) \
+                    and self.wrt.name in node.names():
+                self._warmed.add(id(node))
+                stack.append((node, True))
+                stack.extend((a, False) for a in reversed(node.args))
 
     def _folded(self, e: Expr, idx: Idx, terms: list[Term]) -> list[Term] | None:
         """The terms of d e as one factor ∂e/∂wrt at (e's indices, wrt's), where that is

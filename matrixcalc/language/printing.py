@@ -144,6 +144,8 @@ class SortKey:
     def __lt__(self, other: SortKey) -> bool:
         if self.text != other.text:
             return self.text < other.text
+        if self.expr == other.expr:  # equal trees (the common tie): no structure spelled
+            return False
         return self._pair() < other._pair()
 
     def __gt__(self, other: SortKey) -> bool:
@@ -151,7 +153,7 @@ class SortKey:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, SortKey) and self.text == other.text and (
-            self.expr is other.expr or self._pair() == other._pair())
+            self.expr == other.expr or self._pair() == other._pair())
 
     def __hash__(self) -> int:
         return hash(self.text)

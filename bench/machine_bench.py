@@ -28,7 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from common import best_time
+from common import best_time, paired_best
 
 import matrixcalc as mc
 
@@ -102,8 +102,7 @@ def logistic_gradient(n: int, d: int, repeats: int) -> dict:
     def hand():
         s = 1 / (1 + np.exp(-(X @ w)))
         return X.T @ (s - y) / n
-    ours = best_time(lambda: g(X=X, y=y, w=w, n=n), repeats, budget=2.0)
-    theirs = best_time(hand, repeats, budget=2.0)
+    ours, theirs = paired_best(lambda: g(X=X, y=y, w=w, n=n), hand, repeats, budget=2.0)
     return {"name": "logistic gradient vs hand-written numpy", "size": f"n={n}, d={d}",
             "seconds": ours, "hand_seconds": theirs, "ratio": ours / theirs, "target": 1.1}
 

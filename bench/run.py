@@ -115,7 +115,8 @@ def numeric_table(report: dict):
         peers = [k[:-len("_seconds")] for k in r if k.endswith("_seconds")
                  and k not in ("matrixcalc_seconds", "derive_and_codegen_seconds")]
         for peer in peers:
-            rows.append((r["name"], r["size"], ms(r.get("matrixcalc_seconds")), peer,
+            mine = r.get(f"paired_{peer}", r.get("matrixcalc_seconds"))
+            rows.append((r["name"], r["size"], ms(mine), peer,
                          ms(r.get(f"{peer}_seconds")), ratio(r.get(f"speedup_vs_{peer}")),
                          f"{r.get(f'max_diff_vs_{peer}', float('nan')):.1e}"))
         if r.get("error"):

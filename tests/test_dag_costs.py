@@ -321,3 +321,71 @@ def test_remembered_equality_holds_under_threads_and_makes_no_cycle():
                 assert _representative(node).structure() == node.structure()
     different = _copy(_leaf("exp(sin(x) ⊙ y) ⊙ tanh(z + y) ⊙ (x ⊙ y)"))
     assert all(c != different for c in copies)
+
+
+CHAIN_FACTORS = ["A", "B", "C", "A^T", "(2 B)", "diag(u)", "(-C)", "I", "(1/2 A)"]
+
+
+@st.composite
+def sums_of_chains(draw):
+    """Sums of product chains that share runs of factors on the left and on the right
+    (as a network's Hessian does, D W^T … W D), ending in a vector or a matrix."""
+    left = draw(st.lists(st.sampled_from(CHAIN_FACTORS), min_size=0, max_size=3))
+    right = draw(st.lists(st.sampled_from(CHAIN_FACTORS), min_size=0, max_size=3))
+    middles = draw(st.lists(st.lists(st.sampled_from(CHAIN_FACTORS), min_size=1,
+                                     max_size=3), min_size=2, max_size=4))
+    signs = draw(st.lists(st.sampled_from(["+", "-"]), min_size=len(middles),
+                          max_size=len(middles)))
+    end = draw(st.sampled_from(["x", ""]))
+    terms = [" ".join(left + middle + right + ([end] if end else []))
+             for middle in middles]
+    return "".join(f" {s} ({t})" for s, t in zip(signs, terms)).lstrip(" +")
+
+
+@settings(max_examples=80, deadline=None)
+@given(sums_of_chains())
+def test_common_ends_pulled_at_once_as_one_at_a_time(text):
+    """The sum rule pulls every factor that all the chains share at their ends in one
+    step; one factor a step (each then shared by all the rests, so each pulled in turn)
+    gives the same tree."""
+    from matrixcalc.rewrite import sums
+    where = "A, B, C: matrix(n, n); u, x: vector(n)"
+    at_once = mc.simplify(text, where=where)
+
+    def one_at_a_time(chains, side):
+        return (1, 0) if side == 0 else (0, 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sums, "_common_ends", one_at_a_time)
+        assert mc.simplify(text, where=where).structure() == at_once.structure()
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["A", "2", "(x^T x)", "π", "B^T", "(1/2)", "(3 A)", "(x^T A x)",
+                                 "diag(x)"]), min_size=1, max_size=7))
+def test_constant_factors_counts_what_factors_of_lists(factors):
+    """The count of a chain's factors that hold no symbol, from its parts' counts, is the
+    count over `factors_of`, however the chain nests."""
+    from matrixcalc.language.build import constant_factors, factors_of
+    from matrixcalc.language.expr import names_in
+    e = mc.parse(" ".join(factors), where="A, B: matrix(n, n); x: vector(n)")
+    for node in walk(e):
+        assert constant_factors(node) == sum(1 for f in factors_of(node) if not names_in(f))
+
+
+def _network(k: int) -> str:
+    inner = "x"
+    for i in range(1, k + 1):
+        inner = f"W{i} {inner}" if i == k else f"tanh(W{i} {inner})"
+    return f"||{inner} - y||^2"
+
+
+def test_hessian_of_a_deep_network_by_its_input():
+    """The Hessian of a tanh network 24 layers deep by x, under the default limits
+    (Python's recursion limit stopped it at 24 layers, and its nodes at 32, when the sum
+    rule pulled one shared factor a step: k^3 work)."""
+    k, sizes = 24, ["a", "b", "c"]  # three sizes in turn: a missing transpose shows
+    text = _network(k)
+    where = "; ".join([f"W{i}: matrix({sizes[i % 3]}, {sizes[(i - 1) % 3]})"
+                       for i in range(1, k + 1)] + [f"x: vector(a); y: vector({sizes[k % 3]})"])
+    result = mc.hessian(text, "x", where=where)
+    assert mc.check(text, "x", result=result, where=where, order=2, trials=2).ok

@@ -13,7 +13,7 @@ from fractions import Fraction
 from .. import budget
 from ..errors import ShapeError
 from ..ops.spec import lookup
-from .expr import SLOT, Apply, Const, Dimension, Expr, Number
+from .expr import SLOT, Apply, Const, Dimension, Expr, Number, names_in
 from .infer import InferContext
 from .shapes import ONE, SCALAR, Shape
 
@@ -111,7 +111,10 @@ def negate(e: Expr) -> Expr:
     if isinstance(e, Apply) and e.op == "neg":
         return e.args[0]
     if isinstance(e, Apply) and e.op in PRODUCT_OPS:
-        return apply(e.op, negate(e.args[0]), *e.args[1:], attrs=e.attrs)
+        if e._negated is None:  # kept one way only: no cycle for the collector
+            object.__setattr__(e, "_negated", apply(e.op, negate(e.args[0]), *e.args[1:],
+                                                    attrs=e.attrs))
+        return e._negated
     return apply("neg", e)
 
 
@@ -162,6 +165,22 @@ def factors_of(e: Expr) -> list[Expr]:
                                     and _has_chain(a) else factors_of(a)))
         object.__setattr__(e, "_factors", found)
     return list(e._factors)
+
+
+def constant_factors(e: Expr) -> int:
+    """How many factors of the chain (`factors_of`) hold no symbol and no size (numbers,
+    π): from the counts of the chain's parts, so that a rule asking at every node of a
+    chain k long costs k, not k^2 (a Hessian's chains are as long as the network)."""
+    if not isinstance(e, Apply) or e.op not in ("matmul", "mul"):
+        return 0 if names_in(e) else 1
+    if e._constants is None:
+        if e.op == "matmul":
+            count = constant_factors(e.args[0]) + constant_factors(e.args[1])
+        else:
+            count = sum((0 if names_in(a) else 1) if a.ty.is_scalar and not e.ty.is_scalar
+                        and _has_chain(a) else constant_factors(a) for a in e.args)
+        object.__setattr__(e, "_constants", count)
+    return e._constants
 
 
 def _has_chain(e: Expr) -> bool:

@@ -268,6 +268,11 @@ class Apply(Expr):
     # the factors of a product chain (language.build.factors_of): rules take every
     # product apart, and a chain k long would be flattened again at each of its k levels
     _factors: tuple | None = field(default=None, init=False, compare=False, repr=False)
+    # how many of those factors hold no symbol and no size (build.constant_factors)
+    _constants: int | None = field(default=None, init=False, compare=False, repr=False)
+    # -e, once built (build.negate): a product chain's minus sits on its leftmost factor,
+    # so negating one rebuilds the chain's whole left spine
+    _negated: Apply | None = field(default=None, init=False, compare=False, repr=False)
     _heads: int | None = field(default=None, init=False, compare=False, repr=False)
     # a node found equal to this one before (see __eq__)
     _equal: Apply | None = field(default=None, init=False, compare=False, repr=False)

@@ -196,7 +196,7 @@ def division_by_zero(e: Expr) -> Expr | None:
 @rewrites("matmul", "mul")
 def product_with_identity(e: Expr) -> Expr | None:
     """… I … = … …: an identity in a product chain with another matrix disappears."""
-    if not is_op(e, "matmul") and not is_op(e, "mul"):
+    if not is_op(e, "matmul") and not is_op(e, "mul") or not e.holds("I"):
         return None
     factors = build.factors_of(e)
     kept = [f for f in factors if not is_const(f, "I")]
@@ -278,7 +278,7 @@ def diag_of_transpose_or_outer(e: Expr) -> Expr | None:
 def numbers_multiplied(e: Expr) -> Expr | None:
     """1/2 (2 X) = X, 3 (2 X) = 6 X: the numbers of a product chain are one coefficient,
     in front."""
-    if not (is_op(e, "mul") or is_op(e, "matmul")):
+    if not (is_op(e, "mul") or is_op(e, "matmul")) or build.constant_factors(e) < 2:
         return None
     factors = build.factors_of(e)
     values = [to_sympy(f) if _constant(f) else None for f in factors]
@@ -305,7 +305,7 @@ def _constant(e: Expr) -> bool:
 @rewrites("mul", "matmul")
 def reciprocal_to_division(e: Expr) -> Expr | None:
     """2 s^-1 X = 2 X/s: a scalar's reciprocal in a product is written as a division."""
-    if not (is_op(e, "mul") or is_op(e, "matmul")) or e.ty.is_scalar:
+    if not (is_op(e, "mul") or is_op(e, "matmul")) or e.ty.is_scalar or not e.holds("power"):
         return None
     factors = build.factors_of(e)
     for n, f in enumerate(factors):

@@ -188,17 +188,34 @@ def common_factor(e: Expr) -> Expr | None:
         return None
     side, key, _ = best
     shared = [m for m in terms if len(m.chain) >= 2 and memo_key(m.chain[side]) == key]
-    factor = shared[0].chain[side]
     others = [m for m in terms if m not in shared]
-    rests = [Monomial(m.coeff, m.scalars, m.chain[:-1] if side == -1 else m.chain[1:])
-             for m in shared]
+    left, right = _common_ends([m.chain for m in shared], side)
+    chain = shared[0].chain
+    rests = [Monomial(m.coeff, m.scalars, m.chain[left:len(m.chain) - right]) for m in shared]
     common = _common_coefficient([m.coeff for m in rests])
     rests = [Monomial(sympy.cancel(m.coeff / common), m.scalars, m.chain) for m in rests]
     inner_shape = build.chain(list(rests[0].chain)).ty
     inner = simplified(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
-    pulled = build.product(inner, factor) if side == -1 else build.product(factor, inner)
+    pulled = build.chain([*chain[:left], inner, *chain[len(chain) - right:]])
     pulled = rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), e.ty)
     return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
+
+
+def _common_ends(chains: list[tuple], side: int) -> tuple[int, int]:
+    """How many factors on the left and on the right every chain shares, the ends that
+    pulling one factor at a time would take (each factor then shared by all the rests),
+    `side` first; each chain keeps a factor. At once: the Hessian of a network k layers
+    deep shares four factors a layer (D W^T … W D), and one per step took 4k nested
+    steps, each rebuilding every term (k^3 work, and Python's recursion limit at k = 24)."""
+    room = min(len(c) for c in chains) - 1
+    ends = {0: 0, -1: 0}
+    for end in (side, -1 - side):
+        while ends[end] < room - ends[-1 - end]:
+            at = ends[end] if end == 0 else -1 - ends[end]
+            if len({memo_key(c[at]) for c in chains}) != 1:
+                break
+            ends[end] += 1
+    return ends[0], ends[-1]
 
 
 def _common_coefficient(coeffs: list[sympy.Expr]) -> sympy.Expr:

@@ -197,6 +197,7 @@ def targets(reports: dict) -> list[tuple[str, str, str, str]]:
         limits = {"sin nest: gradient": 1.3, "softmax nest: gradient": 1.3,
                   "softmax nest: Jacobian": 1.3,
                   "tanh network: gradient by W1": 1.3, "sin nest: Hessian": 2.3,
+                  "softmax nest: Hessian": 2.3, "tanh network: Hessian by x": 2.3,
                   "bracket column of k entries": 1.3, "sum of k terms": 1.3}
         for s in sc["series"]:
             rows, p = s["rows"], s["exponent"]
@@ -314,6 +315,16 @@ def profiles(reports: dict, quick: bool) -> str:
         e = mc.parse(swell_bench.network(depth))
         parts.append(profile(f"derive: network depth {depth} w.r.t. W1 (cProfile, by own "
                              "time)", lambda: mc.derive(e, "W1")))
+    if "scaling" in reports:
+        import scaling_bench
+        k = 4 if quick else 16
+        net = mc.parse(scaling_bench.network(k))
+        parts.append(profile(f"Hessian of the tanh network by x, k = {k} (cProfile, by own "
+                             "time)", lambda: mc.hessian(net, "x")))
+        depth = 3 if quick else 4
+        nest = mc.parse("y^T " + scaling_bench.nested("softmax", "x", depth))
+        parts.append(profile(f"Hessian of softmax nested {depth} deep (cProfile, by own "
+                             "time)", lambda: mc.hessian(nest, "x")))
     if "numeric" in reports:
         for text in ("-1/n (y^T log(sigmoid(X w)) + (ones - y)^T log(ones - sigmoid(X w)))",):
             f = mc.lambdify(mc.hessian(text, "w"))

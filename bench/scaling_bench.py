@@ -4,8 +4,8 @@ whose work grows with a parameter k, with the fitted exponent of time ~ k^p.
 Series (each point in a fresh process, with a time limit, so a slow point cannot stop
 the run; after a point times out, larger ones are skipped):
 - `sin` nested k deep in a sum, its gradient and its Hessian;
-- `softmax` nested k deep: the gradient of y^T softmax(…(x)), and the Jacobian;
-- the tanh network of depth k, the gradient by W1;
+- `softmax` nested k deep: the gradient of y^T softmax(…(x)), the Jacobian, the Hessian;
+- the tanh network of depth k, the gradient by W1 and the Hessian by x;
 - a bracket column of k entries, parsed and derived by a scalar;
 - a sum of k terms a_i^T x, parsed and derived;
 - tr(X^k), derived by X (the result should be k (X^T)^(k-1), whatever k).
@@ -87,7 +87,10 @@ SERIES = {
                                (1, 2, 4, 8, 16, 32, 64)),
     "softmax nest: Jacobian": (lambda k: nested("softmax", "x", k), "x", "jacobian",
                                (1, 2, 4, 8, 16, 32, 64)),
+    "softmax nest: Hessian": (lambda k: "y^T " + nested("softmax", "x", k), "x", "hessian",
+                              (1, 2, 4, 8, 16, 32, 64)),
     "tanh network: gradient by W1": (network, "W1", "derive", (1, 2, 4, 8, 16, 32, 64)),
+    "tanh network: Hessian by x": (network, "x", "hessian", (1, 2, 4, 8, 16, 32, 64)),
     "bracket column of k entries": (
         lambda k: "[" + "; ".join(f"{i + 1} x^2 + x" for i in range(k)) + "]", "x", "scalar",
         (100, 300, 1000, 3000)),

@@ -11,6 +11,7 @@ checked against autograd.
 from __future__ import annotations
 
 import pytest
+import sympy
 from derivative_cases import COOKBOOK, LESSON
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -389,3 +390,18 @@ def test_hessian_of_a_deep_network_by_its_input():
                        for i in range(1, k + 1)] + [f"x: vector(a); y: vector({sizes[k % 3]})"])
     result = mc.hessian(text, "x", where=where)
     assert mc.check(text, "x", result=result, where=where, order=2, trials=2).ok
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["A", "B^T", "(x^T x)", "2", "π", "diag(x)", "(A B)", "(-B)",
+                                 "exp(x^T x)"]), min_size=1, max_size=5),
+       st.sampled_from([1, 3, sympy.Rational(1, 2)]))
+def test_a_negative_term_is_rebuilt_as_its_negated_chain(factors, coeff):
+    """A term with a negative coefficient, rebuilt with the minus put on its leftmost
+    factor at once, is the tree that negating the whole chain gives."""
+    from matrixcalc.rewrite.sums import Monomial, monomial, rebuild
+    e = mc.parse(" ".join(factors), where="A, B: matrix(n, n); x: vector(n)")
+    m = monomial(e)
+    one_way = rebuild(Monomial(-coeff * m.coeff, m.scalars, m.chain), e.ty)
+    other_way = build.negate(rebuild(Monomial(coeff * m.coeff, m.scalars, m.chain), e.ty))
+    assert one_way.structure() == other_way.structure()

@@ -16,7 +16,7 @@ import sympy
 
 from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
 from ..language import build
-from ..language.expr import Expr, memo_key
+from ..language.expr import Apply, Expr, memo_key
 from ..ops.spec import version
 from .engine import first, rewrites
 from .patterns import is_const, is_op, simplified, size_is_named
@@ -82,6 +82,11 @@ def rebuild(m: Monomial, shape) -> Expr:
     coeff = -m.coeff if sign < 0 else m.coeff
     chain = list(m.chain) or ([] if shape.is_scalar else [build.filled_ones(shape)])
     factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + chain
+    if sign < 0 and factors and not (isinstance(factors[0], Apply) and (
+            factors[0].op == "neg" or factors[0].op in build.PRODUCT_OPS)):
+        # the minus on the leftmost factor, where negating the chain would put it: a
+        # chain k long is built once, not built and then rebuilt along its left spine
+        return build.chain([build.negate(factors[0])] + factors[1:])
     result = build.chain(factors) if factors else build.num(1)
     return build.negate(result) if sign < 0 else result
 

@@ -26,6 +26,7 @@ import platform
 import pstats
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -106,7 +107,7 @@ def swell_table(report: dict):
 
 def per_layer_growth(rows: list[dict], key: str) -> list[float]:
     """Characters added per unit of depth, between consecutive rows."""
-    return [(b[key] - a[key]) / (b["depth"] - a["depth"]) for a, b in zip(rows, rows[1:])]
+    return [(b[key] - a[key]) / (b["depth"] - a["depth"]) for a, b in pairwise(rows)]
 
 
 def numeric_table(report: dict):
@@ -360,18 +361,39 @@ Written by hand from the profiles below and the runs that led here; the verdicts
 are this run's.
 
 - **softmax nested k deep** (gradient and Jacobian; target exponent ≤ 1.3): every few
-  levels the derivative folds the inner Jacobian into its matrix form. That form now
-  stands as a symbol of its shape (`∂#k`) while the outer levels are derived, and is put
-  back when the derivative leaves the engine; before, every later fold rewrote inside it
-  again (k² work: 29,300 nodes built at k = 32, 123,000 at k = 64, over the node limit).
-  Now the nodes built grow linearly (5,500, 11,700, 24,300 at k = 16, 32, 64), k = 32
-  takes 0.28 s (was 0.92 s) and 68 MB (was 422 MB), and k = 64 0.78 s. Each fold costs
-  about 45 ms whatever k. The fitted exponent sits at the target (about 1.3) because one
-  point is noisy: the folds run about 8 Python frames per level deep, and the same k = 64
-  derivation started from 0 to 190 frames further down took 657 to 809 ms. CPython 3.11
-  frees a frame-stack chunk as soon as the call that opened it returns, so a hot loop of
-  calls across a chunk's edge allocates one per call: a loop of 4-deep recursions run
-  from 130 or 265 frames down took 37× as long as from anywhere else.
+  levels the derivative folds the inner Jacobian into its matrix form, which stands as a
+  symbol of its shape (`∂#k`) while the outer levels are derived, and is put back when
+  the derivative leaves the engine: the nodes built grow linearly (5,500, 11,700, 24,300
+  at k = 16, 32, 64; 123,000 at k = 64 before the symbols). What kept the exponent at
+  1.3 was the recursion: each level's rule asked for the level below, so a nest k deep
+  ran about 8k Python frames deep, and CPython's cost per call grew with the depth (the
+  same k = 64 derivation started 0 to 190 frames further down took 657 to 809 ms). The
+  arguments of operators with rules are now derived innermost first, each level finding
+  the one below remembered, and whether a node holds the variable is known once per node
+  (it was a walk down to the variable at every level): k = 64 0.76 → 0.52 s, the
+  exponents 1.31 and 1.30 → about 1.1, and nests 150 to 190 deep derive (Python's
+  recursion limit stopped them at about 150).
+- **Hessian of the tanh network by x** (target exponent ≤ 2.3 up to k = 64): the Hessian
+  is a sum of k product chains, the i-th about 4i factors long (W1^T D1 W2^T … W2 D1 W1),
+  which the simplifier factors into the nested form W1^T (D1 W2^T (…) W2 D1 - 2 diag(…))
+  W1. Each factoring step rebuilds every remaining chain without its shared ends, so the
+  work is about k³ nodes. It pulled one factor a step: 4k nested steps (Python's
+  recursion limit at k = 24) and 49,000 nodes at k = 16. Now a step pulls every end the
+  chains share, the chain rules (numbers, identities, powers) read counts cached on the
+  chain instead of scanning it at each of its nodes, and a negative term is built with its
+  minus in place: k = 16 0.72 → 0.24 s, and k = 32 derives in 1.4 s (69,000 nodes). k =
+  64 would build about 550,000 nodes, over the default limit of 100,000. What remains is
+  the rebuilding itself: a left-nested chain without its first factor is a new tree, so
+  no step can share the chains of the step before.
+- **Hessian of softmax nested k deep** (target exponent ≤ 2.3): it grows about 15× a
+  level (k = 2: 0.06 s, k = 4: 1.0 s, k = 8 over the node limit). The Hessian is the
+  Jacobian of the gradient's closed form, a sum of products of the nest's vectors; each
+  factor's derivative brings up to 16 terms (the fold threshold), so at k = 4 the index
+  form has about 700 terms before recovery. Deeper, the gradient holds the folded
+  Jacobians as matrices, whose derivatives are order-3 tensors, which do not fold. A
+  polynomial Hessian needs the gradient kept as a chain of Jacobian matrices (J1^T …
+  Jk^T y, each J^T v distributed would use v twice, and the printed form doubles a
+  level) and an order on terms that does not print each one.
 - **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
   is 16 n² bytes (A read once, the result written once, as the triad's bytes are
   counted) at the triad's rate with a thread per core. The kernel now makes one numpy
@@ -382,8 +404,9 @@ are this run's.
   take about 19 ms (0.67 of the bound; 11 ms into an array already touched, so about
   8 ms is the kernel's first touch of the new pages). numba 0.68 was measured too: a
   plain tiled loop took 104 to 131 ms, slower than numpy, before any tuning, and it adds
-  a second of compiling to a generated function's first call; not used. Closing the gap
-  needs a tuned compiled transpose.
+  a second of compiling to a generated function's first call; not used. Row strips of 4
+  to 32 rows (A's columns read whole) took 86 to 95 ms; tiles of 16 and 64, 52 and
+  50 ms. Closing the gap needs a tuned compiled transpose.
 - **logistic Hessian X^T diag(s) X as a fraction of the multiply bound** (target ≥ 0.67):
   the generated code scales the rows by sqrt(s) and lets numpy's matmul see one array
   times its transpose, so BLAS computes one triangle (syrk). The syrk alone, on rows
@@ -391,7 +414,15 @@ are this run's.
   way; the scaling pass (a read and a write of X) is the rest. Scaling row blocks into a
   buffer kept in cache and adding their syrks measured worse (0.30 to 0.51 for blocks of
   256 to 2048 rows). SciPy's syrk ran 2-3× slower in a process whose numpy BLAS threads
-  had just worked (X w comes first): two OpenBLAS thread pools sharing 2 cores.
+  had just worked (X w comes first): two OpenBLAS thread pools sharing 2 cores. A plain
+  product of the scaled rows (2 n d² flops, no syrk) takes 29 ms: BLAS runs this shape
+  (512 × 4096 × 512) at 73 GFLOP/s, against 140 for the 2048³ product the bound is
+  measured on. Splitting the columns into 2 to 4 blocks (syrk on the diagonal blocks,
+  products off it) measured 0.47 to 0.50.
+- **logistic Hessian at d = 32 against torch** (target ≥ 10×): ours takes about
+  0.18 ms, of which the syrk of a 2048 × 32 matrix is 0.10 ms (2 Mflop at 20 GFLOP/s:
+  OpenBLAS's threads cost more than the work), scaling the rows 0.035 and the sigmoid
+  0.012; torch's vectorized Hessian takes 1.36 ms.
 - **Hessian of x^T A x against torch** (target ≥ 20×): both sides are memory-bound; the
   generated kernel is the one above.
 - **Derivation against SymPy and tensorgrad** (met): the per-case median went from about
@@ -410,7 +441,9 @@ are this run's.
 - **Run-to-run noise**: on this 2-core VM the start-up figures vary by ±20 % between runs,
   sub-millisecond timings (the gradients, the logistic Hessian at d = 32) by more, and
   the benchmark repeats a call for up to 0.5 s and keeps the best; treat verdicts within
-  ±20 % of a target as borderline.
+  ±20 % of a target as borderline. Ours and each peer are timed in alternating rounds
+  (the logistic gradient's ratio to numpy by hand read 1.05× and 1.21× in two runs of the
+  same code when they were timed one after the other).
 - **Start-up**: `matrixcalc derive` spends most of its time importing SymPy (the engine's
   scalar coefficients); it no longer imports numpy. `import matrixcalc` imports lark and
   the package only.

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,11 +104,14 @@ SERIES = {
 def point(text: str, wrt: str, how: str, limit: float) -> dict:
     try:
         out = subprocess.run([sys.executable, "-c", CHILD, json.dumps([text, wrt, how])],
-                             capture_output=True, text=True, timeout=limit)
+                             capture_output=True, text=True, timeout=limit, check=False)
     except subprocess.TimeoutExpired:
         return {"error": f"timeout over {limit:g} s"}
-    if out.returncode != 0:
-        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1][:120]}
+    if out.returncode != 0:  # the exception's own line, not the hint after it
+        lines = out.stderr.strip().splitlines() or ["failed"]
+        raised = [ln for ln in lines if re.match(r"[\w.]*(Error|Exception): ", ln)]
+        line = raised[-1] if raised else lines[-1]
+        return {"error": re.sub(r"^[\w.]*\.(?=\w+: )", "", line)[:120]}
     return json.loads(out.stdout)
 
 

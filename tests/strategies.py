@@ -552,3 +552,12 @@ def _rowwise_family(g: _Generator, draw, kind: str, depth: int) -> str:
 
 _FAMILY_BUILDERS = {"hadamard": _hadamard_family, "diag": _diag_family, "kron": _kron_family,
                     "vec": _vec_family, "mean": _mean_family, "rowwise": _rowwise_family}
+
+
+def network(depth: int) -> str:
+    """The tanh network `depth` layers deep, ||W_k tanh(… tanh(W1 x)) - y||^2, as text
+    (the tests of derivation cost and of shared forms use it)."""
+    inner = "x"
+    for i in range(1, depth + 1):
+        inner = f"W{i} {inner}" if i == depth else f"tanh(W{i} {inner})"
+    return f"||{inner} - y||^2"

@@ -15,6 +15,7 @@ import sympy
 from derivative_cases import COOKBOOK, LESSON
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import network
 
 import matrixcalc as mc
 from matrixcalc.calculus import derive as derive_module
@@ -373,19 +374,12 @@ def test_constant_factors_counts_what_factors_of_lists(factors):
         assert constant_factors(node) == sum(1 for f in factors_of(node) if not names_in(f))
 
 
-def _network(k: int) -> str:
-    inner = "x"
-    for i in range(1, k + 1):
-        inner = f"W{i} {inner}" if i == k else f"tanh(W{i} {inner})"
-    return f"||{inner} - y||^2"
-
-
 def test_hessian_of_a_deep_network_by_its_input():
     """The Hessian of a tanh network 24 layers deep by x, under the default limits
     (Python's recursion limit stopped it at 24 layers, and its nodes at 32, when the sum
     rule pulled one shared factor a step: k^3 work)."""
     k, sizes = 24, ["a", "b", "c"]  # three sizes in turn: a missing transpose shows
-    text = _network(k)
+    text = network(k)
     where = "; ".join([f"W{i}: matrix({sizes[i % 3]}, {sizes[(i - 1) % 3]})"
                        for i in range(1, k + 1)] + [f"x: vector(a); y: vector({sizes[k % 3]})"])
     result = mc.hessian(text, "x", where=where)

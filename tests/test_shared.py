@@ -8,14 +8,7 @@ from hypothesis import strategies as st
 
 import matrixcalc as mc
 from matrixcalc.cli import main
-from strategies import SAFE_OPS, expressions
-
-
-def network(depth: int) -> str:
-    inner = "x"
-    for i in range(1, depth + 1):
-        inner = f"W{i} {inner}" if i == depth else f"tanh(W{i} {inner})"
-    return f"||{inner} - y||^2"
+from strategies import SAFE_OPS, expressions, network
 
 
 def test_each_hidden_activation_is_named_once():

@@ -36,10 +36,15 @@ from ..language.infer import infer
 from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import ONE, Shape, normalize
 from ..rewrite.simplify import canonical_input, simplify_tree
-from .diff import Differentiator, depends_on
+from .diff import FOLD_TERMS, Differentiator, depends_on
 from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")
+# The Hessian's inner derivatives are folded into their matrix forms from two terms on: the
+# gradient is a sum of products, and its factors' derivatives, multiplied out, gave the
+# Hessian of softmax nested 4 deep 700 index terms (a node limit at 6 deep).
+HESSIAN_FOLD_TERMS = 1
+ACROSS_FOLDS = 2000  # printed nodes: a folded result this small is simplified once more
 ROW, COL, WRT_ROW, WRT_COL = "i", "j", "k", "l"
 
 
@@ -254,7 +259,8 @@ def _layout_indices(f: Expr, x: Symbol):
     return f_idx, tuple(i for i in x_idx if i), out, shape
 
 
-def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False):
+def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False,
+                fold_terms: int = FOLD_TERMS):
     if _order(f, x) > 2 or (vec and f.ty.kind == "matrix" and not x.ty.is_scalar):
         if layout != "numerator":
             raise UnsupportedError("layout=\"denominator\" applies to Jacobians, not to "
@@ -266,19 +272,26 @@ def _derivative(f: Expr, x: Symbol, layout: str = "numerator", vec: bool = False
     if not depends_on(f, x.name):
         result = build.zero(shape)
     else:
-        result = _closed_form(canonical_input(f), x, f_idx, x_idx, out, shape)
+        result = _closed_form(canonical_input(f), x, f_idx, x_idx, out, shape, fold_terms)
     result = retype(result, _known(f, x), shape)
     if layout == "denominator" and not f.ty.is_scalar:
         result = retype(simplify_tree(build.apply("transpose", result)), _known(f, x))
     return result
 
 
-def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape) -> Expr:
+def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape,
+                 fold_terms: int = FOLD_TERMS) -> Expr:
     """The derivative's matrix form: as derived, and with composite factors expanded so
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
-    d = differentiator(x, x_idx, supply)
-    return d.unfold(closed_form(d.terms(lower(f, f_idx, supply)), out, shape, supply))
+    d = differentiator(x, x_idx, supply, fold_terms)
+    form = d.unfold(closed_form(d.terms(lower(f, f_idx, supply)), out, shape, supply))
+    if d.folded and _size(form) <= ACROSS_FOLDS:
+        # each fold's form was simplified where it was made; a small result is simplified
+        # once more across them (W^T (s M) W is s W^T M W), a large one keeps its cost
+        # linear in the depth
+        form = simplify_tree(form)
+    return form
 
 
 def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:
@@ -320,7 +333,8 @@ def derivative_of_scalar(f: Expr, x: Symbol) -> Expr:
     return _derivative(f, x)
 
 
-def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Differentiator:
+def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply,
+                   fold_terms: int = FOLD_TERMS) -> Differentiator:
     """The index-form differentiator by x, with the engine's closed form for the scalar
     entries of bracket literals and for the inner derivatives it folds."""
     def matrix_form(terms, out, shape: Shape) -> Expr:
@@ -329,7 +343,7 @@ def differentiator(x: Symbol, x_idx: tuple[str, ...], supply: IndexSupply) -> Di
                  if isinstance(n, Symbol) and n.info}
         return retype(form, {**known, x.name: x.info} if x.info else known, shape)
     return Differentiator(x, x_idx, supply, scalar_derivative=derivative_of_scalar,
-                          matrix_form=matrix_form)
+                          matrix_form=matrix_form, fold_terms=fold_terms)
 
 
 STRUCTURED = {True: "cookbook", "cookbook": "cookbook", "sym": "sym"}
@@ -448,7 +462,7 @@ def hessian(expr, wrt, where=None, vec: bool = False):
     if vec and x.ty.kind == "matrix":
         result = _higher_order(gradient, px, vec=True)
     else:
-        result = _derivative(gradient, px)
+        result = _derivative(gradient, px, fold_terms=HESSIAN_FOLD_TERMS)
     return remembered(restructured(result, e, x), e, x, vec=vec, hessian=True)
 
 

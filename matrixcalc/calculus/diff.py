@@ -64,8 +64,10 @@ class Differentiator:
 
     def __init__(self, wrt: Symbol, wrt_idx: tuple[str, ...], supply: IndexSupply,
                  scalar_derivative: Callable[[Expr, Symbol], Expr] | None = None,
-                 matrix_form: Callable[[list[Term], Idx, Shape], Expr] | None = None) -> None:
+                 matrix_form: Callable[[list[Term], Idx, Shape], Expr] | None = None,
+                 fold_terms: int = FOLD_TERMS) -> None:
         self.wrt = wrt
+        self.fold_terms = fold_terms  # an inner derivative of more terms is folded
         self.wrt_idx = wrt_idx
         self.supply = supply
         self._scalar_derivative = scalar_derivative  # the engine's closed form, injected
@@ -112,7 +114,7 @@ class Differentiator:
             mapping = {a: b for a, b in zip(was, idx) if a is not None}
             return [t.renamed(mapping) for t in terms]
         terms = self.terms(lower(e, idx, self.supply))
-        if len(terms) > FOLD_TERMS and self._matrix_form is not None:
+        if len(terms) > self.fold_terms and self._matrix_form is not None:
             terms = self._folded(e, idx, terms) or terms
         self._memo[key] = (idx, terms)
         return terms
@@ -206,6 +208,11 @@ class Differentiator:
         name = f"{ENGINE_NAMES}{len(self._folds) + 1}"
         self._folds[name] = jacobian
         return Symbol(name, info=SymbolInfo(name, ty.kind, ty.rows, ty.cols), ty=ty)
+
+    @property
+    def folded(self) -> bool:
+        """Whether some inner derivative was folded (held as a symbol until `unfold`)."""
+        return bool(self._folds)
 
     def unfold(self, e):
         """A derivative's matrix form (or its index terms) with each folded Jacobian's

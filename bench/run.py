@@ -385,15 +385,18 @@ are this run's.
   64 would build about 550,000 nodes, over the default limit of 100,000. What remains is
   the rebuilding itself: a left-nested chain without its first factor is a new tree, so
   no step can share the chains of the step before.
-- **Hessian of softmax nested k deep** (target exponent ≤ 2.3): it grows about 15× a
-  level (k = 2: 0.06 s, k = 4: 1.0 s, k = 8 over the node limit). The Hessian is the
-  Jacobian of the gradient's closed form, a sum of products of the nest's vectors; each
-  factor's derivative brings up to 16 terms (the fold threshold), so at k = 4 the index
-  form has about 700 terms before recovery. Deeper, the gradient holds the folded
-  Jacobians as matrices, whose derivatives are order-3 tensors, which do not fold. A
-  polynomial Hessian needs the gradient kept as a chain of Jacobian matrices (J1^T …
-  Jk^T y, each J^T v distributed would use v twice, and the printed form doubles a
-  level) and an order on terms that does not print each one.
+- **Hessian of softmax nested k deep** (target exponent ≤ 2.3): the Hessian is the
+  Jacobian of the gradient's closed form, a sum of products of the nest's vectors. Each
+  factor's inner derivative was folded only past 16 terms, so the products multiplied
+  out: about 700 index terms at k = 4 (1.0 s), and the node limit at k = 6. The
+  Hessian's inner derivatives are now folded from two terms on: k = 4 takes 0.26 s, 8
+  0.6 s, 16 2.0 s (85,000 nodes). Past that it still grows fast (k = 32 ran over
+  200 s without a limit): for k ≥ 5 the gradient holds the folded Jacobians as matrices,
+  and their derivatives are tensors of order 3, which do not fold. A Hessian linear in
+  the depth needs the gradient kept as a chain of vector-Jacobian products whose vector
+  is held as a symbol while each level is derived (reverse accumulation); the printed
+  form then doubles a level (each J^T v uses v twice), so it also needs an order on terms
+  that does not print each one.
 - **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
   is 16 n² bytes (A read once, the result written once, as the triad's bytes are
   counted) at the triad's rate with a thread per core. The kernel now makes one numpy

@@ -285,13 +285,15 @@ def _closed_form(f: Expr, x: Symbol, f_idx, x_idx, out, shape,
     that like terms can cancel; the smaller of the two (as derived, on a tie)."""
     supply = IndexSupply(reserved={ROW, COL, WRT_ROW, WRT_COL})
     d = differentiator(x, x_idx, supply, fold_terms)
-    form = d.unfold(closed_form(d.terms(lower(f, f_idx, supply)), out, shape, supply))
-    if d.folded and _size(form) <= ACROSS_FOLDS:
-        # each fold's form was simplified where it was made; a small result is simplified
-        # once more across them (W^T (s M) W is s W^T M W), a large one keeps its cost
-        # linear in the depth
-        form = simplify_tree(form)
-    return form
+    return unfolded(d, closed_form(d.terms(lower(f, f_idx, supply)), out, shape, supply))
+
+
+def unfolded(d: Differentiator, form: Expr) -> Expr:
+    """A derivative's matrix form with its folded Jacobians put back. Each fold's form was
+    simplified where it was made; a small result is simplified once more across them
+    (W^T (s M) W is s W^T M W), a large one keeps its cost linear in the depth."""
+    form = d.unfold(form)
+    return simplify_tree(form) if d.folded and _size(form) <= ACROSS_FOLDS else form
 
 
 def closed_form(terms, out, shape, supply: IndexSupply) -> Expr:

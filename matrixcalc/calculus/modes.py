@@ -12,6 +12,7 @@ jvp is `softmax(z) ⊙ v - softmax(z) softmax(z)^T v`, with no diag(…) or oute
 from __future__ import annotations
 
 from ..errors import ShapeError, UsageError
+from ..guard import public
 from ..index.ir import IndexSupply, multiply
 from ..index.lower import lower
 from ..language import build
@@ -21,8 +22,8 @@ from ..language.infer import infer
 from ..language.parse import as_expr, parse_raw, wrt_symbol
 from ..language.shapes import Shape
 from ..rewrite.simplify import canonical_input
-from ..guard import public
 from .derive import (
+    HESSIAN_FOLD_TERMS,
     _derivative,
     _known,
     closed_form,
@@ -30,9 +31,10 @@ from .derive import (
     remembered,
     restructured,
     retype,
+    unfolded,
     unstructured,
 )
-from .diff import depends_on
+from .diff import FOLD_TERMS, depends_on
 
 F_ROW, F_COL, X_ROW, X_COL = "i", "j", "k", "l"
 
@@ -90,33 +92,33 @@ def _known_all(e: Expr, x: Symbol, d: Expr) -> dict[str, SymbolInfo]:
     return known
 
 
-def _differentiated(e: Expr, x: Symbol):
+def _differentiated(e: Expr, x: Symbol, fold_terms: int = FOLD_TERMS):
     """dF/dX in index form: (terms, supply, F's index pair, X's index pair, X's indices,
     the differentiator, which unfolds the matrix form made of the terms)."""
     f_idx = _pair(e.ty, F_ROW, F_COL)
     x_pair = _pair(x.ty, X_ROW, X_COL)
     x_idx = tuple(i for i in x_pair if i)
     supply = IndexSupply(reserved={F_ROW, F_COL, X_ROW, X_COL})
-    d = differentiator(x, x_idx, supply)
+    d = differentiator(x, x_idx, supply, fold_terms)
     terms = d.terms(lower(canonical_input(e), f_idx, supply))
     return terms, supply, f_idx, x_pair, x_idx, d
 
 
-def _jvp(e: Expr, x: Symbol, v: Expr) -> Expr:
+def _jvp(e: Expr, x: Symbol, v: Expr, fold_terms: int = FOLD_TERMS) -> Expr:
     if not depends_on(e, x.name):
         return build.zero(e.ty)
-    terms, supply, f_idx, x_pair, _, d = _differentiated(e, x)
+    terms, supply, f_idx, x_pair, _, d = _differentiated(e, x, fold_terms)
     terms = multiply(terms, lower(v, x_pair, supply))
-    result = d.unfold(closed_form(terms, f_idx, e.ty, supply))
+    result = unfolded(d, closed_form(terms, f_idx, e.ty, supply))
     return retype(result, _known_all(e, x, v), e.ty)
 
 
 def _vjp(e: Expr, x: Symbol, u: Expr) -> Expr:
     if not depends_on(e, x.name):
         return build.zero(x.ty)
-    terms, supply, f_idx, x_pair, x_idx, d = _differentiated(e, x)
+    terms, supply, f_idx, x_pair, _, d = _differentiated(e, x)
     terms = multiply(terms, lower(u, f_idx, supply))
-    result = d.unfold(closed_form(terms, x_pair, x.ty, supply))
+    result = unfolded(d, closed_form(terms, x_pair, x.ty, supply))
     return retype(result, _known_all(e, x, u), x.ty)
 
 
@@ -146,7 +148,8 @@ def hvp(expr, wrt, v, where=None) -> Expr:
     gradient = _derivative(plain, px)
     if not depends_on(gradient, x.name):
         return remembered(build.zero(x.ty), e, x)
-    return remembered(restructured(_jvp(gradient, px, direction_v), e, x), e, x)
+    hv = _jvp(gradient, px, direction_v, HESSIAN_FOLD_TERMS)  # folded as the Hessian is
+    return remembered(restructured(hv, e, x), e, x)
 
 
 __all__ = ["hvp", "jvp", "vjp"]

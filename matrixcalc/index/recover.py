@@ -173,11 +173,11 @@ def _chain(graph: Graph, factors: list[Factor], inner: set[str]) -> list[Factor]
     row, col = graph.out
     if q == row or (p == col and col is not None):
         p, q = q, p
-    options = [(_walk(factors, p), (p, q))]
+    options = [(build.chain(_walk(factors, p)), (p, q))]
     if row not in (p, q) and (col is None or col not in (p, q)):
-        options.append((_walk(factors, q), (q, p)))  # no free end fixes the orientation
-    chain, idx = min(options, key=lambda o: to_text(build.chain(o[0])))
-    return [Factor(build.chain(chain), idx)]
+        options.append((build.chain(_walk(factors, q)), (q, p)))  # no end fixes the way
+    chain, idx = min(options, key=lambda o: to_text(o[0]))
+    return [Factor(chain, idx)]
 
 
 def _walk(factors: list[Factor], start: str) -> list[Expr]:
@@ -286,8 +286,7 @@ def _product(graph: Graph, structure: Expr | None) -> Expr:
         sign, factors[0] = -1, from_sympy(-coeff)
         if factors[0] == build.num(1) and len(factors) > 1:
             factors = factors[1:]
-    result = build.chain(factors)
-    return build.negate(result) if sign < 0 else result
+    return build.negated_chain(factors) if sign < 0 else build.chain(factors)
 
 
 def _means(coeff: sympy.Expr, scalars: list[Expr]) -> tuple[sympy.Expr, list[Expr]]:

@@ -118,6 +118,16 @@ def negate(e: Expr) -> Expr:
     return apply("neg", e)
 
 
+def negated_chain(factors: list[Expr]) -> Expr:
+    """-(the chain of factors), scalars first (as `chain` would order them): the minus
+    goes straight onto the leftmost factor, where `negate` would put it, so a chain k
+    long is built once, not built and then rebuilt along its left spine."""
+    first = factors[0]
+    if isinstance(first, Apply) and (first.op == "neg" or first.op in PRODUCT_OPS):
+        return negate(chain(factors))
+    return chain([negate(first)] + factors[1:])
+
+
 def strip_sign(e: Expr) -> tuple[int, Expr]:
     """(sign, e without its leading minus)."""
     if is_negated(e):

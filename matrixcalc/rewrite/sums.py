@@ -10,13 +10,16 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sympy
 
 from ..index.scalars import SizeSymbol, from_sympy, size, to_sympy
 from ..language import build
-from ..language.expr import Apply, Expr, memo_key
+from ..language.expr import Expr, memo_key
+from ..language.printing import to_text
+from ..language.shapes import Shape
 from ..ops.spec import version
 from .engine import first, rewrites
 from .patterns import is_const, is_op, simplified, size_is_named
@@ -82,13 +85,9 @@ def rebuild(m: Monomial, shape) -> Expr:
     coeff = -m.coeff if sign < 0 else m.coeff
     chain = list(m.chain) or ([] if shape.is_scalar else [build.filled_ones(shape)])
     factors = ([] if coeff == 1 else [from_sympy(coeff)]) + list(m.scalars) + chain
-    if sign < 0 and factors and not (isinstance(factors[0], Apply) and (
-            factors[0].op == "neg" or factors[0].op in build.PRODUCT_OPS)):
-        # the minus on the leftmost factor, where negating the chain would put it: a
-        # chain k long is built once, not built and then rebuilt along its left spine
-        return build.chain([build.negate(factors[0])] + factors[1:])
-    result = build.chain(factors) if factors else build.num(1)
-    return build.negate(result) if sign < 0 else result
+    if not factors:
+        return build.num(-1 if sign < 0 else 1)
+    return build.negated_chain(factors) if sign < 0 else build.chain(factors)
 
 
 def _entry_sum(x: Expr) -> tuple[Expr | None, sympy.Expr] | None:
@@ -182,7 +181,16 @@ def common_factor(e: Expr) -> Expr | None:
     """A x + B x = (A + B) x and X A + X B = X (A + B), for the most shared factor."""
     if not is_op(e, "add"):
         return None
-    terms = monomials(e)
+    found = _pull(monomials(e), e.ty)
+    if found is None:
+        return None
+    pulled, others = found
+    return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
+
+
+def _pull(terms: Sequence[Monomial], shape) -> tuple[Expr, list[Monomial]] | None:
+    """(the product that pulls the most shared end factor out of the terms that share
+    it, the other terms); None where no two terms share an end."""
     best = None
     for side in (-1, 0):  # keyed with sizes: A ones (n) and X ones (m) share nothing
         counts = Counter(memo_key(m.chain[side]) for m in terms if len(m.chain) >= 2)
@@ -192,18 +200,39 @@ def common_factor(e: Expr) -> Expr | None:
     if best is None:
         return None
     side, key, _ = best
-    shared = [m for m in terms if len(m.chain) >= 2 and memo_key(m.chain[side]) == key]
-    others = [m for m in terms if m not in shared]
+    shares = [len(m.chain) >= 2 and memo_key(m.chain[side]) == key for m in terms]
+    shared = [m for m, share in zip(terms, shares) if share]
+    others = [m for m, share in zip(terms, shares) if not share]
     left, right = _common_ends([m.chain for m in shared], side)
     chain = shared[0].chain
     rests = [Monomial(m.coeff, m.scalars, m.chain[left:len(m.chain) - right]) for m in shared]
     common = _common_coefficient([m.coeff for m in rests])
     rests = [Monomial(sympy.cancel(m.coeff / common), m.scalars, m.chain) for m in rests]
-    inner_shape = build.chain(list(rests[0].chain)).ty
-    inner = simplified(build.total([rebuild(m, inner_shape) for m in rests], inner_shape))
+    inner = _sum_of_rests(rests, Shape(rests[0].chain[0].ty.rows, rests[0].chain[-1].ty.cols))
     pulled = build.chain([*chain[:left], inner, *chain[len(chain) - right:]])
-    pulled = rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), e.ty)
-    return build.total([pulled] + [rebuild(m, e.ty) for m in others], e.ty)
+    return rebuild(Monomial(common, (), tuple(build.factors_of(pulled))), shape), others
+
+
+def _sum_of_rests(rests: list[Monomial], shape) -> Expr:
+    """The sum of what the shared ends leave, simplified. Where those rests share ends
+    again (the nested products of a Hessian: W1^T D1 W2^T … W2 D1 W1), they are pulled
+    here, from the terms taken apart, in the order the sum would hold them: a rest is
+    built once, at the level where nothing more is shared, not built anew at each of k
+    levels (k^3 nodes for a network k layers deep)."""
+    terms = list(rests)
+    while (found := _pull(sorted(terms, key=_term_order), shape)) is not None:
+        pulled, others = found
+        terms = [monomial(pulled), *others]
+    return simplified(build.total([rebuild(m, shape) for m in terms], shape))
+
+
+def _term_order(m: Monomial) -> tuple[bool, str]:
+    """Where `build.total` would put the term m (positives first, then by printed form),
+    read from its factors' printed forms without building it."""
+    negative = bool(m.coeff.is_number and m.coeff.is_negative)
+    coeff = abs(m.coeff) if negative else m.coeff
+    parts = ([] if coeff == 1 else [str(coeff)]) + [to_text(x) for x in (*m.scalars, *m.chain)]
+    return negative, " ".join(parts)
 
 
 def _common_ends(chains: list[tuple], side: int) -> tuple[int, int]:

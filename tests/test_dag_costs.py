@@ -465,7 +465,8 @@ def test_hessians_through_folded_jacobians_agree_with_autograd(layers, top):
 
 def test_hessian_of_a_deep_softmax_nest():
     """Softmax nested 8 deep: its Hessian went past the node limit at 6 deep when the
-    factors' derivatives were multiplied out; folded, it builds about 29,000 nodes."""
+    factors' derivatives were multiplied out; folded, it built about 29,000 nodes, and
+    level by level (calculus.layers, tests/test_layered_hessian.py) about 1,600."""
     import numpy as np
     import torch
     text = "y^T " + "softmax(" * 8 + "x" + ")" * 8

@@ -37,6 +37,7 @@ from ..language.parse import as_expr, wrt_symbol
 from ..language.shapes import ONE, Shape, normalize
 from ..rewrite.simplify import canonical_input, simplify_tree
 from .diff import FOLD_TERMS, Differentiator, depends_on
+from .layers import layered_hessian
 from .tensor import TensorResult
 
 LAYOUTS = ("numerator", "denominator")
@@ -460,11 +461,12 @@ def hessian(expr, wrt, where=None, vec: bool = False):
         return _stacked(gradient, xs)
     x = wrt_symbol(e, wrt, where)
     plain, px = unstructured(e, x)
-    gradient = _derivative(plain, px)
     if vec and x.ty.kind == "matrix":
-        result = _higher_order(gradient, px, vec=True)
+        result = _higher_order(_derivative(plain, px), px, vec=True)
     else:
-        result = _derivative(gradient, px, fold_terms=HESSIAN_FOLD_TERMS)
+        result = layered_hessian(plain, px, _derivative, HESSIAN_FOLD_TERMS, ACROSS_FOLDS)
+        if result is None:
+            result = _derivative(_derivative(plain, px), px, fold_terms=HESSIAN_FOLD_TERMS)
     return remembered(restructured(result, e, x), e, x, vec=vec, hessian=True)
 
 

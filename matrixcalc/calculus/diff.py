@@ -226,8 +226,8 @@ class Differentiator:
             return e
         done = self._unfolds.get(id(e))
         if done is None:
-            if isinstance(e, Symbol):
-                done = self.unfold(self._folds[e.name])
+            if isinstance(e, Symbol):  # a fold's, or another engine symbol (calculus.layers)
+                done = self.unfold(self._folds[e.name]) if e.name in self._folds else e
             else:
                 done = replace(e, args=tuple(self.unfold(a) for a in e.args))
             self._unfolds[id(e)] = done

@@ -1,0 +1,174 @@
+"""Hessians of deep compositions, level by level, by the second-order chain rule.
+
+For f = F(u), u = g(x) a vector (or scalar) that holds every occurrence of x,
+
+    ∇²f = J^T ∇²F J + Σ_i (∇F)_i ∇²g_i,    J = ∂g/∂x,
+
+and Σ_i w_i ∇²g_i is the Hessian of w^T g(x) with w held fixed. Cut at every vector or
+scalar on the way from x to the root, f is a composition of levels u_j = g_j(u_{j-1}),
+and the rule, applied from the root down, needs of each level only its own Jacobian and
+the Hessian of one fixed direction against it (w_j, the gradient of the levels above,
+itself one Jacobian-transpose product a level):
+
+    H_m = ∇²F,   H_{j-1} = J_j^T H_j J_j + ∇²(W^T g_j) |_{W = w_j},   w_{j-1} = J_j^T w_j.
+
+Each level is derived with the levels around it held as symbols (u_j, w_j, H_j), so its
+cost does not grow with the depth, and the symbols are put back once at the end, each
+shared node once. The Jacobian of the gradient in index form instead differentiates a
+product of k folded Jacobians: each one's derivative is a tensor of order 3, which does
+not fold (softmax nested 32 deep: 135,000 nodes built, over the default limit).
+
+It is used where a composition has LAYERED_LEVELS levels or more whose Jacobians are
+dense (a vector function that is neither linear nor elementwise, such as softmax);
+elementwise and linear levels keep the index form, whose diagonal Jacobians merge
+(diag(a) diag(b) = diag(a ⊙ b)) into a smaller result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..language import build
+from ..language.expr import ENGINE_NAMES, Apply, Expr, Symbol, SymbolInfo, names_in
+from ..language.shapes import Shape
+from ..ops.spec import lookup
+from ..rewrite.simplify import simplify_tree
+
+LAYERED_LEVELS = 2  # dense levels from which the Hessian is taken level by level
+
+Derivative = Callable[..., Expr]  # derive._derivative(f, x, fold_terms=...)
+
+
+def layered_hessian(f: Expr, x: Symbol, derivative: Derivative, fold_terms: int,
+                    across: int) -> Expr | None:
+    """The Hessian of the scalar f by the vector or scalar x, level by level; None where
+    f has fewer than LAYERED_LEVELS dense levels around x. `derivative` is the engine's
+    (derive._derivative), `fold_terms` its threshold for the second derivatives, and a
+    result of at most `across` printed nodes is simplified once more across the levels."""
+    if x.ty.kind not in ("vector", "scalar"):
+        return None
+    path = _path(f, x.name)
+    cuts = [n for n in path[1:] if n is not x and n.ty.kind in ("vector", "scalar")]
+    if sum(_dense(n, x.name) for n in cuts) < LAYERED_LEVELS:
+        return None
+    cuts.reverse()  # innermost first: u_1 = g_1(x), …, u_m
+    held: dict[str, Expr] = {}  # each symbol of a level and what it stands for
+    us = [x] + [_symbol(f"u{j}", c.ty, held) for j, c in enumerate(cuts, 1)]
+    levels = [_cut(c, inner, u, path) for c, inner, u in zip(cuts, [x] + cuts[:-1], us)]
+    for u, g in zip(us[1:], levels):
+        held[u.name] = g
+    top = _cut(f, cuts[-1], us[-1], path)
+    w = derivative(top, us[-1])
+    h = derivative(w, us[-1], fold_terms=fold_terms)
+    for j in range(len(levels), 0, -1):
+        w, h = _level_down(levels[j - 1], us[j - 1], j, w, h, held, derivative, fold_terms)
+    result = _put_back(h, held, {})
+    return simplify_tree(result) if _small(result, across) else result
+
+
+def _level_down(g: Expr, u: Expr, j: int, w: Expr, h: Expr, held: dict, derivative,
+                fold_terms: int) -> tuple[Expr, Expr]:
+    """(w_{j-1}, H_{j-1}) from level j's g_j(u) and the levels above (w_j, H_j)."""
+    w_sym = _symbol(f"w{j}", g.ty, held, w)
+    h_sym = _symbol(f"h{j}", h.ty, held, h)
+    jacobian = _as_matrix(derivative(g, u), g, u)  # rows: g, columns: u
+    # J^T w as a product, w written once: the gradient's own form (s ⊙ w - s s^T w for
+    # softmax) writes it twice, and the levels below would print 2^k copies of it
+    gradient = simplify_tree(build.product(build.transposed(jacobian), w_sym))
+    pairing = build.apply("matmul", build.transposed(w_sym), g) if not g.ty.is_scalar \
+        else build.product(w_sym, g)
+    curvature = derivative(derivative(pairing, u), u, fold_terms=fold_terms)  # w held
+    outer = build.chain([build.transposed(jacobian), h_sym, jacobian])
+    return gradient, simplify_tree(build.total([outer, curvature], curvature.ty))
+
+
+def _as_matrix(d: Expr, g: Expr, u: Expr) -> Expr:
+    """∂g/∂u as the matrix whose rows follow g and columns u: a scalar's derivative by a
+    vector is its gradient, the transpose of that row."""
+    return build.transposed(d) if g.ty.is_scalar and not u.ty.is_scalar else d
+
+
+def _path(f: Expr, name: str) -> list[Expr]:
+    """The nodes from f down to the smallest subtree that holds every occurrence of the
+    symbol `name` (x itself where it occurs once)."""
+    path = [f]
+    while isinstance(path[-1], Apply):
+        holding = [a for a in path[-1].args if name in names_in(a)]
+        if len(holding) != 1:
+            break
+        path.append(holding[0])
+    return path
+
+
+def _dense(node: Expr, name: str) -> bool:
+    """Whether a level's Jacobian is a dense matrix: a vector function of a vector that
+    is neither linear nor elementwise (softmax)."""
+    if not (isinstance(node, Apply) and node.ty.kind == "vector"):
+        return False
+    flags = lookup(node.op).flags
+    if flags & {"linear", "bilinear", "linear-in-first", "elementwise"}:
+        return False
+    return all(a.ty.kind == "vector" for a in node.args if name in names_in(a))
+
+
+def _cut(top: Expr, inner: Expr, symbol: Expr, path: list[Expr]) -> Expr:
+    """`top` with its subtree `inner` (both on the path) replaced by `symbol`: the nodes
+    between them rebuilt. The innermost level keeps x itself (symbol is inner)."""
+    if symbol is inner:
+        return top
+    at = {id(node): i for i, node in enumerate(path)}
+    start, stop = at[id(top)], at[id(inner)]
+    result = symbol
+    for node, child in zip(reversed(path[start:stop]), reversed(path[start + 1:stop + 1])):
+        result = replace(node, args=tuple(result if a is child else a for a in node.args))
+    return result
+
+
+def _symbol(name: str, ty: Shape, held: dict, value: Expr | None = None) -> Symbol:
+    """A symbol of the engine's own (no name a user can write) standing for a level's
+    value, gradient or Hessian; `value`, where given, is what it stands for."""
+    full = f"{ENGINE_NAMES}{name}"
+    if value is not None:
+        held[full] = value
+    return Symbol(full, info=SymbolInfo(full, ty.kind, ty.rows, ty.cols), ty=ty)
+
+
+def _put_back(e: Expr, held: dict[str, Expr], done: dict[int, Expr]) -> Expr:
+    """e with each level's symbol replaced by what it stands for, itself put back; each
+    shared node once (iteratively: levels nest as deep as the composition)."""
+    stack = [(e, False)]
+    keep = []  # the nodes whose ids key `done`, alive until the end
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in done:
+            continue
+        if isinstance(node, Symbol) and node.name in held:
+            value = held[node.name]
+            if id(value) in done:
+                done[id(node)] = done[id(value)]
+                keep.append(node)
+            else:
+                stack += [(node, False), (value, False)]
+        elif not isinstance(node, Apply) or not any(
+                n.startswith(ENGINE_NAMES) for n in names_in(node)):
+            done[id(node)] = node
+            keep.append(node)
+        elif ready:
+            done[id(node)] = replace(node, args=tuple(done[id(a)] for a in node.args))
+            keep.append(node)
+        else:
+            stack.append((node, True))
+            stack += [(a, False) for a in node.args if id(a) not in done]
+    return done[id(e)]
+
+
+def _small(e: Expr, limit: int) -> bool:
+    """Whether e has at most `limit` nodes as printed (counted without walking more)."""
+    count, stack = 0, [e]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, Apply):
+            stack.extend(node.args)
+    return count <= limit

@@ -33,6 +33,23 @@ def test_shared_size_grows_linearly_with_depth():
     assert tree[-1] - tree[-2] > tree[1] - tree[0]  # the tree's growth grows
 
 
+def test_a_result_built_shared_is_named_from_its_nodes():
+    """A result whose parts are shared prints far larger than it was built (4,000 times
+    here, as the Hessian of a deep composition does): its repeated parts are counted on
+    the nodes built, each node once, and named level by level."""
+    from matrixcalc.language import build
+    e = mc.parse("x", where="x: vector(n)")
+    with mc.limits(nodes=10 ** 6):
+        for _ in range(12):
+            t = build.apply("tanh", e)
+            e = build.apply("hadamard", t, t)
+    form = e.shared()
+    assert e.size() == 16381 and str(form).splitlines() == [
+        "t11 ⊙ t11", "where t1 = tanh(tanh(x) ⊙ tanh(x))",
+        *(f"      t{i} = tanh(t{i - 1} ⊙ t{i - 1})" for i in range(2, 12))]
+    assert form.expand() == e
+
+
 def test_nothing_is_named_when_naming_does_not_shorten():
     form = mc.derive("x^T A x", "x").shared()
     assert form.bindings == () and str(form) == "(A + A^T) x"

@@ -66,27 +66,48 @@ def share(e: Expr, min_chars: int = MIN_CHARS) -> SharedForm:
     the printed form shorter."""
     taken = {s.name for s in e.symbols()}
     roots: list[Expr] = [e]  # the body, then each definition in the order named
+    known: dict[int, _Parts] = {}  # by root: a root that names nothing new is not walked
     while True:
-        repeated = _repeated(roots, min_chars)
+        repeated = _repeated([_parts(r, known) for r in roots], min_chars)
         if repeated is None:
             break
         placeholder = _placeholder(f"_{len(roots)}", repeated)
-        roots = [_replace_subtree(r, repeated, placeholder) for r in roots] + [repeated]
+        roots = [_replace_subtree(r, repeated, placeholder)
+                 if repeated in known[id(r)].occurrences else r for r in roots] + [repeated]
     shared = _named_in_order(roots, taken)
     plain = SharedForm(e, ())
     return shared if len(str(shared)) < len(str(plain)) else plain
 
 
-def _repeated(roots: list[Expr], min_chars: int) -> Expr | None:
-    """The largest subtree met at least twice across `roots` that is worth a name."""
+@dataclass(frozen=True)
+class _Parts:
+    """What a root holds: how often each subtree occurs in it (equal subtrees together,
+    the root itself left out: a root is the body, or a definition whose uses are names
+    already), and whether each node object's subtree is free of sizes from context."""
+
+    root: Expr  # held: the cache is keyed by its id
+    occurrences: Counter
+    free: dict[int, bool]
+
+
+def _parts(root: Expr, known: dict[int, _Parts]) -> _Parts:
+    if id(root) not in known:
+        counts = _occurrences(root)
+        del counts[root]
+        known[id(root)] = _Parts(root, counts, _context_free_nodes(root))
+    return known[id(root)]
+
+
+def _repeated(parts: list[_Parts], min_chars: int) -> Expr | None:
+    """The largest subtree met at least twice across the roots that is worth a name."""
     counts: Counter = Counter()
-    for root in roots:
-        nodes = walk(root)
-        next(nodes)  # a root is the body, or a definition whose uses are names already
-        counts.update(n for n in nodes if isinstance(n, Apply))
+    free: dict[int, bool] = {}
+    for part in parts:
+        counts.update(part.occurrences)
+        free.update(part.free)
     best = None
     for node, count in counts.items():
-        if count < 2 or not _context_free(node):
+        if count < 2 or not isinstance(node, Apply) or not free[id(node)]:
             continue
         size = len(to_text(node))
         if size >= min_chars and (best is None or (size, sort_key(node)) > best[0]):
@@ -94,9 +115,44 @@ def _repeated(roots: list[Expr], min_chars: int) -> Expr | None:
     return None if best is None else best[1]
 
 
-def _context_free(node: Expr) -> bool:
-    return not any(isinstance(n, Const) or (isinstance(n, Number) and n.ty is not None
-                                            and not n.ty.is_scalar) for n in walk(node))
+def _occurrences(root: Expr) -> Counter:
+    """How often each subtree occurs in the printed tree, equal subtrees together, from
+    each node object once: a result that shares its parts (a Hessian level by level)
+    prints far larger than it is."""
+    nodes = _parents_first(root)
+    times = Counter({id(root): 1})
+    for node in nodes:
+        for child in node.children():
+            times[id(child)] += times[id(node)]
+    found: Counter = Counter()
+    for node in nodes:
+        found[node] += times[id(node)]
+    return found
+
+
+def _parents_first(root: Expr) -> list[Expr]:
+    """Each node object once, every parent before its children (iterative)."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+        elif id(node) not in seen:
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children() if id(c) not in seen)
+    return order[::-1]
+
+
+def _context_free_nodes(root: Expr) -> dict[int, bool]:
+    """For each node object, whether its subtree holds no `I`, `ones` or broadcast
+    number (children first)."""
+    free: dict[int, bool] = {}
+    for node in reversed(_parents_first(root)):
+        free[id(node)] = not (isinstance(node, Const) or (
+            isinstance(node, Number) and node.ty is not None
+            and not node.ty.is_scalar)) and all(free[id(c)] for c in node.children())
+    return free
 
 
 def _placeholder(name: str, stands_for: Expr) -> Symbol:
@@ -107,12 +163,18 @@ def _placeholder(name: str, stands_for: Expr) -> Symbol:
 
 
 def _replace_subtree(e: Expr, old: Expr, new: Expr) -> Expr:
-    if e == old:
-        return new
-    if isinstance(e, Apply):
-        args = tuple(_replace_subtree(a, old, new) for a in e.args)
-        return e if args == e.args else replace(e, args=args)
-    return e
+    """e with every subtree equal to `old` replaced by `new`, each node object once."""
+    done: dict[int, Expr] = {}
+    for node in reversed(_parents_first(e)):
+        if node == old:
+            done[id(node)] = new
+        elif isinstance(node, Apply):
+            args = tuple(done[id(a)] for a in node.args)
+            done[id(node)] = node if all(x is y for x, y in zip(args, node.args)) \
+                else replace(node, args=args)
+        else:
+            done[id(node)] = node
+    return done[id(e)]
 
 
 def _named_in_order(roots: list[Expr], taken: set[str]) -> SharedForm:

@@ -373,30 +373,36 @@ are this run's.
   (it was a walk down to the variable at every level): k = 64 0.76 → 0.52 s, the
   exponents 1.31 and 1.30 → about 1.1, and nests 150 to 190 deep derive (Python's
   recursion limit stopped them at about 150).
-- **Hessian of the tanh network by x** (target exponent ≤ 2.3 up to k = 64): the Hessian
-  is a sum of k product chains, the i-th about 4i factors long (W1^T D1 W2^T … W2 D1 W1),
-  which the simplifier factors into the nested form W1^T (D1 W2^T (…) W2 D1 - 2 diag(…))
-  W1. Each factoring step rebuilds every remaining chain without its shared ends, so the
-  work is about k³ nodes. It pulled one factor a step: 4k nested steps (Python's
-  recursion limit at k = 24) and 49,000 nodes at k = 16. Now a step pulls every end the
-  chains share, the chain rules (numbers, identities, powers) read counts cached on the
-  chain instead of scanning it at each of its nodes, and a negative term is built with its
-  minus in place: k = 16 0.72 → 0.24 s, and k = 32 derives in 1.4 s (69,000 nodes). k =
-  64 would build about 550,000 nodes, over the default limit of 100,000. What remains is
-  the rebuilding itself: a left-nested chain without its first factor is a new tree, so
-  no step can share the chains of the step before.
-- **Hessian of softmax nested k deep** (target exponent ≤ 2.3): the Hessian is the
-  Jacobian of the gradient's closed form, a sum of products of the nest's vectors. Each
-  factor's inner derivative was folded only past 16 terms, so the products multiplied
-  out: about 700 index terms at k = 4 (1.0 s), and the node limit at k = 6. The
-  Hessian's inner derivatives are now folded from two terms on: k = 4 takes 0.26 s, 8
-  0.6 s, 16 2.0 s (85,000 nodes). Past that it still grows fast (k = 32 ran over
-  200 s without a limit): for k ≥ 5 the gradient holds the folded Jacobians as matrices,
-  and their derivatives are tensors of order 3, which do not fold. A Hessian linear in
-  the depth needs the gradient kept as a chain of vector-Jacobian products whose vector
-  is held as a symbol while each level is derived (reverse accumulation); the printed
-  form then doubles a level (each J^T v uses v twice), so it also needs an order on terms
-  that does not print each one.
+- **Hessian of the tanh network by x** (target exponent ≤ 2.3 up to k = 64; met): the
+  Hessian is a sum of k product chains, the i-th about 4i factors long (W1^T D1 W2^T …
+  W2 D1 W1), which the simplifier factors into the nested form W1^T (D1 W2^T (…) W2 D1 -
+  2 diag(…)) W1. Each factoring step built every remaining chain anew without its shared
+  ends (a left-nested chain without its first factor is a new tree): about k³ nodes,
+  69,000 at k = 32 and over the default limit of 100,000 from k = 48. The sum rule now
+  pulls the ends that the rests share again from the terms taken apart
+  (`sums._sum_of_rests`), so a rest is built once, at the level where nothing more is
+  shared: 4,740, 17,964 and 69,756 nodes at k = 16, 32, 64 (quadratic, as the Hessian's
+  index form is). Earlier steps: one step pulls every end the chains share (one factor a
+  step was 4k nested steps, Python's recursion limit at k = 24), the chain rules read
+  counts cached on the chain, a negative term is built with its minus in place.
+- **Hessian of softmax nested k deep** (target exponent ≤ 2.3; met): the Jacobian of the
+  gradient's closed form differentiates a product of k folded Jacobians, each one's
+  derivative a tensor of order 3, which does not fold: 66,000 nodes at k = 16, 135,000
+  at 32. The Hessian of a composition with two or more dense levels is now taken level by
+  level by the second-order chain rule (`calculus/layers.py`): H_{j-1} = J_j^T H_j J_j +
+  ∇²(w_j^T g_j), w_{j-1} = J_j^T w_j, each level derived with the levels around it held
+  as symbols and put back once: 1,560 nodes at k = 8, 12,480 at 64, linear. The gradient
+  w is written as the product J^T w (its own form, s ⊙ w - s s^T w, writes w twice, and
+  the printed result doubled a level). The printed tree still grows as k³ (12 million
+  characters at k = 64: each level's Jacobian prints the nest below it); the shared form
+  is 15,000.
+- **Memory of printing nested results**: each node remembered its printed text, so a
+  nested result held its whole text once per level of nesting: printing the softmax
+  nest's Hessian at k = 64 peaked at 1.86 GB, and the tanh network's Hessian at k = 64
+  (its sums are ordered by printed form) at 1.12 GB. A node now remembers a text of at
+  most 16,384 characters: 183 and 212 MB. `r.shared()` counted repeated parts by walking
+  the printed tree once per name (99 s at k = 64); it now counts on the nodes built,
+  each once (6 s).
 - **Hessian of x^T A x as a fraction of the bandwidth bound** (target ≥ 0.5): the bound
   is 16 n² bytes (A read once, the result written once, as the triad's bytes are
   counted) at the triad's rate with a thread per core. The kernel now makes one numpy

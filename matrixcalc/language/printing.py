@@ -40,6 +40,13 @@ def number_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
+# The longest text remembered on a node. A longer one is made again from its parts' (a
+# copy of its length, which its caller receives anyway): remembered at every node of a
+# nested result, the texts held the whole tree once per level of nesting (the Hessian of
+# softmax nested 64 deep, printed in 12 million characters, held 1.8 GB of them).
+CACHED_TEXT = 16384
+
+
 class Printer:
     """Shared walk for both printers; `style` is "text" or "latex"."""
 
@@ -100,7 +107,7 @@ class Printer:
             if render is None:
                 raise TypeError(f"operator `{node.op}` has no {self.style} printer")
             shown = render(self, node)
-            if text:
+            if text and len(shown) <= CACHED_TEXT:
                 object.__setattr__(node, "_text", (now, shown))
             return shown
         raise TypeError(f"not an expression node: {node!r}")

@@ -101,6 +101,21 @@ def test_layered_hessians_agree_with_autograd(case):
     assert_relatively_close(result.evaluate(values), values, function)
 
 
+@settings(max_examples=25, deadline=None)
+@given(compositions())
+def test_layered_hessian_vector_products_agree_with_autograd(case):
+    """hvp carries the direction forward through the levels and H v back, without
+    forming H; it is autograd's Hessian times v."""
+    text, where, values, function = case
+    values = {**values, "v": np.random.default_rng(1).normal(size=values["x"].shape)}
+    result = mc.hvp(text, "x", "v", where=where + "; v: vector(n)")
+    expected = torch.autograd.functional.hessian(function, torch.from_numpy(values["x"]))
+    expected = expected.numpy() @ values["v"]
+    got = np.asarray(result.evaluate(values), dtype=float)
+    scale = np.abs(expected).max()
+    assert scale > 0 and np.abs(got - expected).max() <= 1e-9 * scale
+
+
 def test_compositions_with_two_dense_levels_are_layered(layered):
     mc.hessian("y^T softmax(tanh(softmax(x)))", "x")
     mc.hessian("y^T softmax(tanh(x))", "x")  # one dense level: the index form
@@ -159,15 +174,22 @@ def test_softmax_nest_hessian_builds_in_proportion_to_its_depth(monkeypatch):
 
 
 def test_softmax_nest_hessian_64_deep_under_default_limits():
+    """The Hessian and the Hessian-vector product of softmax nested 64 deep (over the
+    node limit from 32 deep, 8 for hvp, before levels)."""
     k, rng = 64, np.random.default_rng(7)
-    values = {"x": 3 * rng.normal(size=5), "y": rng.normal(size=5)}
-    result = mc.hessian(softmax_nest(k), "x", where="x, y: vector(n)")
+    values = {"x": 3 * rng.normal(size=5), "y": rng.normal(size=5), "v": rng.normal(size=5)}
+    where = "x, y, v: vector(n)"
+    result = mc.hessian(softmax_nest(k), "x", where=where)
+    product = mc.hvp(softmax_nest(k), "x", "v", where=where)
 
     def function(v):
         for _ in range(k):
             v = torch.softmax(v, 0)
         return torch.from_numpy(values["y"]) @ v
     assert_relatively_close(result.evaluate(values), values, function)
+    hessian = result.evaluate(values)
+    got, expected = product.evaluate(values), hessian @ values["v"]
+    assert np.abs(got - expected).max() <= 1e-9 * np.abs(expected).max()
 
 
 def test_generated_code_of_a_deep_layered_hessian():

@@ -18,7 +18,11 @@ shared node once. The Jacobian of the gradient in index form instead differentia
 product of k folded Jacobians: each one's derivative is a tensor of order 3, which does
 not fold (softmax nested 32 deep: 135,000 nodes built, over the default limit).
 
-It is used where a composition has LAYERED_LEVELS levels or more whose Jacobians are
+A Hessian-vector product carries the direction forward through the levels, t_j = J_j
+t_{j-1}, and H v back, H_{j-1} t_{j-1} = J_j^T (H_j t_j) + ∇²(w_j^T g_j) t_{j-1},
+without forming H.
+
+Both are used where a composition has LAYERED_LEVELS levels or more whose Jacobians are
 dense (a vector function that is neither linear nor elementwise, such as softmax);
 elementwise and linear levels keep the index form, whose diagonal Jacobians merge
 (diag(a) diag(b) = diag(a ⊙ b)) into a smaller result.
@@ -27,7 +31,7 @@ elementwise and linear levels keep the index form, whose diagonal Jacobians merg
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..language import build
 from ..language.expr import ENGINE_NAMES, Apply, Expr, Symbol, SymbolInfo, names_in
@@ -40,12 +44,20 @@ LAYERED_LEVELS = 2  # dense levels from which the Hessian is taken level by leve
 Derivative = Callable[..., Expr]  # derive._derivative(f, x, fold_terms=...)
 
 
-def layered_hessian(f: Expr, x: Symbol, derivative: Derivative, fold_terms: int,
-                    across: int) -> Expr | None:
-    """The Hessian of the scalar f by the vector or scalar x, level by level; None where
-    f has fewer than LAYERED_LEVELS dense levels around x. `derivative` is the engine's
-    (derive._derivative), `fold_terms` its threshold for the second derivatives, and a
-    result of at most `across` printed nodes is simplified once more across the levels."""
+@dataclass
+class _Levels:
+    """f cut at every vector or scalar around x: u_j = g_j(u_{j-1}) (u_0 = x), and the
+    top F(u_m) = f; `held` maps each engine symbol to what it stands for."""
+
+    us: list[Expr]
+    gs: list[Expr]
+    top: Expr
+    held: dict[str, Expr]
+
+
+def _levels(f: Expr, x: Symbol) -> _Levels | None:
+    """f's levels around x; None where it has fewer than LAYERED_LEVELS dense ones (or x
+    is a matrix)."""
     if x.ty.kind not in ("vector", "scalar"):
         return None
     path = _path(f, x.name)
@@ -53,40 +65,92 @@ def layered_hessian(f: Expr, x: Symbol, derivative: Derivative, fold_terms: int,
     if sum(_dense(n, x.name) for n in cuts) < LAYERED_LEVELS:
         return None
     cuts.reverse()  # innermost first: u_1 = g_1(x), …, u_m
-    held: dict[str, Expr] = {}  # each symbol of a level and what it stands for
+    held: dict[str, Expr] = {}
     us = [x] + [_symbol(f"u{j}", c.ty, held) for j, c in enumerate(cuts, 1)]
-    levels = [_cut(c, inner, u, path) for c, inner, u in zip(cuts, [x] + cuts[:-1], us)]
-    for u, g in zip(us[1:], levels):
+    gs = [_cut(c, inner, u, path) for c, inner, u in zip(cuts, [x] + cuts[:-1], us)]
+    for u, g in zip(us[1:], gs):
         held[u.name] = g
-    top = _cut(f, cuts[-1], us[-1], path)
-    w = derivative(top, us[-1])
+    return _Levels(us, gs, _cut(f, cuts[-1], us[-1], path), held)
+
+
+def layered_hessian(f: Expr, x: Symbol, derivative: Derivative, fold_terms: int,
+                    across: int) -> Expr | None:
+    """The Hessian of the scalar f by the vector or scalar x, level by level; None where
+    f has fewer than LAYERED_LEVELS dense levels around x. `derivative` is the engine's
+    (derive._derivative), `fold_terms` its threshold for the second derivatives, and a
+    result of at most `across` printed nodes is simplified once more across the levels."""
+    levels = _levels(f, x)
+    if levels is None:
+        return None
+    us, held = levels.us, levels.held
+    w = derivative(levels.top, us[-1])
     h = derivative(w, us[-1], fold_terms=fold_terms)
-    for j in range(len(levels), 0, -1):
-        w, h = _level_down(levels[j - 1], us[j - 1], j, w, h, held, derivative, fold_terms)
-    result = _put_back(h, held, {})
-    return simplify_tree(result) if _small(result, across) else result
+    for j in range(len(levels.gs), 0, -1):
+        g, u = levels.gs[j - 1], us[j - 1]
+        jacobian = _jacobian(g, u, derivative)
+        w, curvature = _level(g, u, j, w, jacobian, held, derivative, fold_terms)
+        h_sym = _symbol(f"h{j}", h.ty, held, h)
+        outer = build.chain([build.transposed(jacobian), h_sym, jacobian])
+        h = simplify_tree(build.total([outer, curvature], curvature.ty))
+    return _finished(h, held, across)
 
 
-def _level_down(g: Expr, u: Expr, j: int, w: Expr, h: Expr, held: dict, derivative,
-                fold_terms: int) -> tuple[Expr, Expr]:
-    """(w_{j-1}, H_{j-1}) from level j's g_j(u) and the levels above (w_j, H_j)."""
+def layered_hvp(f: Expr, x: Symbol, v: Expr, derivative: Derivative, fold_terms: int,
+                across: int) -> Expr | None:
+    """H v for the scalar f and a direction v shaped like x, level by level without
+    forming H: the direction carried forward (t_j = J_j t_{j-1}, t_0 = v) and
+    H_{j-1} t_{j-1} = J_j^T (H_j t_j) + ∇²(w_j^T g_j) t_{j-1} back; None as for
+    `layered_hessian`."""
+    levels = _levels(f, x)
+    if levels is None:
+        return None
+    us, held = levels.us, levels.held
+    jacobians = [_jacobian(g, u, derivative) for g, u in zip(levels.gs, us)]
+    ts = [v]  # t_0 = v; t_j held as a symbol
+    for j, jacobian in enumerate(jacobians, 1):
+        t = simplify_tree(build.product(jacobian, ts[-1]))
+        ts.append(_symbol(f"t{j}", t.ty, held, t))
+    w = derivative(levels.top, us[-1])
+    hv = _times(derivative(w, us[-1], fold_terms=fold_terms), ts[-1])
+    for j in range(len(levels.gs), 0, -1):
+        g, u, jacobian = levels.gs[j - 1], us[j - 1], jacobians[j - 1]
+        w, curvature = _level(g, u, j, w, jacobian, held, derivative, fold_terms)
+        hv_sym = _symbol(f"hv{j}", hv.ty, held, hv)
+        back = build.product(build.transposed(jacobian), hv_sym)
+        hv = simplify_tree(build.total([back, _times(curvature, ts[j - 1])], back.ty))
+    return _finished(hv, held, across)
+
+
+def _jacobian(g: Expr, u: Expr, derivative) -> Expr:
+    """∂g/∂u as the matrix whose rows follow g and columns u: a scalar's derivative by a
+    vector is its gradient, the transpose of that row."""
+    d = derivative(g, u)
+    return build.transposed(d) if g.ty.is_scalar and not u.ty.is_scalar else d
+
+
+def _level(g: Expr, u: Expr, j: int, w: Expr, jacobian: Expr, held: dict, derivative,
+           fold_terms: int) -> tuple[Expr, Expr]:
+    """Level j's gradient passed down, w_{j-1} = J^T w_j, and its curvature
+    ∇²(w_j^T g_j), w_j held as a symbol."""
     w_sym = _symbol(f"w{j}", g.ty, held, w)
-    h_sym = _symbol(f"h{j}", h.ty, held, h)
-    jacobian = _as_matrix(derivative(g, u), g, u)  # rows: g, columns: u
     # J^T w as a product, w written once: the gradient's own form (s ⊙ w - s s^T w for
     # softmax) writes it twice, and the levels below would print 2^k copies of it
     gradient = simplify_tree(build.product(build.transposed(jacobian), w_sym))
     pairing = build.apply("matmul", build.transposed(w_sym), g) if not g.ty.is_scalar \
         else build.product(w_sym, g)
-    curvature = derivative(derivative(pairing, u), u, fold_terms=fold_terms)  # w held
-    outer = build.chain([build.transposed(jacobian), h_sym, jacobian])
-    return gradient, simplify_tree(build.total([outer, curvature], curvature.ty))
+    return gradient, derivative(derivative(pairing, u), u, fold_terms=fold_terms)
 
 
-def _as_matrix(d: Expr, g: Expr, u: Expr) -> Expr:
-    """∂g/∂u as the matrix whose rows follow g and columns u: a scalar's derivative by a
-    vector is its gradient, the transpose of that row."""
-    return build.transposed(d) if g.ty.is_scalar and not u.ty.is_scalar else d
+def _times(matrix: Expr, direction: Expr) -> Expr:
+    """A Hessian times a direction, simplified."""
+    return simplify_tree(build.product(matrix, direction))
+
+
+def _finished(e: Expr, held: dict[str, Expr], across: int) -> Expr:
+    """e with the levels' symbols put back; simplified once more across the levels where
+    it has at most `across` nodes as printed."""
+    result = _put_back(e, held, {})
+    return simplify_tree(result) if _small(result, across) else result
 
 
 def _path(f: Expr, name: str) -> list[Expr]:

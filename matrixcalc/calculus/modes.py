@@ -23,6 +23,7 @@ from ..language.parse import as_expr, parse_raw, wrt_symbol
 from ..language.shapes import Shape
 from ..rewrite.simplify import canonical_input
 from .derive import (
+    ACROSS_FOLDS,
     HESSIAN_FOLD_TERMS,
     _derivative,
     _known,
@@ -35,6 +36,7 @@ from .derive import (
     unstructured,
 )
 from .diff import FOLD_TERMS, depends_on
+from .layers import layered_hvp
 
 F_ROW, F_COL, X_ROW, X_COL = "i", "j", "k", "l"
 
@@ -145,10 +147,12 @@ def hvp(expr, wrt, v, where=None) -> Expr:
                          f"{e.ty.describe()}")
     direction_v = direction(v, x, e, where, "v")
     plain, px = unstructured(e, x)  # the unstructured gradient (SPEC section 3)
-    gradient = _derivative(plain, px)
-    if not depends_on(gradient, x.name):
-        return remembered(build.zero(x.ty), e, x)
-    hv = _jvp(gradient, px, direction_v, HESSIAN_FOLD_TERMS)  # folded as the Hessian is
+    hv = layered_hvp(plain, px, direction_v, _derivative, HESSIAN_FOLD_TERMS, ACROSS_FOLDS)
+    if hv is None:  # not a composition of dense levels: the jvp of the gradient
+        gradient = _derivative(plain, px)
+        if not depends_on(gradient, x.name):
+            return remembered(build.zero(x.ty), e, x)
+        hv = _jvp(gradient, px, direction_v, HESSIAN_FOLD_TERMS)  # folded as the Hessian
     return remembered(restructured(hv, e, x), e, x)
 
 

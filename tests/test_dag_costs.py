@@ -497,3 +497,19 @@ def test_hessian_vector_product_of_a_deep_softmax_nest():
     assert np.allclose(hv.evaluate(values), hessian.evaluate(values) @ values["v"],
                        rtol=1e-9, atol=1e-30)
     assert np.abs(hv.evaluate(values)).max() > 0
+
+
+def test_a_result_nested_deeper_than_the_recursion_prints():
+    """Printing recurses once per level; a tree nested deeper than Python allows (the
+    Hessian of softmax nested 100 deep is about 400 levels) is printed children first,
+    to the same text."""
+    from matrixcalc.language import build
+    from matrixcalc.language.printing import Printer
+    e = mc.parse("x", where="x: vector(n)")
+    with mc.limits(nodes=10 ** 6):
+        for _ in range(3000):
+            e = build.apply("sin", e)
+    assert str(e) == "sin(" * 3000 + "x" + ")" * 3000
+    assert e.latex() == r"\sin\left(" * 3000 + "x" + r"\right)" * 3000
+    r = mc.hessian("y^T " + "softmax(" * 6 + "x" + ")" * 6, "x")
+    assert Printer("text").deep(r) == str(r) and Printer("latex").deep(r) == r.latex()

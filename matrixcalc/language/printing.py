@@ -52,6 +52,7 @@ class Printer:
 
     def __init__(self, style: str) -> None:
         self.style = style
+        self.made: dict[int, str] = {}  # texts made children first (`deep`), by node id
 
     def prec(self, node: Expr) -> int:
         if isinstance(node, Apply):
@@ -102,6 +103,10 @@ class Printer:
             now = version()
             if text and node._text is not None and node._text[0] == now:
                 return node._text[1]
+            if self.made:
+                made = self.made.get(id(node))
+                if made is not None:
+                    return made
             spec = lookup(node.op)
             render = spec.text if text else spec.latex
             if render is None:
@@ -111,6 +116,26 @@ class Printer:
                 object.__setattr__(node, "_text", (now, shown))
             return shown
         raise TypeError(f"not an expression node: {node!r}")
+
+
+    def deep(self, root: Expr) -> str:
+        """root's text, its operator nodes printed children first with an explicit stack,
+        so that each asks only for texts made already (a renderer may read a grandchild:
+        `a - b` prints the term under its `neg`): a tree nested deeper than Python's
+        recursion allows (the Hessian of softmax nested 100 deep is about 400 levels)
+        prints too."""
+        seen, order, stack = set(), [], [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                order.append(node)
+            elif isinstance(node, Apply) and id(node) not in seen:
+                seen.add(id(node))
+                stack.append((node, True))
+                stack.extend((a, False) for a in node.args)
+        for node in order:
+            self.made[id(node)] = self.node(node)
+        return self.made[id(root)] if isinstance(root, Apply) else self.node(root)
 
 
 def symbol_latex(name: str) -> str:
@@ -129,11 +154,17 @@ def symbol_latex(name: str) -> str:
 
 
 def to_text(expr: Expr) -> str:
-    return Printer("text").node(expr)
+    try:
+        return Printer("text").node(expr)
+    except RecursionError:  # nested deeper than the recursion allows: children first
+        return Printer("text").deep(expr)
 
 
 def to_latex(expr: Expr) -> str:
-    return Printer("latex").node(expr)
+    try:
+        return Printer("latex").node(expr)
+    except RecursionError:
+        return Printer("latex").deep(expr)
 
 
 class SortKey:

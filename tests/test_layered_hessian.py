@@ -166,6 +166,15 @@ def softmax_nest(k: int) -> str:
     return "y^T " + "softmax(" * k + "x" + ")" * k
 
 
+def softmax_nest_function(k: int, y):
+    """softmax_nest(k) in torch, y given."""
+    def function(v):
+        for _ in range(k):
+            v = torch.softmax(v, 0)
+        return torch.from_numpy(y) @ v
+    return function
+
+
 def test_softmax_nest_hessian_builds_in_proportion_to_its_depth(monkeypatch):
     """Each level is derived with the others held as symbols: doubling the depth doubles
     the nodes built (the Jacobian of the gradient: 66,000 at 16 deep, 135,000 at 32)."""
@@ -174,18 +183,14 @@ def test_softmax_nest_hessian_builds_in_proportion_to_its_depth(monkeypatch):
 
 
 def test_softmax_nest_hessian_64_deep_under_default_limits():
-    """The Hessian and the Hessian-vector product of softmax nested 64 deep (over the
-    node limit from 32 deep, 8 for hvp, before levels)."""
+    """The Hessian and the Hessian-vector product of softmax nested 64 deep (both over
+    the node limit from 32 deep before levels)."""
     k, rng = 64, np.random.default_rng(7)
     values = {"x": 3 * rng.normal(size=5), "y": rng.normal(size=5), "v": rng.normal(size=5)}
     where = "x, y, v: vector(n)"
     result = mc.hessian(softmax_nest(k), "x", where=where)
     product = mc.hvp(softmax_nest(k), "x", "v", where=where)
-
-    def function(v):
-        for _ in range(k):
-            v = torch.softmax(v, 0)
-        return torch.from_numpy(values["y"]) @ v
+    function = softmax_nest_function(k, values["y"])
     assert_relatively_close(result.evaluate(values), values, function)
     hessian = result.evaluate(values)
     got, expected = product.evaluate(values), hessian @ values["v"]
@@ -201,9 +206,5 @@ def test_generated_code_of_a_deep_layered_hessian():
     values = {"x": 3 * rng.normal(size=5), "y": rng.normal(size=5)}
     result = mc.hessian(softmax_nest(k), "x", where="x, y: vector(n)")
     code = mc.lambdify(result)
-
-    def function(v):
-        for _ in range(k):
-            v = torch.softmax(v, 0)
-        return torch.from_numpy(values["y"]) @ v
+    function = softmax_nest_function(k, values["y"])
     assert_relatively_close(code(**values), values, function)

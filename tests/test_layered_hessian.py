@@ -208,3 +208,18 @@ def test_generated_code_of_a_deep_layered_hessian():
     code = mc.lambdify(result)
     function = softmax_nest_function(k, values["y"])
     assert_relatively_close(code(**values), values, function)
+
+
+def test_a_level_without_a_matrix_form_leaves_the_index_form(monkeypatch):
+    """Where a level has no matrix form (UnsupportedError), the Hessian and hvp are those
+    of the index form, which may still have one for the whole."""
+    text, where = "y^T softmax(softmax(x))", "x, y, v: vector(n)"
+    monkeypatch.setattr(layers, "LAYERED_LEVELS", 99)
+    hessian, product = mc.hessian(text, "x", where=where), mc.hvp(text, "x", "v", where=where)
+    monkeypatch.setattr(layers, "LAYERED_LEVELS", 2)
+
+    def no_form(*args):
+        raise mc.UnsupportedError("no matrix form")
+    monkeypatch.setattr(layers, "_jacobian", no_form)
+    assert mc.hessian(text, "x", where=where) == hessian
+    assert mc.hvp(text, "x", "v", where=where) == product

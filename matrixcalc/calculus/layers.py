@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ..errors import UnsupportedError
 from ..language import build
 from ..language.expr import ENGINE_NAMES, Apply, Expr, Symbol, SymbolInfo, names_in
 from ..language.shapes import Shape
@@ -82,6 +83,13 @@ def layered_hessian(f: Expr, x: Symbol, derivative: Derivative, fold_terms: int,
     levels = _levels(f, x)
     if levels is None:
         return None
+    try:
+        return _hessian(levels, derivative, fold_terms, across)
+    except UnsupportedError:  # a level without a matrix form: the whole may have one
+        return None
+
+
+def _hessian(levels: _Levels, derivative: Derivative, fold_terms: int, across: int) -> Expr:
     us, held = levels.us, levels.held
     w = derivative(levels.top, us[-1])
     h = derivative(w, us[-1], fold_terms=fold_terms)
@@ -104,6 +112,14 @@ def layered_hvp(f: Expr, x: Symbol, v: Expr, derivative: Derivative, fold_terms:
     levels = _levels(f, x)
     if levels is None:
         return None
+    try:
+        return _hvp(levels, v, derivative, fold_terms, across)
+    except UnsupportedError:
+        return None
+
+
+def _hvp(levels: _Levels, v: Expr, derivative: Derivative, fold_terms: int,
+         across: int) -> Expr:
     us, held = levels.us, levels.held
     jacobians = [_jacobian(g, u, derivative) for g, u in zip(levels.gs, us)]
     ts = [v]  # t_0 = v; t_j held as a symbol

@@ -13,7 +13,6 @@ naming it: never a silent zero, never a loop.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 import sympy
 
@@ -33,6 +32,7 @@ from ..language.expr import (
     is_slot,
     memo_key,
     names_in,
+    put_back,
     walk,
 )
 from ..language.shapes import ONE as ONE_DIM
@@ -224,15 +224,7 @@ class Differentiator:
                                         for f in t.factors)) for t in e]
         if not self._folds or not any(n.startswith(ENGINE_NAMES) for n in names_in(e)):
             return e
-        done = self._unfolds.get(id(e))
-        if done is None:
-            if isinstance(e, Symbol):  # a fold's, or another engine symbol (calculus.layers)
-                done = self.unfold(self._folds[e.name]) if e.name in self._folds else e
-            else:
-                done = replace(e, args=tuple(self.unfold(a) for a in e.args))
-            self._unfolds[id(e)] = done
-            self._keep.append(e)
-        return done
+        return put_back(e, self._folds, self._unfolds, self._keep)
 
     def of(self, e: Expr, idx: Idx) -> list[Term]:
         """d of `e` at `idx`: an opaque operator by its rule, anything else through its

@@ -35,7 +35,15 @@ from dataclasses import dataclass, replace
 
 from ..errors import UnsupportedError
 from ..language import build
-from ..language.expr import ENGINE_NAMES, Apply, Expr, Symbol, SymbolInfo, names_in
+from ..language.expr import (
+    ENGINE_NAMES,
+    Apply,
+    Expr,
+    Symbol,
+    SymbolInfo,
+    names_in,
+    put_back,
+)
 from ..language.shapes import Shape
 from ..ops.spec import lookup
 from ..rewrite.simplify import simplify_tree
@@ -165,7 +173,7 @@ def _times(matrix: Expr, direction: Expr) -> Expr:
 def _finished(e: Expr, held: dict[str, Expr], across: int) -> Expr:
     """e with the levels' symbols put back; simplified once more across the levels where
     it has at most `across` nodes as printed."""
-    result = _put_back(e, held, {})
+    result = put_back(e, held, {}, [])
     return simplify_tree(result) if _small(result, across) else result
 
 
@@ -212,35 +220,6 @@ def _symbol(name: str, ty: Shape, held: dict, value: Expr | None = None) -> Symb
     if value is not None:
         held[full] = value
     return Symbol(full, info=SymbolInfo(full, ty.kind, ty.rows, ty.cols), ty=ty)
-
-
-def _put_back(e: Expr, held: dict[str, Expr], done: dict[int, Expr]) -> Expr:
-    """e with each level's symbol replaced by what it stands for, itself put back; each
-    shared node once (iteratively: levels nest as deep as the composition)."""
-    stack = [(e, False)]
-    keep = []  # the nodes whose ids key `done`, alive until the end
-    while stack:
-        node, ready = stack.pop()
-        if id(node) in done:
-            continue
-        if isinstance(node, Symbol) and node.name in held:
-            value = held[node.name]
-            if id(value) in done:
-                done[id(node)] = done[id(value)]
-                keep.append(node)
-            else:
-                stack += [(node, False), (value, False)]
-        elif not isinstance(node, Apply) or not any(
-                n.startswith(ENGINE_NAMES) for n in names_in(node)):
-            done[id(node)] = node
-            keep.append(node)
-        elif ready:
-            done[id(node)] = replace(node, args=tuple(done[id(a)] for a in node.args))
-            keep.append(node)
-        else:
-            stack.append((node, True))
-            stack += [(a, False) for a in node.args if id(a) not in done]
-    return done[id(e)]
 
 
 def _small(e: Expr, limit: int) -> bool:

@@ -456,6 +456,37 @@ def substituted(e: Expr, values: dict[str, Expr]) -> Expr:
     return e
 
 
+def put_back(e: Expr, values: dict[str, Expr], done: dict[int, Expr], keep: list) -> Expr:
+    """e with each engine symbol (ENGINE_NAMES) that `values` names replaced by its value,
+    itself put back: what the engine held as symbols while it worked (folded Jacobians,
+    the levels of a Hessian). Each node object once, iteratively (the held parts nest as
+    deep as the expression); `done` maps the ids of nodes handled to their results (it
+    may be kept between calls) and `keep` holds those nodes alive."""
+    stack = [(e, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in done:
+            continue
+        if isinstance(node, Symbol) and node.name in values:
+            value = values[node.name]
+            if id(value) in done:
+                done[id(node)] = done[id(value)]
+                keep.append(node)
+            else:
+                stack += [(node, False), (value, False)]
+        elif not isinstance(node, Apply) or not any(
+                n.startswith(ENGINE_NAMES) for n in node.names()):
+            done[id(node)] = node
+            keep.append(node)
+        elif ready:
+            done[id(node)] = replace(node, args=tuple(done[id(a)] for a in node.args))
+            keep.append(node)
+        else:
+            stack.append((node, True))
+            stack += [(a, False) for a in node.args if id(a) not in done]
+    return done[id(e)]
+
+
 def with_infos(e: Expr, infos: dict[str, SymbolInfo]) -> Expr:
     """The same tree with the named symbols' infos replaced (kinds, dimensions and
     assumptions as given); other nodes untouched."""
